@@ -1,0 +1,1 @@
+"""The course's math: pure numpy/scipy functions, no UI."""

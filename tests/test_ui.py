@@ -1,0 +1,85 @@
+"""The shared UI kit's pure parts: URL parameter checks, quiz grading, the manifest, the theme."""
+
+from pathlib import Path
+
+import plotly.io as pio
+import pytest
+
+from ui import course, quiz, theme
+from ui.state import Param
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("param", "raw", "fits"),
+    [
+        (Param("n", 10, lo=1, hi=500), "20", True),
+        (Param("n", 10, lo=1, hi=500), "0", False),
+        (Param("n", 10, lo=1, hi=500), "501", False),
+        (Param("n", 10, lo=1, hi=500), "2.5", False),
+        (Param("n", 10, lo=1, hi=500), "abc", False),
+        (Param("n", 10, lo=1, hi=500), "nan", False),
+        (Param("beta", 0.1, lo=0.01, hi=5.0), "0.5", True),
+        (Param("beta", 0.1, lo=0.01, hi=5.0), "inf", False),
+        (Param("beta", 0.1, lo=0.01, hi=5.0), "-1", False),
+        (Param("unit", "bits", options=("bits", "nats")), "nats", True),
+        (Param("unit", "bits", options=("bits", "nats")), "furlongs", False),
+        (Param("on", False), "true", True),
+        (Param("on", False), "yes please", False),
+        (Param("counts", "4,2,1,1,2", max_chars=50), "1,2", True),
+        (Param("counts", "4,2,1,1,2", max_chars=50), "9" * 51, False),
+    ],
+)
+def test_param_problem(param, raw, fits):
+    assert (param.problem(raw) is None) == fits
+
+
+def test_param_problem_says_what_is_used_instead():
+    assert "so 500 is used" in Param("n", 10, lo=1, hi=500).problem("9000")
+    assert "default (10)" in Param("n", 10, lo=1, hi=500).problem("ten")
+
+
+@pytest.mark.parametrize(
+    ("response", "right"),
+    [(None, None), (-3.0, True), (-3.0000001, True), (-2.9, False), (float("nan"), False)],
+)
+def test_numeric_grading(response, right):
+    question = quiz.Numeric("q", "log2(1/8)?", answer=-3.0, tolerance=1e-6, explanation="")
+    assert quiz.is_right(question, response) is right
+
+
+def test_choice_grading():
+    question = quiz.Choice("q", "?", options=["a", "b"], answer="b", explanation="")
+    assert quiz.is_right(question, "b") is True
+    assert quiz.is_right(question, "a") is False
+
+
+def test_manifest_is_consistent():
+    stops = (course.HOME, *course.LESSONS)
+    assert len({s.slug for s in stops}) == len(stops)
+    for stop in stops:
+        assert (ROOT / stop.page).exists(), f"{stop.page} is registered but missing"
+        assert stop.icon.startswith(":material/")
+        assert set(stop.videos) <= set(course.VIDEOS)
+    for lesson in course.LESSONS:
+        assert lesson.part in course.PARTS
+        assert lesson.videos, f"{lesson.slug} names no video"
+
+
+def test_every_page_script_is_registered():
+    registered = {s.page for s in (course.HOME, *course.LESSONS)}
+    on_disk = {p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py")}
+    assert on_disk == registered
+
+
+def test_templates_registered_with_readable_fonts():
+    assert pio.templates.default == theme.TEMPLATE
+    normal = pio.templates[theme.TEMPLATE].layout.font.size
+    projected = pio.templates[theme.PRESENTER_TEMPLATE].layout.font.size
+    assert normal >= 14 and projected >= normal + 4
+
+
+def test_colour_meanings_are_distinct():
+    roles = ["P", "Q", "policy", "reference", "chosen", "rejected", "exact", "estimate"]
+    assert len({theme.COLORS[r] for r in roles}) == len(roles)

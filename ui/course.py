@@ -1,0 +1,62 @@
+"""The course manifest: every lesson declared once.
+
+The navigation (app.py), the home page's map and the progress table all read this list, so a new
+lesson is one entry here plus one script in pages/. Only lessons whose page exists are listed.
+"""
+
+from dataclasses import dataclass
+
+PLAYLIST_URL = "https://www.youtube.com/playlist?list=PLs8w1Cdi-zvYviYYw_V3qe6SINReGF5M-"
+SERIES_TITLE = "Reinforcement learning methods used for training LLMs"
+SERIES_AUTHOR = "Luis Serrano (Serrano.Academy)"
+
+# The videos the course accompanies, in the series' order, and the KL video that goes with it.
+VIDEOS = {
+    "kl": "KL divergence: how to tell how different two distributions are",
+    "rl": "Video 0: a friendly introduction to deep reinforcement learning",
+    "ppo": "Video 1: Proximal Policy Optimization (PPO)",
+    "rlhf": "Video 2: Reinforcement Learning with Human Feedback (RLHF)",
+    "dpo": "Video 3: Direct Preference Optimization (DPO)",
+}
+
+PARTS = ("Foundations", "Reinforcement learning", "Preference training", "Questions")
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One stop of the course."""
+
+    slug: str  # the URL path of the page, and the key of its self-check progress
+    title: str
+    page: str  # the script, relative to the app's root
+    part: str  # one of PARTS
+    videos: tuple[str, ...]  # keys of VIDEOS this lesson accompanies
+    summary: str  # one line, shown on the map and the home page
+    icon: str  # a Material icon, ":material/name:"
+
+
+HOME = Lesson(
+    slug="home",
+    title="Start here",
+    page="pages/home.py",
+    part="",
+    videos=(),
+    summary="What the course is, the map, and your progress.",
+    icon=":material/home:",
+)
+
+# In course order. The map draws them left to right.
+LESSONS: tuple[Lesson, ...] = ()
+
+
+def lessons_in(part: str) -> list[Lesson]:
+    """The lessons of one part, in course order."""
+    return [lesson for lesson in LESSONS if lesson.part == part]
+
+
+def lesson(slug: str) -> Lesson:
+    """The lesson with this slug (the home page included)."""
+    for item in (HOME, *LESSONS):
+        if item.slug == slug:
+            return item
+    raise KeyError(f"no lesson called {slug!r}")

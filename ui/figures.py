@@ -1,0 +1,134 @@
+"""Figure builders and the one way a chart reaches the page.
+
+Pages build figures here (never style them themselves) and hand them to ``show``, which applies
+presenter mode, the course template and an accessible caption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import theme
+
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def presenter_mode() -> bool:
+    """True when the teacher switched on presenter mode (bigger fonts, taller charts)."""
+    return bool(st.session_state.get("presenter", False))
+
+
+def show(fig: go.Figure, key: str, caption: str, height: int | None = None) -> None:
+    """Draw ``fig`` with the course look; ``caption`` says in one line what to notice."""
+    base = height or fig.layout.height or theme.BASE_HEIGHT
+    if presenter_mode():
+        fig.update_layout(
+            template=theme.PRESENTER_TEMPLATE, height=int(base * theme.PRESENTER_HEIGHT_SCALE)
+        )
+    else:
+        fig.update_layout(template=theme.TEMPLATE, height=base)
+    st.plotly_chart(fig, theme=None, key=key, config=PLOTLY_CONFIG, alt=caption)
+    st.caption(caption)
+
+
+def new_figure(title: str, x_title: str, y_title: str, **layout) -> go.Figure:
+    """An empty figure with a title and axis titles (always with units where there are any)."""
+    fig = go.Figure()
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, **layout)
+    return fig
+
+
+def bars(
+    categories: Sequence,
+    series: dict[str, tuple[Sequence[float], str]],
+    title: str,
+    x_title: str,
+    y_title: str,
+    text_format: str = ".2f",
+) -> go.Figure:
+    """Grouped bars: ``series`` maps a legend name to (values, colour role from theme.COLORS)."""
+    fig = new_figure(title, x_title, y_title, barmode="group", bargap=0.25)
+    for name, (values, role) in series.items():
+        fig.add_bar(
+            x=list(categories),
+            y=list(values),
+            name=name,
+            marker_color=theme.COLORS[role],
+            texttemplate=f"%{{y:{text_format}}}",
+            textposition="outside",
+            cliponaxis=False,
+        )
+    return fig
+
+
+def lines(
+    x: Sequence[float],
+    series: dict[str, tuple[Sequence[float], str]],
+    title: str,
+    x_title: str,
+    y_title: str,
+    dash: dict[str, str] | None = None,
+) -> go.Figure:
+    """Lines over a shared x: ``series`` maps a legend name to (values, colour role)."""
+    fig = new_figure(title, x_title, y_title)
+    for name, (values, role) in series.items():
+        fig.add_scatter(
+            x=list(x),
+            y=list(values),
+            name=name,
+            mode="lines",
+            line=dict(color=theme.COLORS[role], width=3, dash=(dash or {}).get(name, "solid")),
+        )
+    return fig
+
+
+PART_COLORS = {
+    "Foundations": theme.COLORS["P"],
+    "Reinforcement learning": theme.COLORS["chosen"],
+    "Preference training": theme.COLORS["policy"],
+    "Questions": theme.COLORS["Q"],
+}
+
+
+def course_map(stops: Sequence, video_titles: dict[str, str]) -> go.Figure:
+    """The course as a route: one station per lesson, in order, coloured by part."""
+    fig = new_figure("The route through the course", "", "")
+    x = list(range(len(stops)))
+    y = [0] * len(stops)
+    fig.add_scatter(x=x, y=y, mode="lines", line=dict(color=theme.COLORS["muted"], width=8),
+                    hoverinfo="skip", showlegend=False)
+    for part, color in PART_COLORS.items():
+        idx = [i for i, stop in enumerate(stops) if stop.part == part]
+        if not idx:
+            continue
+        fig.add_scatter(
+            x=idx,
+            y=[0] * len(idx),
+            mode="markers+text",
+            name=part,
+            marker=dict(size=30, color=color, line=dict(color="white", width=3)),
+            text=[f"<b>{i + 1}</b>" for i in idx],
+            textfont=dict(color="white"),
+            textposition="middle center",
+            customdata=[
+                [stops[i].title, stops[i].summary,
+                 "; ".join(video_titles[v] for v in stops[i].videos)]
+                for i in idx
+            ],
+            hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
+            "<i>%{customdata[2]}</i><extra></extra>",
+        )
+        for i in idx:
+            fig.add_annotation(x=i, y=-0.45, text=stops[i].title, showarrow=False,
+                               yanchor="top", font=dict(size=13))
+    fig.update_xaxes(visible=False, range=[-0.6, max(len(stops) - 0.4, 2.4)])
+    fig.update_yaxes(visible=False, range=[-1.5, 0.8])
+    fig.update_layout(height=230, legend=dict(orientation="h", y=1.15, x=0), hovermode="closest")
+    return fig

@@ -1,0 +1,25 @@
+"""The sidebar every page shares: presenter mode, a share link, progress and credits."""
+
+import streamlit as st
+
+from ui import course, quiz
+from ui.share import share_link
+from ui.state import Param, check_link, toggle
+
+PRESENTER = Param("presenter", False)
+
+
+def render() -> None:
+    with st.sidebar:
+        check_link([PRESENTER])
+        toggle(PRESENTER, "Presenter mode", help="Bigger chart fonts and taller charts, for "
+               "projecting a lesson in class. Part of the shared link.")
+        share_link()
+        st.divider()
+        right = sum(quiz.progress(item.slug)[0] for item in (course.HOME, *course.LESSONS))
+        st.caption(f"Self-checks answered right in this session: **{right}**")
+        st.caption(
+            f"Follows the video series *{course.SERIES_TITLE}* by {course.SERIES_AUTHOR}: "
+            f"[watch the playlist]({course.PLAYLIST_URL}). The course's text, examples and "
+            "code are its own."
+        )

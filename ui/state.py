@@ -1,0 +1,153 @@
+"""URL-backed lesson state, declared in one place per page.
+
+A page lists its parameters once (key, default, allowed range or options). The widget helpers
+below build Streamlit widgets from those declarations with ``bind="query-params"``, so the URL
+always holds the current view and a teacher can share it. ``check_link`` reads the raw URL on the
+first run and explains, in plain words, any value that does not fit: Streamlit then drops a
+malformed value (the default is used) and clamps an out-of-range number to the nearest limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+MAX_TEXT_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Param:
+    """One piece of shareable state: its URL key, default and what values are allowed."""
+
+    key: str
+    default: Any
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    options: Sequence[Any] = field(default_factory=tuple)
+    max_chars: int = MAX_TEXT_CHARS
+
+    @property
+    def kind(self) -> str:
+        if self.options:
+            return "choice"
+        if isinstance(self.default, bool):
+            return "bool"
+        if isinstance(self.default, int):
+            return "int"
+        if isinstance(self.default, float):
+            return "float"
+        return "text"
+
+    def problem(self, raw: str) -> str | None:
+        """Why the raw URL value ``raw`` does not fit this parameter, or None if it does."""
+        kind = self.kind
+        if kind == "text":
+            if len(raw) > self.max_chars:
+                return f"is longer than {self.max_chars} characters, so it was cut short"
+            return None
+        if kind == "choice":
+            if raw not in [str(o) for o in self.options]:
+                return f"is not one of the choices, so the default ({self.default}) is used"
+            return None
+        if kind == "bool":
+            if raw.lower() not in ("true", "false"):
+                return f"is not true or false, so the default ({self.default}) is used"
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or (kind == "int" and value != int(value)):
+            what = "a whole number" if kind == "int" else "a number"
+            return f"is not {what}, so the default ({self.default}) is used"
+        if self.lo is not None and value < self.lo:
+            return f"is below the smallest allowed value, so {self.lo:g} is used"
+        if self.hi is not None and value > self.hi:
+            return f"is above the largest allowed value, so {self.hi:g} is used"
+        return None
+
+
+def check_link(params: Sequence[Param]) -> list[str]:
+    """Show one friendly note for URL values that do not fit; return the notes (for tests).
+
+    Runs before the widgets are created, so it sees the link exactly as it was opened.
+    """
+    notes = []
+    for p in params:
+        if p.key in st.session_state or p.key not in st.query_params:
+            continue
+        raw = st.query_params[p.key]
+        problem = p.problem(raw)
+        if problem:
+            shown = raw if len(raw) <= 24 else raw[:21] + "..."
+            notes.append(f"`{p.key}={shown}` {problem}.")
+    if notes:
+        st.info(
+            "This link had values that don't fit this lesson:\n\n- " + "\n- ".join(notes),
+            icon=":material/link_off:",
+        )
+    return notes
+
+
+def slider(p: Param, label: str, **kwargs) -> Any:
+    """A URL-bound slider over ``p``'s range."""
+    return st.slider(
+        label,
+        min_value=p.lo,
+        max_value=p.hi,
+        value=p.default,
+        step=p.step,
+        key=p.key,
+        bind="query-params",
+        **kwargs,
+    )
+
+
+def number(p: Param, label: str, **kwargs) -> Any:
+    """A URL-bound number input over ``p``'s range."""
+    return st.number_input(
+        label,
+        min_value=p.lo,
+        max_value=p.hi,
+        value=p.default,
+        step=p.step,
+        key=p.key,
+        bind="query-params",
+        **kwargs,
+    )
+
+
+def choice(p: Param, label: str, widget: str = "segmented", **kwargs) -> Any:
+    """A URL-bound choice among ``p.options``: segmented control, radio or selectbox."""
+    options = list(p.options)
+    if widget == "radio":
+        return st.radio(
+            label, options, index=options.index(p.default), key=p.key, bind="query-params",
+            **kwargs,
+        )
+    if widget == "selectbox":
+        return st.selectbox(
+            label, options, index=options.index(p.default), key=p.key, bind="query-params",
+            **kwargs,
+        )
+    return st.segmented_control(
+        label, options, default=p.default, required=True, key=p.key, bind="query-params",
+        **kwargs,
+    )
+
+
+def toggle(p: Param, label: str, **kwargs) -> bool:
+    """A URL-bound on/off switch."""
+    return st.toggle(label, value=p.default, key=p.key, bind="query-params", **kwargs)
+
+
+def text(p: Param, label: str, **kwargs) -> str:
+    """A URL-bound one-line text input (the page parses and validates what it holds)."""
+    return st.text_input(
+        label, value=p.default, max_chars=p.max_chars, key=p.key, bind="query-params", **kwargs
+    )

@@ -1,0 +1,96 @@
+"""One look for the whole course: a colour-blind-safe palette with fixed meanings and a plotly
+template that stays readable when a teacher projects a page.
+
+Colours come from the Okabe–Ito palette. Each colour has one meaning everywhere in the course, so a
+learner who has seen "blue = P, orange = Q" in the dice game reads every later chart the same way.
+"""
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour deficiency.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+
+# Fixed meanings, used by every lesson. Add a role here rather than picking a colour in a page.
+COLORS = {
+    "P": OKABE_ITO["blue"],  # the true / data distribution
+    "Q": OKABE_ITO["orange"],  # the model / candidate distribution
+    "policy": OKABE_ITO["purple"],  # the model being trained, pi_theta
+    "reference": "#7A7A7A",  # the frozen reference, pi_ref
+    "chosen": OKABE_ITO["green"],  # the preferred response, y_w
+    "rejected": OKABE_ITO["vermillion"],  # the dispreferred response, y_l
+    "exact": OKABE_ITO["black"],  # a closed-form or exact value
+    "estimate": OKABE_ITO["sky"],  # a sampled or running estimate
+    "highlight": OKABE_ITO["yellow"],  # the learner's current point or selection
+    "muted": "#C9CED6",  # context that should recede
+}
+
+# The badge colour of each method on equation cards (Streamlit's named badge colours).
+METHOD_COLORS = {
+    "KL": "blue",
+    "Bradley–Terry": "violet",
+    "RL": "gray",
+    "PPO": "orange",
+    "RLHF": "red",
+    "DPO": "green",
+}
+
+FONT_FAMILY = "Source Sans Pro, Helvetica Neue, Arial, sans-serif"
+BASE_FONT_SIZE = 15
+PRESENTER_FONT_SIZE = 21
+BASE_HEIGHT = 360
+PRESENTER_HEIGHT_SCALE = 1.4
+
+TEMPLATE = "dice2dpo"
+PRESENTER_TEMPLATE = "dice2dpo_presenter"
+
+
+def _template(font_size: int) -> go.layout.Template:
+    colorway = [
+        OKABE_ITO[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")
+    ]
+    axis = dict(
+        showgrid=True,
+        gridcolor="#E6E9EF",
+        zeroline=False,
+        linecolor="#9AA3AF",
+        ticks="outside",
+        title=dict(font=dict(size=font_size)),
+        tickfont=dict(size=font_size - 2),
+        automargin=True,
+    )
+    return go.layout.Template(
+        layout=dict(
+            font=dict(family=FONT_FAMILY, size=font_size, color="#1B1F24"),
+            title=dict(font=dict(size=font_size + 3), x=0, xanchor="left"),
+            colorway=colorway,
+            paper_bgcolor="white",
+            plot_bgcolor="white",
+            xaxis=axis,
+            yaxis=axis,
+            legend=dict(font=dict(size=font_size - 1), bgcolor="rgba(255,255,255,0.7)"),
+            hoverlabel=dict(font=dict(size=font_size - 1)),
+            margin=dict(l=10, r=10, t=56, b=10),
+            height=BASE_HEIGHT,
+        )
+    )
+
+
+def register_templates() -> None:
+    """Register the course templates once per process and make the normal one the default."""
+    if TEMPLATE not in pio.templates:
+        pio.templates[TEMPLATE] = _template(BASE_FONT_SIZE)
+        pio.templates[PRESENTER_TEMPLATE] = _template(PRESENTER_FONT_SIZE)
+    pio.templates.default = TEMPLATE
+
+
+register_templates()
