@@ -39,18 +39,16 @@ BENCH_JS = """() => {
   document.addEventListener('keydown', () => {
     if (window.__bench.armed && window.__bench.t0 === null) window.__bench.t0 = performance.now();
   }, true);
+  // The first chart after slider i in document order, and a signature of its data.
+  window.__benchChart = (i) => {
+    const slider = document.querySelectorAll('[data-testid="stSlider"]')[i];
+    return [...document.querySelectorAll('.js-plotly-plot')].find(
+      c => slider.compareDocumentPosition(c) & Node.DOCUMENT_POSITION_FOLLOWING);
+  };
   window.__benchSig = (i) => {
-    const gd = document.querySelectorAll('.js-plotly-plot')[i];
+    const gd = window.__benchChart(i);
     return gd && gd.data ? JSON.stringify(gd.data) : null;
   };
-}"""
-
-PAIRS_JS = """() => {
-  // For each slider, the index of the first chart after it in document order.
-  const sliders = [...document.querySelectorAll('[data-testid="stSlider"]')];
-  const charts = [...document.querySelectorAll('.js-plotly-plot')];
-  return sliders.map(s => charts.findIndex(
-      c => s.compareDocumentPosition(c) & Node.DOCUMENT_POSITION_FOLLOWING));
 }"""
 
 CHANGED_JS = """(i) => {
@@ -85,14 +83,17 @@ def slider_latencies(page, url: str, presses: int, max_sliders: int) -> list[flo
     page.goto(url)
     wait_idle(page)
     page.evaluate(BENCH_JS)
-    pairs = page.evaluate(PAIRS_JS)
+    sliders = page.locator('[data-testid="stSlider"] input[type="range"]')
     times = []
-    for s_index, c_index in list(enumerate(pairs))[:max_sliders]:
-        if c_index < 0:
-            continue
-        handle = page.locator('[data-testid="stSlider"] input[type="range"]').nth(s_index)
+    for s_index in range(min(sliders.count(), max_sliders)):
+        handle = sliders.nth(s_index)
+        # Streamlit draws charts only once they scroll into view: put the slider at the top.
+        handle.evaluate("e => e.closest('[data-testid=\"stSlider\"]')"
+                        ".scrollIntoView({block: 'start'})")
+        wait_idle(page, quiet_ms=150)
+        if page.evaluate("i => window.__benchSig(i)", s_index) is None:
+            continue  # no chart below this slider
         thumb = handle.locator("xpath=../..")  # the visible thumb around the hidden input
-        thumb.scroll_into_view_if_needed()
         thumb.click()  # one click so keyboard input reaches the slider
         wait_idle(page, quiet_ms=150)
         for press in range(presses):
@@ -101,10 +102,10 @@ def slider_latencies(page, url: str, presses: int, max_sliders: int) -> list[flo
             key = "ArrowLeft" if now >= hi or (press % 2 and now > lo) else "ArrowRight"
             page.evaluate(
                 "i => { const b = window.__bench; b.before = window.__benchSig(i);"
-                " b.t0 = null; b.t1 = null; b.armed = true; }", c_index)
+                " b.t0 = null; b.t1 = null; b.armed = true; }", s_index)
             page.keyboard.press(key)
             try:
-                page.wait_for_function(CHANGED_JS, arg=c_index, polling="raf", timeout=10_000)
+                page.wait_for_function(CHANGED_JS, arg=s_index, polling="raf", timeout=10_000)
             except Exception as error:  # the chart did not change: this slider drives no chart
                 print(f"{url}: slider {s_index} redrew no chart ({error})", file=sys.stderr)
                 break

@@ -108,7 +108,7 @@ for stop in (course.HOME, *course.LESSONS):
     rows.append({
         "Lesson": "Warm-up" if stop is course.HOME else stop.title,
         "Self-checks right": right,
-        "Questions": total if total else "not opened yet",
+        "Questions": str(total) if total else "not opened yet",
     })
 st.dataframe(rows, hide_index=True, width="stretch")
 st.caption("Progress lives in this browser tab's session: a reload starts afresh.")

@@ -14,6 +14,7 @@ IDLE_JS = """(quietMs) => {
   const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
   return app && app.getAttribute('data-test-script-state') === 'notRunning'
       && document.querySelector('[data-testid="stMain"] h1') !== null
+      && document.querySelector('[data-testid="stSkeleton"]') === null
       && charts.every(c => c.querySelector('.main-svg') !== null)
       && performance.now() - (window.__lastMutation ?? 0) > quietMs;
 }"""
@@ -33,3 +34,8 @@ def open_app(page, url: str, timeout_ms: int = 30_000) -> None:
 def shown_exceptions(page) -> list[str]:
     """The text of every exception element on the page (there should be none)."""
     return page.locator('[data-testid="stException"]').all_inner_texts()
+
+
+def shown_dialogs(page) -> list[str]:
+    """The text of open modal dialogs, such as Streamlit's "Page not found"."""
+    return page.locator('[role="dialog"]').all_inner_texts()

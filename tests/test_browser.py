@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from browser import open_app, shown_exceptions, wait_idle
+from browser import open_app, shown_dialogs, shown_exceptions, wait_idle
 
 from ui import course
 
@@ -14,20 +14,24 @@ def test_home_renders(page, app_url):
     open_app(page, app_url)
     assert page.locator("h1").first.inner_text() == "Dice to DPO"
     assert shown_exceptions(page) == []
+    assert shown_dialogs(page) == []
     assert "Traceback" not in page.content()
 
 
-def test_navigation_reaches_every_page(page, app_url):
-    open_app(page, app_url)
+def test_navigation_reaches_every_page(page, warm_app_url):
+    open_app(page, warm_app_url)
+    nav = page.locator('[data-testid="stSidebarNav"]')
     for lesson in course.LESSONS:
-        nav = page.locator('[data-testid="stSidebarNav"]')
         nav.get_by_text(lesson.title, exact=True).click()
         page.wait_for_url(re.compile(rf"/{lesson.slug}"))
         wait_idle(page)
+        assert page.locator("h1").first.inner_text() == lesson.title
         assert shown_exceptions(page) == [], lesson.slug
     for lesson in course.LESSONS:
-        open_app(page, f"{app_url}/{lesson.slug}")
+        open_app(page, f"{warm_app_url}/{lesson.slug}")
+        assert page.locator("h1").first.inner_text() == lesson.title
         assert shown_exceptions(page) == [], lesson.slug
+        assert shown_dialogs(page) == [], lesson.slug
 
 
 def test_presenter_mode_and_share_link(page, app_url):

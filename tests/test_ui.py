@@ -6,7 +6,7 @@ import plotly.io as pio
 import pytest
 
 from ui import course, quiz, theme
-from ui.state import Param
+from ui.state import Param, parse_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +36,7 @@ def test_param_problem(param, raw, fits):
 
 
 def test_param_problem_says_what_is_used_instead():
-    assert "so 500 is used" in Param("n", 10, lo=1, hi=500).problem("9000")
+    assert "(500), so the default (10) is used" in Param("n", 10, lo=1, hi=500).problem("9000")
     assert "default (10)" in Param("n", 10, lo=1, hi=500).problem("ten")
 
 
@@ -83,3 +83,22 @@ def test_templates_registered_with_readable_fonts():
 def test_colour_meanings_are_distinct():
     roles = ["P", "Q", "policy", "reference", "chosen", "rejected", "exact", "estimate"]
     assert len({theme.COLORS[r] for r in roles}) == len(roles)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("0.5, 0.3, 0.2", [0.5, 0.3, 0.2]), ("1;2", [1.0, 2.0]), (" 3 ,0 ", [3.0, 0.0])],
+)
+def test_parse_numbers(text, expected):
+    assert parse_numbers(text, "P", min_count=2) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("", "is empty"), ("0.5, abc", "'abc' is not a number"), ("1, inf", "not a finite"),
+     ("1", "give between 2 and 10"), (",".join(["1"] * 11), "give between 2 and 10"),
+     ("1,,2", "'' is not a number")],
+)
+def test_parse_numbers_explains_bad_input(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_numbers(text, "P", min_count=2)

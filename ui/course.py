@@ -46,7 +46,18 @@ HOME = Lesson(
 )
 
 # In course order. The map draws them left to right.
-LESSONS: tuple[Lesson, ...] = ()
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        slug="kl-divergence",
+        title="The dice game: KL divergence",
+        page="pages/kl_divergence.py",
+        part="Foundations",
+        videos=("kl", "dpo"),
+        summary="Which die rolled this sequence? From likelihoods to entropy, cross-entropy "
+        "and KL divergence, and when two distributions are significantly different.",
+        icon=":material/casino:",
+    ),
+)
 
 
 def lessons_in(part: str) -> list[Lesson]:

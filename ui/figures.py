@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -132,3 +133,68 @@ def course_map(stops: Sequence, video_titles: dict[str, str]) -> go.Figure:
     fig.update_yaxes(visible=False, range=[-1.5, 0.8])
     fig.update_layout(height=230, legend=dict(orientation="h", y=1.15, x=0), hovermode="closest")
     return fig
+
+
+def thin(length: int, max_points: int = 400):
+    """Indices that keep a long series' shape with at most ``max_points`` points (log-spaced,
+    so the fast early changes keep their detail)."""
+    if length <= max_points:
+        return np.arange(length)
+    return np.unique(np.geomspace(1, length, max_points).astype(int) - 1)
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    """A number for the page: ∞ for infinities, scientific notation for tiny or huge ones."""
+    if value == float("inf"):
+        return "∞"
+    if value == float("-inf"):
+        return "−∞"
+    if value != 0 and (abs(value) < 10 ** -(digits + 1) or abs(value) >= 10 ** 6):
+        return f"{value:.{digits - 1}e}"
+    return f"{value:.{digits}f}"
+
+
+# Fast building blocks. Streamlit rebuilds a section's figure on every interaction, and plotly's
+# make_subplots / add_hline helpers cost tens of milliseconds, so hot figures use plain dicts.
+
+
+def panels(titles: Sequence[str], x_title: str, gap: float = 0.07) -> dict:
+    """Layout for side-by-side panels sharing one row: axes x, x2, ... with titled tops."""
+    width = (1 - gap * (len(titles) - 1)) / len(titles)
+    layout: dict = {"annotations": [], "shapes": []}
+    for i, title in enumerate(titles):
+        suffix = "" if i == 0 else str(i + 1)
+        left = i * (width + gap)
+        layout[f"xaxis{suffix}"] = dict(domain=[left, left + width], anchor=f"y{suffix}",
+                                        title=dict(text=x_title))
+        layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}")
+        layout["annotations"].append(dict(
+            text=title, x=left + width / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
+            yanchor="bottom", showarrow=False, font=dict(size=15)))
+    return layout
+
+
+def axis_refs(panel: int) -> tuple[str, str]:
+    """The ('x2', 'y2')-style axis names of panel number ``panel`` (0-based)."""
+    suffix = "" if panel == 0 else str(panel + 1)
+    return f"x{suffix}", f"y{suffix}"
+
+
+def hline(y: float, role: str, panel: int = 0, dash: str = "dash", width: float = 2) -> dict:
+    """A horizontal line across one panel, as a layout shape."""
+    x, yref = axis_refs(panel)
+    return dict(type="line", xref=f"{x} domain", x0=0, x1=1, yref=yref, y0=y, y1=y,
+                line=dict(color=theme.COLORS[role], dash=dash, width=width))
+
+
+def vline(x: float, role: str, panel: int = 0, dash: str = "dot", width: float = 2) -> dict:
+    """A vertical line across one panel, as a layout shape."""
+    xref, y = axis_refs(panel)
+    return dict(type="line", yref=f"{y} domain", y0=0, y1=1, xref=xref, x0=x, x1=x,
+                line=dict(color=theme.COLORS[role], dash=dash, width=width))
+
+
+def label(x: float, y: float, text: str, panel: int = 0, **style) -> dict:
+    """A text label at data coordinates of one panel, as a layout annotation."""
+    xref, yref = axis_refs(panel)
+    return dict(x=x, y=y, xref=xref, yref=yref, text=text, showarrow=False, **style)

@@ -3,8 +3,8 @@
 A page lists its parameters once (key, default, allowed range or options). The widget helpers
 below build Streamlit widgets from those declarations with ``bind="query-params"``, so the URL
 always holds the current view and a teacher can share it. ``check_link`` reads the raw URL on the
-first run and explains, in plain words, any value that does not fit: Streamlit then drops a
-malformed value (the default is used) and clamps an out-of-range number to the nearest limit.
+first run and explains, in plain words, any value that does not fit; Streamlit then drops it
+and the widget starts from its default.
 """
 
 from __future__ import annotations
@@ -66,9 +66,11 @@ class Param:
             what = "a whole number" if kind == "int" else "a number"
             return f"is not {what}, so the default ({self.default}) is used"
         if self.lo is not None and value < self.lo:
-            return f"is below the smallest allowed value, so {self.lo:g} is used"
+            return f"is below the smallest allowed value ({self.lo:g}), so the default " \
+                f"({self.default}) is used"
         if self.hi is not None and value > self.hi:
-            return f"is above the largest allowed value, so {self.hi:g} is used"
+            return f"is above the largest allowed value ({self.hi:g}), so the default " \
+                f"({self.default}) is used"
         return None
 
 
@@ -151,3 +153,24 @@ def text(p: Param, label: str, **kwargs) -> str:
     return st.text_input(
         label, value=p.default, max_chars=p.max_chars, key=p.key, bind="query-params", **kwargs
     )
+
+
+def parse_numbers(text: str, name: str, min_count: int = 1, max_count: int = 10) -> list[float]:
+    """Read "0.5, 0.3, 0.2" into numbers; ValueError with a message a learner can act on."""
+    parts = [part.strip() for part in text.replace(";", ",").split(",")]
+    if parts == [""]:
+        raise ValueError(f"{name} is empty: type numbers separated by commas, like 0.5, 0.5.")
+    numbers = []
+    for part in parts:
+        try:
+            value = float(part)
+        except ValueError:
+            raise ValueError(f"{name}: '{part[:20]}' is not a number.") from None
+        if not math.isfinite(value):
+            raise ValueError(f"{name}: '{part[:20]}' is not a finite number.")
+        numbers.append(value)
+    if not min_count <= len(numbers) <= max_count:
+        raise ValueError(
+            f"{name} has {len(numbers)} numbers; give between {min_count} and {max_count}."
+        )
+    return numbers
