@@ -169,6 +169,17 @@ def kl_divergence(p, q, base=2):
     return _scalar_or_array(special.rel_entr(p, q).sum(axis=-1) / _log_base(base))
 
 
+def kl_terms(p, q, base=2):
+    """t_i = p_i·log(p_i/q_i)   (each outcome's share of KL(P‖Q); Σ t_i = KL(P‖Q))
+
+    A share is negative where q > p, inf where q = 0 < p, and 0 where p = 0.
+    p, q: (k,) probabilities. Returns (k,) array.
+    Example: kl_terms([0.5, 0.5], [0.25, 0.75]) -> array([0.5, -0.2925])
+    """
+    p, q = _check_pair(p, q)
+    return special.rel_entr(p, q) / _log_base(base)
+
+
 def js_divergence(p, q, base=2):
     """JS(P, Q) = ½·KL(P‖M) + ½·KL(Q‖M),  M = (P + Q)/2   (symmetric, at most 1 bit)
 
@@ -282,6 +293,24 @@ def g_test(counts, probs):
     # A likelihood-ratio test: G -> chi-square as n grows (Wilks 1938)
     g = float(_g_statistic(counts, probs))
     return g, float(stats.chi2.sf(g, df=probs.size - 1))
+
+
+def p_value_for_kl(kl_nats, n, k):
+    """p = P(χ²_{k-1} >= 2·n·KL)   (the G-test's p-value if the empirical KL stayed at kl_nats)
+
+    Shows why no KL value is "significant" on its own: the same KL is noise for small n and
+    overwhelming evidence for large n.
+    kl_nats: KL(empirical‖model) in nats, >= 0; n: (m,) sample sizes or one; k: outcomes >= 2.
+    Example: p_value_for_kl(0.1, [10, 100], 5) -> array([0.7358, 0.000499])
+    """
+    if not np.isfinite(kl_nats) or kl_nats < 0:
+        raise ValueError("kl_nats must be a finite number >= 0.")
+    if int(k) != k or k < 2:
+        raise ValueError("k, the number of outcomes, must be a whole number >= 2.")
+    n = np.asarray(n, dtype=float)
+    if np.any(n < 1):
+        raise ValueError("Sample sizes n must be >= 1.")
+    return _scalar_or_array(stats.chi2.sf(2 * n * kl_nats, df=k - 1))
 
 
 def _all_count_vectors(n, k):
@@ -467,12 +496,18 @@ def convert_units(value, from_base, to_base):
 # Sliding one distribution away from another
 
 
-def shifted_distribution(support, center, width):
-    """p_i ∝ max(0, 1 - |x_i - center| / width)   (a triangular bump, normalised on the support)
+SHAPES = ("normal", "triangle")
 
-    Zero beyond `width` from the center, so two bumps at least 2·width apart do not overlap:
-    KL becomes inf and JS and TV stop growing, while Wasserstein keeps measuring the distance.
-    support: (k,) positions; center: where the bump peaks; width: half-width > 0.
+
+def shifted_distribution(support, center, width, shape="triangle"):
+    """p_i ∝ max(0, 1 - |x_i - center| / width)  or  p_i ∝ exp(-(x_i - center)² / (2·width²))
+
+    A bump on the support, normalised. "triangle" is zero beyond `width` from the center, so two
+    bumps at least 2·width apart do not overlap: KL becomes inf and JS and TV stop growing,
+    while Wasserstein keeps measuring the distance. "normal" (a discretised Gaussian with
+    standard deviation `width`) is never exactly zero, so KL stays finite but grows with the
+    square of the shift: s²/(2·width²) nats on a wide enough support.
+    support: (k,) positions; center: where the bump peaks; width: half-width or sd > 0.
     Example: shifted_distribution([0, 1, 2, 3, 4], 2, 2) -> array([0, 0.25, 0.5, 0.25, 0])
     """
     support = np.asarray(support, dtype=float)
@@ -480,7 +515,12 @@ def shifted_distribution(support, center, width):
         raise ValueError("support must be a non-empty list of finite positions.")
     if not np.isfinite(center) or not np.isfinite(width) or width <= 0:
         raise ValueError("center must be a finite number and width a number > 0.")
-    bump = np.maximum(0.0, 1 - np.abs(support - center) / width)
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {', '.join(SHAPES)}, not {shape!r}.")
+    if shape == "normal":
+        bump = np.exp(-0.5 * ((support - center) / width) ** 2)
+    else:
+        bump = np.maximum(0.0, 1 - np.abs(support - center) / width)
     if bump.sum() == 0:
         raise ValueError("The bump misses every support point: move its center or widen it.")
     return bump / bump.sum()
@@ -500,3 +540,22 @@ def divergence_table(p, q, support, base=2):
         "tv": total_variation(p, q),
         "wasserstein": wasserstein(p, q, support),
     }
+
+
+def divergence_curves(support, center, width, shifts, base=2, shape="triangle"):
+    """KL(P‖Q), KL(Q‖P), JS, TV and W1 as Q's bump slides away from P's, for each shift.
+
+    P = shifted_distribution(support, center, width, shape); Q the same bump moved by each
+    shift.
+    support: (k,) positions; shifts: (m,) offsets. Returns a dict of (m,) arrays, keyed as in
+    `divergence_table`, plus "shift".
+    Example: divergence_curves(range(21), 5, 3, [0, 10])["wasserstein"] -> array([0., 10.])
+    """
+    p = shifted_distribution(support, center, width, shape)
+    rows = [
+        divergence_table(p, shifted_distribution(support, center + s, width, shape), support, base)
+        for s in shifts
+    ]
+    curves = {key: np.array([row[key] for row in rows]) for key in rows[0]}
+    curves["shift"] = np.asarray(shifts, dtype=float)
+    return curves

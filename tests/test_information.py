@@ -526,3 +526,72 @@ def test_lessons_module_imports_numpy_and_scipy_only():
         for alias in node.names
     } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= {"numpy", "scipy", "math", "numbers", "itertools"}
+
+
+# p-value curve and divergence curves used by the page
+
+
+def test_p_value_for_kl_matches_the_g_test():
+    counts = np.array([4, 2, 1, 1, 2])
+    probs = info.DICE["Die 3"]
+    kl_nats = info.kl_divergence(counts / counts.sum(), probs, base=np.e)
+    g, p = info.g_test(counts, probs)
+    assert info.p_value_for_kl(kl_nats, 10, 5) == pytest.approx(p, rel=1e-12)
+    assert g == pytest.approx(2 * 10 * kl_nats)
+
+
+def test_p_value_for_kl_falls_with_n_and_is_one_at_zero():
+    p = info.p_value_for_kl(0.05, np.array([1, 10, 100, 1000]), 5)
+    assert np.all(np.diff(p) < 0)
+    assert p[-1] == pytest.approx(stats.chi2.sf(100.0, 4))
+    assert info.p_value_for_kl(0.0, 50, 3) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(("kl", "n", "k"), [(-0.1, 10, 5), (np.inf, 10, 5), (0.1, 0, 5),
+                                            (0.1, 10, 1), (0.1, 10, 2.5)])
+def test_p_value_for_kl_rejects_bad_input(kl, n, k):
+    with pytest.raises(ValueError):
+        info.p_value_for_kl(kl, n, k)
+
+
+def test_divergence_curves_follow_the_table_and_the_closed_form():
+    support = np.arange(21)
+    curves = info.divergence_curves(support, 5, 3, [0, 2, 6, 10])
+    p = info.shifted_distribution(support, 5, 3)
+    q = info.shifted_distribution(support, 7, 3)
+    table = info.divergence_table(p, q, support)
+    for key, value in table.items():
+        assert curves[key][1] == pytest.approx(value)
+    # Shifting a whole bump (still inside the support) moves it by exactly the shift: W1 = shift
+    assert curves["wasserstein"] == pytest.approx([0, 2, 6, 10])
+    # Once the bumps no longer overlap, KL is infinite while JS and TV are at their maximum
+    assert np.isinf(curves["kl_pq"][2:]).all()
+    assert curves["js"][2:] == pytest.approx([1.0, 1.0])
+    assert curves["tv"][2:] == pytest.approx([1.0, 1.0])
+
+
+def test_kl_terms_add_up_to_kl_and_mark_the_infinite_outcome():
+    p, q = np.array([0.5, 0.3, 0.2]), np.array([0.6, 0.4, 0.0])
+    terms = info.kl_terms(p, q)
+    assert terms[:2] == pytest.approx([0.5 * np.log2(0.5 / 0.6), 0.3 * np.log2(0.3 / 0.4)])
+    assert np.isinf(terms[2])
+    finite_p, finite_q = DICE["Die 2"], DICE["Die 3"]
+    assert info.kl_terms(finite_p, finite_q).sum() == pytest.approx(
+        info.kl_divergence(finite_p, finite_q))
+    assert info.kl_terms([0.5, 0.5], [0.25, 0.75], base=np.e) == pytest.approx(
+        special.rel_entr([0.5, 0.5], [0.25, 0.75]))
+
+
+@pytest.mark.parametrize("shift", [1, 2, 4])
+def test_normal_bumps_give_the_closed_form_kl(shift):
+    # Two Gaussians with the same sd: KL = s² / (2·sd²) nats (exact on an unbounded lattice)
+    support = np.arange(-40, 61)
+    p = info.shifted_distribution(support, 10, 2.0, shape="normal")
+    q = info.shifted_distribution(support, 10 + shift, 2.0, shape="normal")
+    assert info.kl_divergence(p, q, base=np.e) == pytest.approx(shift**2 / 8, rel=1e-6)
+    assert info.wasserstein(p, q, support) == pytest.approx(shift, rel=1e-6)
+
+
+def test_shifted_distribution_rejects_unknown_shape():
+    with pytest.raises(ValueError, match="shape"):
+        info.shifted_distribution([0, 1, 2], 1, 1, shape="square")

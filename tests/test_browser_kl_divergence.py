@@ -1,0 +1,38 @@
+"""The KL lesson in headless Chromium: a shared link, a keyboard change, an answered question."""
+
+import re
+
+import pytest
+from browser import open_app, shown_dialogs, shown_exceptions, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def test_shared_link_and_keyboard_slider(page, warm_app_url):
+    open_app(page, f"{warm_app_url}/kl-divergence?kl_unit=nats&kl_shift=5")
+    assert shown_dialogs(page) == []
+    main = page.locator('[data-testid="stMain"]')
+    assert main.locator('[data-testid="stMetric"]').first.inner_text().endswith("nats")
+    shift = main.locator('[data-testid="stSlider"]').filter(has_text="Shift of Q")
+    assert shift.locator('input[type="range"]').get_attribute("value") == "5"
+    # One click gives the slider keyboard focus; then the arrow keys move it.
+    shift.locator('input[type="range"]').locator("xpath=../..").click()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(re.compile(r"kl_shift=5\.5"))
+    wait_idle(page)
+    wasserstein = main.locator('[data-testid="stMetric"]').filter(has_text="Wasserstein")
+    # Wasserstein moves with the shift (5.5 up to the bumps' truncation at the support's ends)
+    value = float(wasserstein.locator('[data-testid="stMetricValue"]').inner_text())
+    assert value == pytest.approx(5.5, abs=0.01)
+    assert shown_exceptions(page) == []
+
+
+def test_self_check_answer_updates_the_progress(page, warm_app_url):
+    open_app(page, f"{warm_app_url}/kl-divergence")
+    question = page.locator('[data-testid="stMain"] [data-testid="stRadio"]').filter(
+        has_text="Which is larger")
+    question.get_by_text("KL(P‖Q)", exact=True).click()
+    page.get_by_text("Right. KL(P‖Q) ≈ 0.74 bits").wait_for()
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("Self-checks answered right in this session: 1").wait_for()
+    assert shown_exceptions(page) == []

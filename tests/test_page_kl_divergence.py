@@ -1,0 +1,159 @@
+"""The KL-divergence page through app.py: every section's numbers, links, bad input, the fuzzer."""
+
+import numpy as np
+import pytest
+from conftest import open_page
+from fuzz import fuzz_page
+
+from lessons import information as info
+
+PAGE = "pages/kl_divergence.py"
+
+
+@pytest.fixture(scope="module")
+def default_page():
+    return open_page(PAGE)
+
+
+def metric(at, label):
+    values = [m.value for m in at.metric if m.label == label]
+    assert values, f"no metric {label!r}"
+    return values
+
+
+def test_renders_every_section_without_exception(default_page):
+    at = default_page
+    assert not at.exception
+    assert not at.error
+    headers = [h.value for h in at.header]
+    assert len([h for h in headers if h[0].isdigit()]) == 8
+    assert len(at.get("plotly_chart")) == 10
+
+
+def test_dice_game_shows_the_corrected_products(default_page):
+    latex = " ".join(element.value for element in default_page.latex)
+    assert r"0.4^{4} \cdot 0.2^{2} \cdot 0.1 \cdot 0.1 \cdot 0.2^{2}" in latex
+    assert r"0.4^{4} \cdot 0.1^{2} \cdot 0.2 \cdot 0.2 \cdot 0.1^{2}" in latex
+    assert r"0.1^{4} \cdot 0.2^{2} \cdot 0.4 \cdot 0.2 \cdot 0.1^{2}" in latex
+    assert r"4.10\times 10^{-7}" in latex  # Die 1: 0.4^4·0.2^2·0.1·0.1·0.2^2 = 4.096e-7
+    assert r"3.20\times 10^{-9}" in latex
+    text = " ".join(m.value for m in default_page.markdown)
+    expected = info.average_log_likelihood(info.DICE_COUNTS, info.DICE["Die 1"])
+    assert f"log ÷ n = **{expected:.3f}** bits per roll" in text
+
+
+def test_default_numbers_come_from_the_lessons(default_page):
+    at = default_page
+    assert metric(at, "Entropy H(Die 1)") == [f"{info.entropy(info.DICE['Die 1']):.3f} bits"]
+    g, p = info.g_test(info.DICE_COUNTS, info.DICE["Die 3"])
+    assert metric(at, "G = 2·n·KL (nats)") == [f"{g:.3f}"]
+    assert metric(at, "p-value (χ², 4 d.o.f.)") == [f"{p:.3f}"]
+    exact = info.multinomial_p_value(info.DICE_COUNTS, info.DICE["Die 3"])["p_value"]
+    assert any(f"**{exact:.3f}**" in w.value for w in at.warning)  # 0.058: not significant
+    assert metric(at, "KL(P‖Q)")[0] == "2.994 bits"  # even P against lopsided Q
+    assert metric(at, "KL(Q‖P)")[0] == "1.758 bits"
+
+
+def test_units_switch_applies_everywhere():
+    at = open_page(PAGE)
+    at.button_group(key="kl_unit").set_value("nats").run()
+    assert not at.exception
+    h = info.entropy(info.DICE["Die 1"], base=np.e)
+    assert metric(at, "Entropy H(Die 1)") == [f"{h:.3f} nats"]
+    assert all(v.endswith("nats") for v in metric(at, "KL(Q‖P)"))
+
+
+def test_rolling_a_sequence_uses_the_seed():
+    at = open_page(PAGE)
+    at.button_group(key="kl_source").set_value("Roll a new one").run()
+    at.selectbox(key="kl_die").set_value("Die 3").run()
+    at.slider(key="kl_n").set_value(200).run()
+    at.number_input(key="kl_seed").set_value(7).run()
+    assert not at.exception
+    counts = info.face_counts(info.roll_dice(info.DICE["Die 3"], 200, 7), 5)
+    shown = ", ".join(str(int(c)) for c in counts)
+    assert any(f"**{shown}**" in m.value for m in at.markdown)
+    assert any("rolled with **Die 3**" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("counts", ["", "4, 2, 1", "4, 2, x, 1, 2", "-1, 2, 1, 1, 2",
+                                    "0, 0, 0, 0, 0", "1.5, 2, 1, 1, 2"])
+def test_bad_counts_get_a_friendly_error(counts):
+    at = open_page(PAGE, {"kl_source": "Type the counts"})
+    at.text_input(key="kl_counts").set_value(counts).run()
+    assert not at.exception
+    assert at.error, f"no message for {counts!r}"
+
+
+def test_a_zero_in_q_makes_kl_infinite_with_an_explanation():
+    at = open_page(PAGE)
+    at.selectbox(key="kl_preset").set_value("Q misses an outcome").run()
+    assert not at.exception
+    assert at.text_input(key="kl_q").value == "0.6, 0.4, 0"
+    assert metric(at, "KL(P‖Q)")[0] == "∞ bits"
+    assert metric(at, "KL(Q‖P)")[0] == f"{info.kl_divergence([.6, .4, 0], [.5, .3, .2]):.3f} bits"
+    assert any("KL(P‖Q) is infinite" in w.value and "outcome 3" in w.value for w in at.warning)
+
+
+def test_editing_weights_rescales_and_switches_to_your_own():
+    at = open_page(PAGE)
+    at.text_input(key="kl_p").set_value("2, 1, 1").run()
+    at.text_input(key="kl_q").set_value("1, 1, 2").run()
+    assert not at.exception
+    assert at.selectbox(key="kl_preset").value == "Your own"
+    assert any("rescaled to (0.5, 0.25, 0.25)" in c.value for c in at.caption)
+    expected = info.kl_divergence([.5, .25, .25], [.25, .25, .5])
+    assert metric(at, "KL(P‖Q)")[0] == f"{expected:.3f} bits"
+
+
+def test_mismatched_lengths_are_explained():
+    at = open_page(PAGE, {"kl_p": "0.5, 0.5", "kl_q": "0.2, 0.3, 0.5"})
+    assert not at.exception
+    assert any("P has 2 outcomes but Q has 3" in e.value for e in at.error)
+
+
+def test_a_shared_link_reproduces_the_view():
+    link = {"kl_unit": "nats", "kl_source": "Roll a new one", "kl_die": "Die 2", "kl_n": "50",
+            "kl_seed": "7", "kl_lln_runs": "3", "kl_shape": "Hard edges", "kl_shift": "5.5",
+            "kl_g_source": "Roll new ones", "kl_g_n": "300"}
+    at = open_page(PAGE, link)
+    assert not at.exception
+    assert at.button_group(key="kl_unit").value == "nats"
+    assert at.selectbox(key="kl_die").value == "Die 2"
+    assert at.slider(key="kl_n").value == 50
+    assert at.number_input(key="kl_seed").value == 7
+    assert at.slider(key="kl_lln_runs").value == 3
+    assert at.button_group(key="kl_shape").value == "Hard edges"
+    assert at.slider(key="kl_shift").value == 5.5
+    assert metric(at, "Rolls n") == ["300"]
+    assert metric(at, "KL(P‖Q)")[-1] == "∞ nats"  # hard-edged bumps 5.5 apart
+
+
+def test_a_malformed_link_falls_back_with_a_note():
+    at = open_page(PAGE, {"kl_source": "Roll a new one", "kl_n": "abc", "kl_shift": "99",
+                          "kl_unit": "furlongs", "kl_counts": "9" * 100})
+    assert not at.exception
+    notes = " ".join(i.value for i in at.info)
+    assert "kl_n=abc" in notes and "kl_shift=99" in notes and "kl_unit=furlongs" in notes
+    assert at.button_group(key="kl_unit").value == "bits"
+    assert at.slider(key="kl_shift").value == 2.0
+    assert at.slider(key="kl_n").value == 10
+
+
+def test_self_check_grades_answers():
+    at = open_page(PAGE)
+    at.number_input(key="quiz_kl-divergence_kl13").set_value(0.7).run()
+    at.radio(key="quiz_kl-divergence_direction").set_value("KL(Q‖P)").run()
+    assert any(s.value.startswith("Right.") for s in at.success)
+    assert any(w.value.startswith("Not quite.") for w in at.warning)
+
+
+def test_fuzz_reaches_every_widget():
+    at = open_page(PAGE)
+    driven = fuzz_page(at, steps=110, seed=3)
+    expected = {"kl_unit", "kl_source", "kl_die", "kl_n", "kl_seed", "kl_counts",
+                "kl_why_true", "kl_why_model", "kl_why_n", "kl_why_seed", "kl_lln_p", "kl_lln_q",
+                "kl_lln_n", "kl_lln_runs", "kl_lln_seed", "kl_ce_p", "kl_ce_q", "kl_preset",
+                "kl_p", "kl_q", "kl_g_source", "kl_g_model", "kl_g_true", "kl_g_n",
+                "kl_g_seed", "kl_shape", "kl_shift"}
+    assert expected <= driven, expected - driven
