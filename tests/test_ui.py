@@ -36,6 +36,8 @@ def test_param_problem(param, raw, fits):
 
 
 def test_param_problem_says_what_is_used_instead():
+    assert "so 2 is used" in Param("n", 10, lo=1, hi=500).problem("2.5")
+    assert "default (10)" in Param("n", 10, lo=1, hi=500).problem("0.5")
     assert "(500), so the default (10) is used" in Param("n", 10, lo=1, hi=500).problem("9000")
     assert "default (10)" in Param("n", 10, lo=1, hi=500).problem("ten")
 

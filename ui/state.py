@@ -62,9 +62,15 @@ class Param:
             value = float(raw)
         except ValueError:
             value = math.nan
-        if not math.isfinite(value) or (kind == "int" and value != int(value)):
+        if not math.isfinite(value):
             what = "a whole number" if kind == "int" else "a number"
             return f"is not {what}, so the default ({self.default}) is used"
+        if kind == "int" and value != int(value):
+            # Streamlit truncates a fractional value for a whole-number widget
+            truncated = int(value)
+            if self.problem(str(truncated)) is None:
+                return f"is not a whole number, so {truncated} is used"
+            value = truncated
         if self.lo is not None and value < self.lo:
             return f"is below the smallest allowed value ({self.lo:g}), so the default " \
                 f"({self.default}) is used"
