@@ -57,6 +57,16 @@ LESSONS: tuple[Lesson, ...] = (
         "and KL divergence, and when two distributions are significantly different.",
         icon=":material/casino:",
     ),
+    Lesson(
+        slug="bradley-terry",
+        title="Bradley–Terry: from scores to preferences",
+        page="pages/bradley_terry.py",
+        part="Foundations",
+        videos=("dpo", "rlhf"),
+        summary="Turn scores into win probabilities, fit scores from who-beat-whom data, and "
+        "train a tiny reward model on your own judgements.",
+        icon=":material/balance:",
+    ),
 )
 
 

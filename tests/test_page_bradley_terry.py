@@ -1,0 +1,275 @@
+"""The Bradley–Terry page through app.py: every section's numbers, the editable win table, bad
+tables, links, the annotator, the self-check and the fuzzer."""
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import open_page
+from fuzz import fuzz_page
+
+from lessons import bradley_terry as bt
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/bradley_terry.py"
+ALWAYS_THERE = {
+    "bt_n", "bt_a", "bt_b", "bt_c", "bt_sa", "bt_sb", "bt_shift", "bt_elo_a", "bt_elo_b",
+    "bt_preset", "bt_l2", "bt_wins", "bt_lr", "bt_steps", "bt_rm_l2", "bt_fill_detail",
+    "bt_fill_busy", "bt_fill_warm", "bt_fill_clear", "bt_pick_left", "bt_pick_right", "bt_prev",
+    "bt_next", "bt_reset_table",
+}
+BALANCED = "0 6 7 8 / 4 0 6 7 / 3 4 0 5 / 2 3 5 0"
+
+
+@pytest.fixture(scope="module")
+def default_page():
+    return open_page(PAGE)
+
+
+def page_constant(name):
+    """A constant of the page script, read from its source (the page itself runs Streamlit)."""
+    for node in ast.parse((ROOT / PAGE).read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
+            return ast.literal_eval(node.value)
+    raise KeyError(name)
+
+
+def metric(at, label):
+    values = [m.value for m in at.metric if m.label == label]
+    assert values, f"no metric {label!r}"
+    return values[0]
+
+
+def text_of(elements):
+    return " ".join(element.value for element in elements)
+
+
+def editor(at):
+    editors = [e for e in at.data_editor if (e.key or "").startswith("bt_table_")]
+    assert len(editors) == 1
+    return editors[0]
+
+
+def test_renders_every_section_without_exception(default_page):
+    at = default_page
+    assert not at.exception and not at.error
+    headers = [h.value for h in at.header]
+    assert [h[0] for h in headers if h[0].isdigit()] == ["1", "2", "3", "4"]
+    assert len(at.get("plotly_chart")) == 8  # the reward model's charts wait for judgements
+    assert any("Judge at least one pair" in i.value for i in at.info)
+
+
+def test_section_one_numbers_come_from_the_lessons(default_page):
+    at = default_page
+    assert metric(at, "P(A beats B)") == f"{bt.win_probability(1.0, 0.0):.3f}"
+    assert metric(at, "P(B beats A)") == f"{bt.win_probability(0.0, 1.0):.3f}"
+    assert r"= 0.731" in text_of(at.latex)
+
+
+def test_moving_a_score_and_adding_replies():
+    at = open_page(PAGE)
+    at.slider(key="bt_b").set_value(2.5).run()
+    assert metric(at, "P(A beats B)") == f"{bt.win_probability(1.0, 2.5):.3f}"
+    at.slider(key="bt_n").set_value(6).run()
+    assert not at.exception
+    assert at.slider(key="bt_f").value == 2.0
+    heatmap = at.get("plotly_chart")[0]
+    assert heatmap.proto.spec  # drawn
+
+
+def test_shifting_both_scores_changes_nothing_but_the_exponentials():
+    at = open_page(PAGE)
+    before = at.table[0].value["value"].tolist()
+    at.slider(key="bt_shift").set_value(7.5).run()
+    after = at.table[0].value["value"].tolist()
+    assert after[-2:] == before[-2:] == [f"{bt.win_probability(1.0, 0.0):.6f}"] * 2
+    assert after[2] != before[2]  # e^(a + c) moved
+
+
+def test_elo_section(default_page):
+    assert metric(default_page, "Expected score of A") == "0.760"
+    at = open_page(PAGE)
+    at.slider(key="bt_elo_a").set_value(2000).run()
+    assert metric(at, "Expected score of A") == f"{bt.elo_expected(2000, 1400):.3f}"
+    win, loss = bt.elo_update(2000, 1400, 1.0), bt.elo_update(2000, 1400, 0.0)
+    assert metric(at, "A's rating after a win / a loss (K = 32)") == f"{win:.1f} / {loss:.1f}"
+
+
+def test_default_table_is_fitted(default_page):
+    at = default_page
+    report = bt.fit_report(bt.parse_wins(BALANCED))
+    assert metric(at, "Log-likelihood ℓ(ŝ)") == f"{report['log_likelihood']:.2f} nats"
+    assert metric(at, "Misfit G (df)") == f"{report['deviance']:.2f} ({report['df']})"
+    ranking = text_of(at.markdown)
+    assert f"Atlas ({report['scores'][0]:+.2f})" in ranking
+    assert at.text_input(key="bt_wins").value == BALANCED
+    assert editor(at).value.to_numpy().tolist() == bt.parse_wins(BALANCED).astype(int).tolist()
+
+
+BAD_PRESETS = [("Bad: one item wins every game", "+∞"),
+               ("Bad: one item never plays", "never played"),
+               ("Bad: no games at all", "no games at all")]
+
+
+def test_bad_presets_explain_and_fall_back_to_a_prior():
+    at = open_page(PAGE, {"bt_preset": BAD_PRESETS[0][0]})  # the first through a link
+    for number, (preset, needle) in enumerate(BAD_PRESETS):
+        if number:
+            at.button_group(key="bt_l2").set_value("0").run()
+            at.selectbox(key="bt_preset").set_value(preset).run()
+        assert not at.exception and not at.error
+        warning = text_of(at.warning)
+        assert "No maximum-likelihood fit" in warning and needle in warning, preset
+        assert "λ = 0.1" in warning
+        at.button_group(key="bt_l2").set_value("0.01").run()
+        assert not at.exception
+        assert "you chose keeps every score finite" in text_of(at.warning)
+
+
+def test_the_cycle_fails_the_g_test():
+    at = open_page(PAGE, {"bt_preset": "Cycle: A > B > C > A"})
+    assert not at.warning
+    report = bt.fit_report(bt.parse_wins("0 8 2 / 2 0 8 / 8 2 0"))
+    assert f"p = {report['p_value']:.3g}" in text_of(at.caption)
+    assert "does not fit this table well" in text_of(at.caption)
+
+
+def test_switching_presets_replaces_the_table():
+    at = open_page(PAGE)
+    at.selectbox(key="bt_preset").set_value("Sparse data").run()
+    assert at.text_input(key="bt_wins").value.count("/") == 5
+    assert len(editor(at).value) == 6
+    at.selectbox(key="bt_preset").set_value("Simulated from known scores").run()
+    at.slider(key="bt_games").set_value(50).run()
+    at.number_input(key="bt_seed").set_value(4).run()
+    assert not at.exception
+    expected = bt.format_wins(bt.simulate_wins([1.2, 0.5, 0.0, -0.4, -1.3], 50, 4))
+    assert at.text_input(key="bt_wins").value == expected
+
+
+def test_editing_a_cell_refits_and_reaches_the_text():
+    at = open_page(PAGE)
+    at.session_state[editor(at).key] = {
+        "edited_rows": {3: {"Atlas": 40}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    edited = "0 6 7 8 / 4 0 6 7 / 3 4 0 5 / 40 3 5 0"
+    assert at.text_input(key="bt_wins").value == edited
+    report = bt.fit_report(bt.parse_wins(edited))
+    assert metric(at, "Log-likelihood ℓ(ŝ)") == f"{report['log_likelihood']:.2f} nats"
+    assert text_of(at.markdown).count("**Ranking:** Delta") == 1  # Delta now leads
+    assert "You have edited the preset" in text_of(at.caption)
+    at.button(key="bt_reset_table").click().run()
+    assert at.text_input(key="bt_wins").value == BALANCED
+
+
+def test_editing_the_diagonal_or_blanking_a_cell_is_harmless():
+    at = open_page(PAGE)
+    at.session_state[editor(at).key] = {
+        "edited_rows": {0: {"Atlas": 5, "Birch": None}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert not at.exception
+    assert at.text_input(key="bt_wins").value == "0 0 7 8 / 4 0 6 7 / 3 4 0 5 / 2 3 5 0"
+
+
+def test_bad_table_text_gets_a_message_not_a_crash():
+    at = open_page(PAGE)
+    for text in ["abc", "0 1 / 1", "0 -2 / 1 0", "1 1 / 1 0", " / ".join(["0 " * 7] * 7), ""]:
+        at.text_input(key="bt_wins").set_value(text).run()
+        assert not at.exception, text
+        if text:
+            assert any("could not be read" in e.value for e in at.error), text
+        assert metric(at, "Log-likelihood ℓ(ŝ)").endswith("nats")
+
+
+def test_a_shared_link_restores_the_view():
+    at = open_page(PAGE, {"bt_preset": "Cycle: A > B > C > A", "bt_l2": "0.1", "bt_a": "2.5",
+                          "bt_n": "5", "bt_wins": "0 5 1 / 1 0 5 / 5 1 0", "bt_elo_b": "1800"})
+    assert not at.exception
+    assert at.selectbox(key="bt_preset").value == "Cycle: A > B > C > A"
+    assert at.button_group(key="bt_l2").value == "0.1"
+    assert at.slider(key="bt_a").value == 2.5
+    assert at.slider(key="bt_n").value == 5
+    assert at.text_input(key="bt_wins").value == "0 5 1 / 1 0 5 / 5 1 0"
+    assert editor(at).value.to_numpy().tolist() == [[0, 5, 1], [1, 0, 5], [5, 1, 0]]
+    assert metric(at, "Expected score of A") == f"{bt.elo_expected(1600, 1800):.3f}"
+
+
+def test_malformed_links_get_a_note_and_defaults():
+    at = open_page(PAGE, {"bt_preset": "nonsense", "bt_a": "9", "bt_l2": "0.5",
+                          "bt_steps": "abc"})
+    assert not at.exception
+    notes = text_of(at.info)
+    for key in ("bt_preset=nonsense", "bt_a=9", "bt_l2=0.5", "bt_steps=abc"):
+        assert key in notes
+    assert at.selectbox(key="bt_preset").value == "Balanced league"
+    assert at.slider(key="bt_steps").value == 200
+
+
+def pair_on_screen(at):
+    return next(c.value for c in at.caption if c.value.startswith("Pair "))
+
+
+def test_judging_pair_by_pair_trains_the_reward_model():
+    at = open_page(PAGE)
+    assert pair_on_screen(at).startswith("Pair 1 of 15")
+    at.button(key="bt_pick_right").click().run()  # R2 over R1
+    assert not at.exception
+    assert pair_on_screen(at).startswith("Pair 2 of 15")  # moved on by itself
+    assert metric(at, "Your judgements it reproduces") == "1 of 1"
+    at.button(key="bt_pick_left").click().run()  # R3 over R4
+    assert metric(at, "Your judgements it reproduces") == "2 of 2"
+    assert "You judged 2 of 15 pairs" in at.get("progress")[0].proto.text
+    at.button(key="bt_prev").click().run()
+    at.button(key="bt_prev").click().run()
+    at.button(key="bt_prev").click().run()
+    assert pair_on_screen(at).startswith("Pair 15 of 15")  # wraps around
+    at.button(key="bt_next").click().run()
+    assert pair_on_screen(at).startswith("Pair 1 of 15")
+    assert "**R2**  · your choice" in text_of(at.markdown)
+    at.button(key="bt_pick_left").click().run()  # change pair 1: now R1 over R2
+    assert metric(at, "Your judgements it reproduces").endswith("of 2")
+    features = bt.standardize(np.array([bt.reply_features(r) for r in page_constant("REPLIES")]))
+    expected = bt.fit_reward_model(features, [0, 2], [1, 3], 0.5, 200, 0.01)
+    assert metric(at, "Final loss").startswith(f"{expected['loss'][-1]:.3f} nats")
+
+
+def test_an_example_annotator_answers_every_pair():
+    at = open_page(PAGE)
+    at.button(key="bt_fill_detail").click().run()
+    assert not at.exception
+    assert metric(at, "Your judgements it reproduces") == "15 of 15"
+    assert metric(at, "Top reply") == "R6"
+    assert len(at.get("plotly_chart")) == 11
+    assert "**R2**  · your choice" in text_of(at.markdown)  # the detail lover prefers R2 to R1
+    at.slider(key="bt_steps").set_value(10).run()
+    at.slider(key="bt_lr").set_value(0.05).run()
+    at.button_group(key="bt_rm_l2").set_value("1").run()
+    assert not at.exception
+    at.button(key="bt_fill_clear").click().run()
+    assert any("Judge at least one pair" in i.value for i in at.info)
+
+
+def test_self_check_feedback():
+    at = open_page(PAGE)
+    at.number_input(key="quiz_bradley-terry_prob").set_value(0.731).run()
+    at.radio(key="quiz_bradley-terry_shift").set_value("It stays the same").run()
+    at.number_input(key="quiz_bradley-terry_elo").set_value(0.5).run()
+    assert not at.exception
+    assert sum(s.value.startswith("Right.") for s in at.success) == 2
+    assert any(w.value.startswith("Not quite.") for w in at.warning)
+
+
+def test_fuzz_bradley_terry():
+    at = open_page(PAGE)
+    driven = fuzz_page(at, steps=36, seed=4)
+    assert driven >= ALWAYS_THERE
+
+
+def test_fuzz_the_simulated_and_bad_tables():
+    at = open_page(PAGE, {"bt_preset": "Simulated from known scores"})
+    section_three = {"bt_games", "bt_seed", "bt_l2", "bt_wins"}
+    others = {w.key for w in at.main if getattr(w, "key", None)} - section_three
+    driven = fuzz_page(at, steps=8, seed=9, skip=others)
+    assert section_three <= driven
