@@ -29,9 +29,20 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, open_page, serve  # noq
 
 from ui import course  # noqa: E402
 
+
+def _ppo_demo() -> None:
+    from lessons import ppo
+
+    # pages/ppo.py at its defaults: PPO and the unclipped comparison, 8 seeds each
+    ppo.ppo_run(("ppo", "unclipped"), epsilon=0.2, epochs=4, lr=1.0, seed=0, n_seeds=8,
+                updates=40, batch_size=64, minibatches=4)
+
+
 # Training demos: (name, zero-argument callable running the demo at its page defaults).
 # Lessons with a training loop add theirs here.
-DEMOS: list[tuple[str, object]] = []
+DEMOS: list[tuple[str, object]] = [
+    ("ppo: PPO + no clipping, 2×8 runs of 40 updates", _ppo_demo),
+]
 
 BENCH_JS = """() => {
   if (window.__bench) return;

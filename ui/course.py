@@ -67,6 +67,16 @@ LESSONS: tuple[Lesson, ...] = (
         "train a tiny reward model on your own judgements.",
         icon=":material/balance:",
     ),
+    Lesson(
+        slug="ppo",
+        title="PPO: ratio, advantage, clipping",
+        page="pages/ppo.py",
+        part="Reinforcement learning",
+        videos=("ppo", "rlhf"),
+        summary="The surrogate objective, why PPO clips the probability ratio, the min/max "
+        "question, and advantages with GAE.",
+        icon=":material/content_cut:",
+    ),
 )
 
 

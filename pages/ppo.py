@@ -1,0 +1,778 @@
+"""PPO: the probability ratio, the advantage, clipping, the learner's min/max question, GAE, and
+live PPO runs on a tiny prompt-and-response bandit.
+
+Each numbered section is one fragment. Inside it, every demo (its controls, numbers and chart)
+is a nested fragment, so moving a slider reruns and redraws only that demo, not the section's
+text, equations and other charts.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from lessons import ppo
+from ui import cards, code, course, quiz, state
+from ui import ppo_figures as pf
+from ui.figures import fmt, show
+from ui.state import Param
+
+SLUG = "ppo"
+
+R_LINE = np.linspace(0.0, 3.0, 31)  # r·A is a straight line: a few points draw it exactly
+LAMBDA_GRID = np.linspace(0.0, 1.0, 51)
+
+# Section 1: one batch, many steps
+ONE_BATCH_STEPS = 60
+ONE_BATCH_LR = 1.0
+ONE_BATCH_BAND = 0.2  # the band drawn for reference: PPO's usual ε
+
+# Section 3: after a bad step
+KNOCK_STEPS = 30
+KNOCK_LR = 1.0
+
+# Section 4: the trajectory
+MAX_STEPS = 12
+
+# Section 5: the runs
+UPDATES = 40
+BATCH_SIZE = 64
+MINIBATCHES = 4
+N_SEEDS = 8
+CRASH_LEVEL = 0.8  # a seed "crashed" if its expected reward fell below this...
+CRASH_AFTER = 10  # ...at some update after this one
+COMPARE = {"no clipping": "unclipped", "learner's clip(r)·A": "learner"}
+
+# 1. The surrogate
+RATIO = Param("ppo_r", 1.5, lo=0.0, hi=3.0, step=0.05)
+ADVANTAGE = Param("ppo_a", 1.0, lo=-2.0, hi=2.0, step=0.1)
+STEPS = Param("ppo_steps", 40, lo=0, hi=ONE_BATCH_STEPS, step=1)
+BATCH_SEED = Param("ppo_bseed", 6, lo=0, hi=9999, step=1)
+# 2. Clipping
+EPSILON = Param("ppo_eps", 0.2, lo=0.05, hi=0.5, step=0.01)
+CLIP_RATIO = Param("ppo_cr", 1.4, lo=0.0, hi=3.0, step=0.05)
+CLIP_ADVANTAGE = Param("ppo_ca", 1.0, lo=-2.0, hi=2.0, step=0.1)
+# 3. The learner's question
+Q_RATIO = Param("ppo_qr", 0.4, lo=0.0, hi=3.0, step=0.05)
+Q_ADVANTAGE = Param("ppo_qa", 1.0, lo=-2.0, hi=2.0, step=0.1)
+Q_EPSILON = Param("ppo_qeps", 0.3, lo=0.05, hi=0.5, step=0.01)
+KNOCK = Param("ppo_knock", 1.5, lo=0.0, hi=3.0, step=0.1)
+KNOCK_EPSILON = Param("ppo_keps", 0.3, lo=0.05, hi=0.5, step=0.01)
+KNOCK_SEED = Param("ppo_kseed", 0, lo=0, hi=9999, step=1)
+# 4. GAE
+REWARDS = Param("ppo_rew", "0, 0, 1, 0, 2", max_chars=120)
+VALUES = Param("ppo_val", "0.8, 0.9, 1.2, 0.6, 1.5, 0", max_chars=120)
+GAMMA = Param("ppo_gamma", 0.9, lo=0.0, hi=1.0, step=0.01)
+LAMBDA = Param("ppo_lam", 0.8, lo=0.0, hi=1.0, step=0.01)
+# 5. PPO in action
+RUN_EPSILON = Param("ppo_clip", 0.2, lo=0.05, hi=0.5, step=0.01)
+EPOCHS = Param("ppo_epochs", 4, lo=1, hi=20, step=1)
+LEARNING_RATE = Param("ppo_lr", 1.0, lo=0.1, hi=3.0, step=0.1)
+RUN_SEED = Param("ppo_seed", 0, lo=0, hi=9999, step=1)
+VERSUS = Param("ppo_vs", "no clipping", options=tuple(COMPARE))
+INSPECT = Param("ppo_upd", 1, lo=1, hi=UPDATES, step=1)
+
+PARAMS = (RATIO, ADVANTAGE, STEPS, BATCH_SEED, EPSILON, CLIP_RATIO, CLIP_ADVANTAGE, Q_RATIO,
+          Q_ADVANTAGE, Q_EPSILON, KNOCK, KNOCK_EPSILON, KNOCK_SEED, REWARDS, VALUES, GAMMA,
+          LAMBDA, RUN_EPSILON, EPOCHS, LEARNING_RATE, RUN_SEED, VERSUS, INSPECT)
+
+HIGHLIGHT_ROW = "background-color: rgba(240, 228, 66, 0.45); font-weight: 600"
+
+
+# Page-side caches: the runs are pure functions of their settings
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _one_batch(seed: int) -> dict:
+    return ppo.one_batch_ascent(("unclipped",), steps=ONE_BATCH_STEPS, lr=ONE_BATCH_LR,
+                                seed=seed, epsilon=ONE_BATCH_BAND)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _knocked(knock: float, seed: int, epsilon: float) -> dict:
+    return ppo.one_batch_ascent(("ppo", "learner"), steps=KNOCK_STEPS, lr=KNOCK_LR, seed=seed,
+                                epsilon=epsilon, knock=knock)
+
+
+@st.cache_data(max_entries=24, show_spinner="Training 16 policies…")
+def _train(epsilon: float, epochs: int, lr: float, seed: int, other: str) -> tuple[dict, float]:
+    start = time.perf_counter()
+    run = ppo.ppo_run(("ppo", other), epsilon=epsilon, epochs=epochs, lr=lr, seed=seed,
+                      n_seeds=N_SEEDS, updates=UPDATES, batch_size=BATCH_SIZE,
+                      minibatches=MINIBATCHES)
+    return run, time.perf_counter() - start
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.2f}" if value else "0"
+
+
+st.title("PPO: ratio, advantage, clipping")
+state.check_link(PARAMS)
+st.markdown(
+    "Proximal Policy Optimization is the workhorse behind the RL step of RLHF: the language "
+    "model is the policy, a prompt is the state, a response is the action, and a reward model "
+    "says how good the response was. PPO's trick is to squeeze several gradient steps out of "
+    "every batch of samples without letting the policy wander off. This lesson takes its "
+    "objective apart, one symbol at a time: the **probability ratio**, the **advantage**, the "
+    "**clip**, and the **min** around it that puzzles many readers of the paper. Then it "
+    "estimates advantages with **GAE** and runs PPO for real."
+)
+st.caption(
+    f"Accompanies *{course.VIDEOS['ppo']}* (surrogate objective and clipping) and the PPO step "
+    f"of *{course.VIDEOS['rlhf']}* by {course.SERIES_AUTHOR}. Equations follow Schulman et al. "
+    "(2017), *Proximal Policy Optimization Algorithms*."
+)
+with st.expander("The playground of this page: a tiny prompt-and-response bandit",
+                 icon=":material/science:"):
+    st.markdown(
+        "Sections 1, 3 and 5 train a real policy, small enough to run in your browser session. "
+        "Each **prompt** is three numbers (a constant 1 and two features). The policy picks one "
+        "of five **responses** with a linear softmax, π(a | x) ∝ exp(θₐ · x). Four responses "
+        "pay a reward that depends on the prompt (plus a little noise): which one is best "
+        "changes from prompt to prompt. The fifth is a **long shot**: it usually pays −1 and "
+        "one time in ten a jackpot of +6, so on average it is the worst choice (−0.3), but a "
+        "lucky sample makes it look brilliant, much like a reward model that is sometimes "
+        "fooled. The starting policy slightly prefers a safe response worth 0.4. Because the "
+        "whole reward table is known, the page can compute the policy's **exact** expected "
+        "reward and the exact KL between two policies, to check the estimates PPO works with."
+    )
+
+
+# 1. The surrogate objective
+
+
+@st.fragment
+def surrogate_section() -> None:
+    st.header("1. The surrogate objective: ratio times advantage", anchor="surrogate",
+              divider="gray")
+    st.markdown(
+        "A batch was collected with the current policy, call it π_old. For every sample (a "
+        "state s and the action a taken there) two numbers drive the update. The **probability "
+        "ratio** r = π_new(a|s) / π_old(a|s) says how much more (r > 1) or less (r < 1) likely "
+        "the new policy makes that action; it starts at exactly 1. The **advantage** A says how "
+        "much better the action turned out than the critic expected. Their product rewards "
+        "making good actions (A > 0) more likely and bad ones (A < 0) less likely, and at r = 1 "
+        "its gradient is exactly the policy gradient A·∇log π, because ∇r = r·∇log π."
+    )
+    cards.equation_card(
+        r"r_t(\theta) = \frac{\pi_\theta(a_t \mid s_t)}{\pi_{\theta_\text{old}}(a_t \mid s_t)},"
+        r"\qquad L^{CPI}(\theta) = \hat{\mathbb{E}}_t\big[\, r_t(\theta)\, \hat A_t \,\big]",
+        "The surrogate objective: each sample's advantage, weighted by how much more likely the "
+        "new policy makes its action.",
+        "PPO", "Schulman et al. 2017, Eq. 6",
+    )
+    _surrogate_demo()
+    st.subheader("Keep climbing on one batch")
+    st.markdown(
+        "So what happens if we just maximise r·A? Take one batch of 64 prompts from the "
+        "starting policy, compute advantages in reward units (R − V(x), with a linear critic), "
+        "and take gradient step after gradient step on the batch's mean r·Â, never collecting "
+        "new data. The batch keeps *promising* a larger improvement. The bandit lets us compare "
+        "with what *really* happens to the expected reward, computed exactly."
+    )
+    _one_batch_demo()
+    cards.takeaway(
+        "r·A is a faithful guide only near r = 1. Maximised on its own it never says stop, and "
+        "the further the ratios drift, the more the batch's promise rests on a few samples with "
+        "huge weights, and the less it means."
+    )
+    code.show_code(ppo.surrogate_objective, ppo.one_batch_ascent)
+
+
+@st.fragment
+def _surrogate_demo() -> None:
+    controls, chart = st.columns([1, 2], gap="large")
+    with controls:
+        r = state.slider(RATIO, "Probability ratio r", help="π_new(a|s) / π_old(a|s).")
+        a = state.slider(ADVANTAGE, "Advantage A")
+        try:
+            value = ppo.surrogate_objective(r, a)
+            line = ppo.surrogate_objective(R_LINE, a)
+        except ValueError as error:
+            st.error(str(error))
+            return
+        st.metric("r·A", f"{value:.3f}")
+        if a > 0:
+            st.markdown(f"With A = {a:g} > 0 the objective grows by {a:g} for every unit of r: "
+                        "it asks for r as large as possible, with no ceiling.")
+        elif a < 0:
+            st.markdown(f"With A = {a:g} < 0 it grows as r shrinks: it asks to push the "
+                        "action's probability towards 0.")
+        else:
+            st.markdown("With A = 0 the action was exactly as good as expected: r·A is 0 "
+                        "whatever r is, and the sample asks for nothing.")
+    with chart:
+        show(pf.surrogate_line(R_LINE, line, r, value, a), key="ppo_surrogate_chart",
+             caption="A straight line: nothing in r·A says where to stop, however far r moves "
+             "from 1.")
+
+
+@st.fragment
+def _one_batch_demo() -> None:
+    controls, chart = st.columns([1, 3], gap="large")
+    with controls:
+        steps = state.slider(STEPS, "Gradient steps taken on this batch")
+        seed = state.number(BATCH_SEED, "Batch seed", help="Which 64 prompts and rewards.")
+        try:
+            out = _one_batch(int(seed))
+        except ValueError as error:
+            st.error(str(error))
+            return
+        promise, gain = out["surrogate"][0], out["true_gain"][0]
+        ratios = out["ratios"][0, steps]
+        st.metric("Promised gain (mean r·Â)", f"{promise[steps]:+.3f}")
+        st.metric("Real gain in expected reward", f"{gain[steps]:+.3f}",
+                  delta=f"{gain[steps] - promise[steps]:+.3f} vs the promise",
+                  delta_color="normal")
+        st.metric("Ratios outside [0.8, 1.2]",
+                  f"{ppo.clip_fraction(ratios, ONE_BATCH_BAND):.0%}",
+                  help="The share of the batch whose ratio moved more than 20 % from 1.")
+    with chart:
+        show(pf.one_batch(np.arange(ONE_BATCH_STEPS + 1), promise, gain, steps, ratios,
+                          ONE_BATCH_BAND),
+             key="ppo_one_batch_chart",
+             caption="The promise keeps rising while the real gain stalls (with this seed it "
+             "even turns negative); meanwhile the ratios spread far outside [0.8, 1.2]. Every "
+             "seed over-promises; try a few.")
+
+
+# 2. Clipping
+
+
+@st.fragment
+def clipping_section() -> None:
+    st.header("2. Clipping: the paper's Figure 1, live", anchor="clipping", divider="gray")
+    st.markdown(
+        "PPO keeps the surrogate but caps what one sample can contribute. It clips the ratio to "
+        "the band [1−ε, 1+ε] and takes the **minimum** of the clipped and the unclipped term. "
+        "Per sample the effect is simple: once the ratio has moved more than ε *in the "
+        "direction the advantage asks for*, the objective goes flat and its slope is 0, so "
+        "this update has nothing more to gain from that sample. If the ratio moved the *other* "
+        "way, the min keeps the unclipped term and its full slope."
+    )
+    cards.equation_card(
+        r"L^{CLIP}(\theta) = \hat{\mathbb{E}}_t\Big[\min\big(r_t(\theta)\hat A_t,\;"
+        r"\operatorname{clip}(r_t(\theta), 1-\epsilon, 1+\epsilon)\,\hat A_t\big)\Big]",
+        "The clipped surrogate: the smaller of the plain and the clipped term, per sample.",
+        "PPO", "Schulman et al. 2017, Eq. 7",
+    )
+    cards.equation_card(
+        r"\frac{\partial L^{CLIP}}{\partial r} = \begin{cases} 0 & \text{if } \hat A > 0 "
+        r"\text{ and } r > 1+\epsilon, \text{ or } \hat A < 0 \text{ and } r < 1-\epsilon \\"
+        r" \hat A & \text{otherwise} \end{cases}",
+        "The slope per sample: zero only where the policy already moved far enough the way A "
+        "asks. At the kinks r = 1±ε we take the slope from inside the band, as automatic "
+        "differentiation does.",
+        "PPO",
+    )
+    _clipping_demo()
+    cards.takeaway(
+        "Clipping only removes the incentive where the policy has already moved more than ε "
+        "the way the advantage wants (A > 0 and r > 1+ε, or A < 0 and r < 1−ε). In the other "
+        "four cases the slope is the full A."
+    )
+    code.show_code(ppo.clip_ratio, ppo.clipped_objective, ppo.objective_gradient)
+
+
+def _six_case_table(rows: list[dict]):
+    table = pd.DataFrame({
+        "Advantage": [row["sign"] for row in rows],
+        "Ratio region": [row["region"] for row in rows],
+        "r": [f"{row['ratio']:.2f}" for row in rows],
+        "A": [_signed(row["advantage"]) for row in rows],
+        "The min picks": [row["picks"] for row in rows],
+        "L^CLIP": [f"{row['value']:.3f}" for row in rows],
+        "Slope dL/dr": [_signed(row["gradient"]) for row in rows],
+        "Gradient zero?": ["yes: flat" if row["zero_gradient"] else "no" for row in rows],
+        "Now": ["◀ here" if row["current"] else "" for row in rows],
+    })
+    current = [row["current"] for row in rows]
+    return table.style.hide(axis="index").apply(
+        lambda column: [HIGHLIGHT_ROW if here else "" for here in current], axis=0)
+
+
+@st.fragment
+def _clipping_demo() -> None:
+    one, two, three = st.columns(3)
+    with one:
+        epsilon = state.slider(EPSILON, "Clip range ε")
+    with two:
+        r = state.slider(CLIP_RATIO, "Ratio r")
+    with three:
+        a = state.slider(CLIP_ADVANTAGE, "Advantage A")
+    try:
+        grid = pf.ratio_grid(epsilon)
+        size = abs(a) or 1.0
+        panels = {}
+        for sign, adv in (("A > 0", size), ("A < 0", -size)):
+            panels[sign] = {
+                "a": adv,
+                "objective": ppo.clipped_objective(grid, adv, epsilon),
+                "unclipped": ppo.surrogate_objective(grid, adv),
+                "gradient": ppo.objective_gradient(grid, adv, epsilon),
+                "here": None,
+            }
+        sign, region = ppo.case_of(r, a, epsilon)
+        value = ppo.clipped_objective(r, a, epsilon)
+        slope = ppo.objective_gradient(r, a, epsilon)
+        clipped = ppo.clip_ratio(r, epsilon)
+        rows = ppo.six_cases(r, a, epsilon)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    if sign in panels:
+        panels[sign]["here"] = (value, slope)
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("clip(r, 1−ε, 1+ε)", f"{clipped:.3f}")
+    m2.metric("$L^{CLIP}$", f"{value:.3f}", help="min(r·A, clip(r)·A)")
+    m3.metric("Slope dL/dr", _signed(slope))
+    m4.metric("Your case", f"{sign}, {region}" if a else "A = 0: nothing to learn")
+    show(pf.clip_panels(grid, panels, epsilon, r), key="ppo_clip_chart",
+         caption="Grey stretches are flat: there the slope (bottom) is exactly 0. Each update "
+         "starts at r = 1 (open circle), in the middle of the band, where the slope is A.")
+    st.markdown("**The six cases.** The row of your (r, A) is highlighted; the other rows use "
+                "a typical r of their region and the same size of A.")
+    st.table(_six_case_table(rows))
+
+
+# 3. The learner's min/max question
+
+
+@st.fragment
+def learner_question_section() -> None:
+    st.header("3. A learner's question: shouldn't it be max(1−ε, min(r, 1+ε))?",
+              anchor="min-max", divider="gray")
+    st.markdown(
+        "A learner worked through an example: with a ratio of 0.4 and ε = 0.3, clipping should "
+        "give 0.7, yet PPO's formula returns 0.4. Shouldn't the formula then read "
+        "max(1−ε, min(r, 1+ε))? The sliders below start at their numbers. The answer has "
+        "three parts:\n\n"
+        "1. **Their expression is the clip itself.** max(1−ε, min(r, 1+ε)) is exactly "
+        "clip(r, 1−ε, 1+ε), and it does give 0.7. That part of the reasoning is right.\n"
+        "2. **PPO does not stop at the clip.** It takes the min of the *unclipped* r·A and the "
+        "*clipped* clip(r)·A. With A > 0 and r = 0.4, r·A = 0.4·A is smaller than 0.7·A, so "
+        "the min keeps 0.4·A, on purpose: $L^{CLIP}$ is a pessimistic bound that never "
+        "credits the policy with more than the unclipped surrogate.\n"
+        "3. **That keeps the pull-back.** At r = 0.4 PPO's slope is A, so gradient ascent "
+        "pushes the good action's probability back up. The learner's version is flat there: "
+        "its slope is 0 and nothing pulls the policy back."
+    )
+    left, right = st.columns(2)
+    with left:
+        cards.equation_card(
+            r"\max\big(1-\epsilon,\ \min(r,\ 1+\epsilon)\big) = "
+            r"\operatorname{clip}(r,\ 1-\epsilon,\ 1+\epsilon)",
+            "The learner's expression is the clip; used alone, the objective becomes "
+            "clip(r)·A.",
+            "PPO",
+        )
+    with right:
+        cards.equation_card(
+            r"L^{CLIP} = \min\big(r\hat A,\ \operatorname{clip}(r, 1-\epsilon, 1+\epsilon)"
+            r"\,\hat A\big) \;\le\; r\hat A",
+            "PPO's objective: the min of the unclipped and the clipped term, a lower bound on "
+            "the surrogate.",
+            "PPO", "Schulman et al. 2017, Eq. 7",
+        )
+    st.markdown(
+        "**The form you see in code.** Libraries minimise a loss rather than maximise an "
+        "objective, so the objective gets a minus sign and the min turns into a max: "
+        "min(x, y) = −max(−x, −y). It is the same objective, term for term. In PyTorch:"
+    )
+    st.code(
+        "unclipped = -advantages * ratio\n"
+        "clipped = -advantages * torch.clamp(ratio, 1 - eps, 1 + eps)\n"
+        "policy_loss = torch.max(unclipped, clipped).mean()",
+        language="python",
+    )
+    cards.equation_card(
+        r"\text{loss} = \hat{\mathbb{E}}_t\Big[\max\big(-\hat A_t\, r_t,\ -\hat A_t\,"
+        r"\operatorname{clip}(r_t, 1-\epsilon, 1+\epsilon)\big)\Big] = -L^{CLIP}",
+        "Minimising the max of the negated terms is maximising the min of the terms.",
+        "PPO",
+    )
+    st.markdown("All of it at once, starting at the learner's numbers; move them:")
+    _learner_demo()
+    st.subheader("What goes wrong if you train on the learner's version")
+    st.markdown(
+        "In a real update a sample lands on the wrong side of the band when an earlier "
+        "minibatch step, or a too-large learning rate, moved the policy against its advantage. "
+        "Here that is staged on purpose: take one batch of the bandit, knock the policy one "
+        "step *against* its gradient, then keep optimising each objective on the same batch."
+    )
+    _knock_demo()
+    cards.takeaway(
+        "The learner computed the clip correctly; the formula just does one more thing. PPO's "
+        "outer min between r·A and clip(r)·A is what makes the objective pessimistic and keeps "
+        "a slope that pulls a policy back when it moved the wrong way."
+    )
+    code.show_code(ppo.learner_objective, ppo.learner_gradient, ppo.policy_loss)
+
+
+@st.fragment
+def _learner_demo() -> None:
+    one, two, three = st.columns(3)
+    with one:
+        r = state.slider(Q_RATIO, "Ratio r")
+    with two:
+        epsilon = state.slider(Q_EPSILON, "Clip range ε")
+    with three:
+        a = state.slider(Q_ADVANTAGE, "Advantage A")
+    try:
+        grid = pf.ratio_grid(epsilon)
+        clipped = ppo.clip_ratio(r, epsilon)
+        points = {"learner": ppo.learner_objective(r, a, epsilon),
+                  "ppo": ppo.clipped_objective(r, a, epsilon)}
+        slopes = {"learner": ppo.learner_gradient(r, a, epsilon),
+                  "ppo": ppo.objective_gradient(r, a, epsilon)}
+        learner_line = ppo.learner_objective(grid, a, epsilon)
+        ppo_line = ppo.clipped_objective(grid, a, epsilon)
+        loss = ppo.policy_loss(r, a, epsilon)
+        gap = ppo.code_form_gap(epsilon)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    m = st.columns(5)
+    m[0].metric("clip(r)", f"{clipped:.3f}", help="= max(1−ε, min(r, 1+ε))")
+    m[1].metric("Learner's clip(r)·A", f"{points['learner']:.3f}")
+    m[2].metric("PPO's min(r·A, clip(r)·A)", f"{points['ppo']:.3f}")
+    m[3].metric("Learner's slope", _signed(slopes["learner"]))
+    m[4].metric("PPO's slope", _signed(slopes["ppo"]))
+    show(pf.learner_vs_ppo(grid, learner_line, ppo_line, epsilon, r, points, slopes),
+         key="ppo_learner_chart",
+         caption="The two objectives agree inside the band (grey). Outside it, the learner's "
+         "is flat on both sides; PPO's is flat only on the side where A has been satisfied.")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Loss in code at your (r, A, ε)", f"{loss:.3f}")
+    c2.metric("Minus the loss", f"{-loss:.3f}", help="Equals PPO's min(r·A, clip(r)·A).")
+    c3.metric("Largest gap on 10 000 random (r, A)", fmt(gap),
+              help="max |−loss − min(r·A, clip(r)·A)| over random ratios in [0, 3] and "
+              "random advantages, at this ε.")
+
+
+@st.fragment
+def _knock_demo() -> None:
+    controls, chart = st.columns([1, 3], gap="large")
+    with controls:
+        knock = state.slider(KNOCK, "Size of the bad step", help="Distance moved against the "
+                             "surrogate's gradient, in parameter space. 0 = no bad step.")
+        epsilon = state.slider(KNOCK_EPSILON, "Clip range ε")
+        seed = state.number(KNOCK_SEED, "Batch seed", help="Which 64 prompts and rewards.")
+        try:
+            out = _knocked(float(knock), int(seed), float(epsilon))
+        except ValueError as error:
+            st.error(str(error))
+            return
+        gain, wrong = out["true_gain"], out["wrong_side"]
+        st.metric("Gain after the bad step", f"{gain[0, 0]:+.3f}",
+                  help="J(π) − J(π_old), exact: the same start for both objectives.")
+        st.metric(f"PPO, {KNOCK_STEPS} steps on", f"{gain[0, -1]:+.3f}",
+                  help=f"Wrong side left: {wrong[0, -1]:.0%} of the batch.")
+        st.metric(f"Learner's, {KNOCK_STEPS} steps on", f"{gain[1, -1]:+.3f}",
+                  help=f"Wrong side left: {wrong[1, -1]:.0%} of the batch.")
+    with chart:
+        show(pf.knock_curves(np.arange(KNOCK_STEPS + 1), gain, wrong, ("ppo", "learner")),
+             key="ppo_knock_chart",
+             caption="PPO pulls the wrong-side samples back and recovers; the learner's version "
+             "has no gradient on them, so the damage of the bad step stays.")
+    show(pf.ratio_scatter(out["ratios"][:, -1], out["advantages"], epsilon, ("ppo", "learner"),
+                          f"Every sample as (r, A) after {KNOCK_STEPS} steps"),
+         key="ppo_scatter_chart",
+         caption="Red corners are the wrong side: A > 0 but r < 1−ε, or A < 0 but r > 1+ε. "
+         "PPO empties them; the learner's version leaves its samples there.")
+
+
+# 4. Advantages with GAE
+
+
+@st.fragment
+def gae_section() -> None:
+    st.header("4. Advantages with GAE", anchor="gae", divider="gray")
+    st.markdown(
+        "Where does Â come from? The critic V(s) predicts how much reward is still to come. "
+        "The **TD error** δ_t compares one step of reality with that prediction: low noise, "
+        "but as wrong as V is. Adding up discounted TD errors to the end of the trajectory gives "
+        "the **Monte Carlo** advantage, the actual return minus V(s_t): no bias from V, but all "
+        "the noise of the whole trajectory. **GAE** weights the TD errors by (γλ)^l, so λ dials "
+        "between the two. (Rewards are written R_t here, so they are not confused with the "
+        "ratio r_t.)"
+    )
+    left, right = st.columns(2)
+    with left:
+        cards.equation_card(
+            r"\delta_t = R_t + \gamma\, V(s_{t+1}) - V(s_t)",
+            "The TD error: what one step actually gave, minus what the critic expected.",
+            "PPO", "Schulman et al. 2017, Eq. 12",
+        )
+    with right:
+        cards.equation_card(
+            r"\hat A_t = \sum_{l=0}^{T-t-1} (\gamma\lambda)^l\, \delta_{t+l}"
+            r"\;=\; \delta_t + \gamma\lambda\, \hat A_{t+1}",
+            "The GAE advantage: λ = 0 keeps only δ_t; λ = 1 gives the return minus V(s_t).",
+            "PPO", "Schulman et al. 2017, Eq. 11; Schulman et al. 2016",
+        )
+    _gae_demo()
+    cards.takeaway(
+        "λ trades bias for variance: λ = 0 trusts the critic after one step, λ = 1 trusts only "
+        "the rewards. PPO's papers use λ around 0.95."
+    )
+    code.show_code(ppo.td_errors, ppo.gae)
+
+
+@st.fragment
+def _gae_demo() -> None:
+    one, two = st.columns(2)
+    with one:
+        rewards_text = state.text(REWARDS, "Rewards R_0, R_1, …", help="One per step, commas "
+                                  f"between them, up to {MAX_STEPS}.")
+        gamma = state.slider(GAMMA, "Discount γ")
+    with two:
+        values_text = state.text(VALUES, "Critic values V(s_0), …, V(s_T)",
+                                 help="One more than the rewards: the last is the bootstrap "
+                                 "value of the state after the last step (0 if it ended).")
+        lam = state.slider(LAMBDA, "GAE λ")
+    try:
+        rewards = state.parse_numbers(rewards_text, "Rewards", 1, MAX_STEPS)
+        values = state.parse_numbers(values_text, "Values", 2, MAX_STEPS + 1)
+        delta = ppo.td_errors(rewards, values, gamma)
+        adv = ppo.gae(rewards, values, gamma, lam)
+        adv_td = ppo.gae(rewards, values, gamma, 0.0)
+        adv_mc = ppo.gae(rewards, values, gamma, 1.0)
+        dial = ppo.gae_over_lambda(rewards, values, gamma, LAMBDA_GRID)
+        targets = ppo.lambda_returns(rewards, values, gamma, lam)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    t = np.arange(len(rewards))
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        show(pf.gae_bars(t, delta, adv, adv_td, adv_mc, lam), key="ppo_gae_chart",
+             caption="Each GAE bar is its own δ_t plus γλ times the next step's advantage, so "
+             "late rewards reach early steps only as far as γλ lets them.")
+    with right:
+        show(pf.gae_dial(LAMBDA_GRID, dial, lam, float(adv[0])), key="ppo_gae_dial",
+             caption="Â_0 is a polynomial in λ: it runs from δ_0 (TD) to G_0 − V(s_0) "
+             "(Monte Carlo).")
+    st.table(
+        pd.DataFrame({
+            "t": t,
+            "R_t": rewards,
+            "V(s_t)": values[:-1],
+            "V(s_t+1)": values[1:],
+            "δ_t": delta,
+            f"Â_t (λ = {lam:g})": adv,
+            "Â_t, λ = 0": adv_td,
+            "Â_t, λ = 1": adv_mc,
+            "critic target Â_t + V(s_t)": targets,
+        }).style.hide(axis="index").format(precision=4).format(
+            "{:g}", subset=["R_t", "V(s_t)", "V(s_t+1)"])
+    )
+    st.caption("The last column is what PPO trains the critic towards (the λ-return). In this "
+               "page's bandit every episode is one step with no next state, so δ_0 = R − V(x) "
+               "and GAE gives that for any λ.")
+
+
+# 5. PPO in action
+
+
+@st.fragment
+def training_section() -> None:
+    st.header("5. PPO in action", anchor="training", divider="gray")
+    st.markdown(
+        f"The full loop (Algorithm 1 of the paper): collect a batch of {BATCH_SIZE} prompts "
+        "with the current policy, compute advantages with the critic, then make several "
+        f"**epochs** of gradient ascent over the batch in {MINIBATCHES} minibatches of "
+        f"{BATCH_SIZE // MINIBATCHES}, all measured against the policy that collected it; then "
+        f"collect a new batch. {UPDATES} updates, {N_SEEDS} seeds at once, and the same run "
+        "without PPO's clipping (or with the learner's version) beside it. Runs with one seed "
+        "see the same prompts and the same luck. Advantages are normalised per batch, as most "
+        "PPO code does."
+    )
+    left, right = st.columns(2)
+    with left:
+        cards.equation_card(
+            r"\widehat{KL}\big(\pi_\text{old}\,\|\,\pi_\theta\big) = \hat{\mathbb{E}}_t\big[(r_t"
+            r" - 1) - \log r_t\big]",
+            "Approximate KL from the batch alone: each term is ≥ 0 and its mean is unbiased "
+            "(the 'k3' estimator that implementations log as approx_kl).",
+            "PPO", "Schulman 2020, Approximating KL divergence",
+        )
+    with right:
+        cards.equation_card(
+            r"\text{clip fraction} = \hat{\mathbb{E}}_t\big[\,\mathbb{1}\{|r_t - 1| > "
+            r"\epsilon\}\,\big]",
+            "The share of samples whose ratio has left the band, averaged over the update's "
+            "minibatch steps.",
+            "PPO",
+        )
+    _training_demo()
+    cards.takeaway(
+        "Clipping lets PPO reuse a batch for several epochs safely: each update stays close to "
+        "the policy that collected the data. Watch approx KL and the clip fraction in real "
+        "runs; a KL that jumps means the updates are too large."
+    )
+    code.show_code(ppo.ppo_run, ppo.approx_kl, ppo.clip_fraction)
+
+
+@st.fragment
+def _training_demo() -> None:
+    c = st.columns([1, 1, 1, 1, 1.4])
+    with c[0]:
+        epsilon = state.slider(RUN_EPSILON, "Clip range ε")
+    with c[1]:
+        epochs = state.slider(EPOCHS, "Epochs per batch")
+    with c[2]:
+        lr = state.slider(LEARNING_RATE, "Learning rate")
+    with c[3]:
+        seed = state.number(RUN_SEED, "Seed", help=f"Seeds the group of {N_SEEDS} runs.")
+    with c[4]:
+        versus = state.choice(VERSUS, "Compare PPO with")
+    other = COMPARE[versus]
+    try:
+        run, seconds = _train(float(epsilon), int(epochs), float(lr), int(seed), other)
+        summary = ppo.summarize_run(run, CRASH_LEVEL, CRASH_AFTER)
+    except ValueError as error:
+        st.error(str(error))
+        return
+    names = ("ppo", other)
+    left, right = st.columns([3, 1], gap="large")
+    with left:
+        st.table(
+            pd.DataFrame({
+                "Run": [pf.OBJECTIVE_NAMES[key] for key in names],
+                "Final expected reward": summary["final"],
+                f"Seeds that crashed (of {N_SEEDS})": summary["crashed"],
+                "Mean KL per update (nats)": summary["kl"],
+            }).style.hide(axis="index").format({"Final expected reward": "{:.3f}",
+                                                 "Mean KL per update (nats)": "{:.4f}"})
+        )
+        st.caption(f"Means over {N_SEEDS} seeds; the best possible expected reward is "
+                   f"{run['optimal']:.3f}. A seed counts as crashed when its expected reward "
+                   f"falls below {CRASH_LEVEL} at some update after the {CRASH_AFTER}th. KL is "
+                   "the exact KL(π_old‖π_new) of each update.")
+    with right:
+        st.metric("Training time", f"{seconds * 1000:.0f} ms",
+                  help=f"All {2 * N_SEEDS} runs, computed once for these settings and cached.")
+    show(pf.training_curves(np.arange(1, UPDATES + 1), run, names, run["optimal"]),
+         key="ppo_training_chart",
+         caption="Without clipping, several epochs on a lucky batch (a long-shot jackpot) push "
+         "the policy far in one update: KL per update is many times PPO's, and some seeds "
+         "crash. PPO's updates stay small and every seed keeps improving.")
+    controls, chart = st.columns([1, 3], gap="large")
+    with controls:
+        update = state.slider(INSPECT, "Update to inspect")
+        st.caption("The ratio histogram and the table below show the first seed of the group.")
+    u = update - 1
+    with chart:
+        show(pf.ratio_histograms(run["ratios"][:, u], names, epsilon, update),
+             key="ppo_hist_chart",
+             caption=f"Each column is one epoch's histogram of the batch's ratios (darker = more "
+             f"samples; dashed: 1 ± {epsilon:g}). PPO's stay near the band; without clipping "
+             "they keep spreading epoch after epoch.")
+    rows = []
+    for i, key in enumerate(names):
+        ratio = run["ratios"][i, u, -1]
+        rows.append({
+            "Run": pf.OBJECTIVE_NAMES[key],
+            "approx KL k1 = mean(−log r)": ppo.approx_kl(ratio, "k1"),
+            "approx KL k3 = mean((r−1) − log r)": ppo.approx_kl(ratio, "k3"),
+            "exact KL": run["kl_exact"][i, 0, u],
+            "clip fraction": run["clip_fraction"][i, 0, u],
+            "wrong side": run["wrong_side"][i, 0, u],
+        })
+    st.table(pd.DataFrame(rows).style.hide(axis="index").format(precision=4))
+    st.caption(f"Update {update}, from the batch's ratios after the last epoch. Both estimators "
+               "use only the batch; k1 can even come out negative, k3 never does.")
+
+
+QUESTIONS = [
+    quiz.Numeric(
+        qid="value_up",
+        prompt="With r = 1.5, A = 2 and ε = 0.2, what is $L^{CLIP}$ = min(r·A, clip(r)·A)?",
+        answer=2.4,
+        tolerance=1e-6,
+        explanation="r·A = 3.0 and clip(1.5) = 1.2, so clip(r)·A = 2.4; the min is 2.4. The "
+        "ratio moved beyond 1+ε the way A asks, so the objective is flat here.",
+    ),
+    quiz.Numeric(
+        qid="value_down",
+        prompt="With r = 0.5, A = −1 and ε = 0.2, what is $L^{CLIP}$?",
+        answer=-0.8,
+        tolerance=1e-6,
+        explanation="r·A = −0.5 and clip(0.5)·A = 0.8·(−1) = −0.8; the min is −0.8. With A < 0 "
+        "the action's probability already fell below 1−ε, which is as far as this update goes.",
+    ),
+    quiz.Choice(
+        qid="zero_gradient",
+        prompt="In which cases is the gradient of $L^{CLIP}$ with respect to r zero?",
+        options=[
+            "Whenever r is outside [1−ε, 1+ε]",
+            "A > 0 with r > 1+ε, and A < 0 with r < 1−ε",
+            "A > 0 with r < 1−ε, and A < 0 with r > 1+ε",
+            "Never: the min always keeps a slope",
+        ],
+        answer="A > 0 with r > 1+ε, and A < 0 with r < 1−ε",
+        explanation="Only where the policy already moved more than ε the way the advantage "
+        "asks. Outside the band on the other side, the min picks r·A and the slope is A.",
+    ),
+    quiz.Choice(
+        qid="learner",
+        prompt="What is max(1−ε, min(r, 1+ε))?",
+        options=[
+            "PPO's objective $L^{CLIP}$",
+            "clip(r, 1−ε, 1+ε), the clipped ratio",
+            "A clip to a different range than PPO's",
+            "The probability ratio r",
+        ],
+        answer="clip(r, 1−ε, 1+ε), the clipped ratio",
+        explanation="It is the clip itself. PPO then takes min(r·A, clip(r)·A), which is "
+        "why r = 0.4, ε = 0.3, A = 1 gives 0.4 rather than 0.7.",
+    ),
+    quiz.Numeric(
+        qid="td",
+        prompt="One step with reward R = 1, V(s) = 0.5, V(s') = 2 and γ = 0.9. What is the "
+        "GAE advantage with λ = 0?",
+        answer=2.3,
+        tolerance=1e-6,
+        explanation="With λ = 0, GAE is the TD error: 1 + 0.9·2 − 0.5 = 2.3.",
+    ),
+    quiz.Choice(
+        qid="code_form",
+        prompt="Which loss do PPO implementations minimise, per sample?",
+        options=[
+            "max(−A·r, −A·clip(r, 1−ε, 1+ε))",
+            "min(−A·r, −A·clip(r, 1−ε, 1+ε))",
+            "−A·clip(r, 1−ε, 1+ε)",
+            "(r − 1) − log r",
+        ],
+        answer="max(−A·r, −A·clip(r, 1−ε, 1+ε))",
+        explanation="Negating turns the min into a max: −min(x, y) = max(−x, −y). "
+        "(r − 1) − log r is the approx-KL estimator, logged but not minimised.",
+    ),
+    quiz.Choice(
+        qid="kl",
+        prompt="A run logs approx KL (the (r−1) − log r estimator) jumping from 0.01 to 0.5 per "
+        "update. What does that suggest?",
+        options=[
+            "The policy is changing far more per update: lower the learning rate or epochs",
+            "Training has converged",
+            "The advantages are all zero",
+            "Nothing: approx KL can be any size",
+        ],
+        answer="The policy is changing far more per update: lower the learning rate or epochs",
+        explanation="Approx KL measures how far each update moves the policy from the one that "
+        "collected the data; a jump is the too-large step clipping is meant to prevent.",
+    ),
+]
+
+
+surrogate_section()
+clipping_section()
+learner_question_section()
+gae_section()
+training_section()
+quiz.self_check(SLUG, QUESTIONS)

@@ -1,0 +1,192 @@
+"""The PPO page through app.py: shown values match lessons/ppo.py, the six-case table follows
+the widgets, shared links restore the view, bad links and bad text get notes, and the fuzzer."""
+
+import pytest
+from conftest import open_page
+from fuzz import fuzz_page
+
+from lessons import ppo
+
+PAGE = "pages/ppo.py"
+WIDGET_KEYS = {
+    "ppo_r", "ppo_a", "ppo_steps", "ppo_bseed", "ppo_eps", "ppo_cr", "ppo_ca", "ppo_qr",
+    "ppo_qa", "ppo_qeps", "ppo_knock", "ppo_keps", "ppo_kseed", "ppo_rew", "ppo_val", "ppo_gamma",
+    "ppo_lam", "ppo_clip", "ppo_epochs", "ppo_lr", "ppo_seed", "ppo_vs", "ppo_upd",
+}
+QUIZ_KEYS = {f"quiz_ppo_{q}" for q in ("value_up", "value_down", "zero_gradient", "learner",
+                                       "td", "code_form", "kl")}
+
+
+@pytest.fixture(scope="module")
+def page():
+    at = open_page(PAGE)
+    assert not at.exception
+    return at
+
+
+def metric(at, label: str) -> str:
+    matches = [m.value for m in at.metric if m.label == label]
+    assert matches, f"no metric {label!r} in {[m.label for m in at.metric]}"
+    return matches[0]
+
+
+def link_notes(at) -> str:
+    """The text of the page's bad-link note (takeaways are info boxes too, with another icon)."""
+    return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
+
+
+def six_case_table(at):
+    return next(d.value for d in at.table if "Ratio region" in d.value.columns)
+
+
+def highlighted(at) -> list[tuple[str, str]]:
+    table = six_case_table(at)
+    here = table[table["Now"] != ""]
+    return list(zip(here["Advantage"], here["Ratio region"], strict=True))
+
+
+def test_defaults_render_the_learners_case(page):
+    assert page.title[0].value.startswith("PPO")
+    assert not page.error
+    # Section 3 opens at the learner's numbers: r = 0.4, ε = 0.3, A = 1.
+    assert metric(page, "clip(r)") == f"{ppo.clip_ratio(0.4, 0.3):.3f}" == "0.700"
+    assert metric(page, "Learner's clip(r)·A") == "0.700"
+    assert metric(page, "PPO's min(r·A, clip(r)·A)") == "0.400"
+    assert metric(page, "Learner's slope") == "0"
+    assert metric(page, "PPO's slope") == "+1.00"
+    assert metric(page, "Minus the loss") == "0.400"
+    assert metric(page, "Largest gap on 10 000 random (r, A)") == "0.000"
+
+
+def test_defaults_section_1_and_2(page):
+    assert metric(page, "r·A") == "1.500"
+    out = ppo.one_batch_ascent(("unclipped",), steps=60, lr=1.0, seed=6, epsilon=0.2)
+    assert metric(page, "Promised gain (mean r·Â)") == f"{out['surrogate'][0, 40]:+.3f}"
+    assert metric(page, "Real gain in expected reward") == f"{out['true_gain'][0, 40]:+.3f}"
+    assert metric(page, "$L^{CLIP}$") == f"{ppo.clipped_objective(1.4, 1.0, 0.2):.3f}"
+    assert metric(page, "Slope dL/dr") == "0"
+    assert highlighted(page) == [("A > 0", "r > 1+ε")]
+
+
+@pytest.mark.parametrize(
+    ("r", "a", "case"),
+    [(0.5, 1.0, ("A > 0", "r < 1−ε")), (1.0, 1.0, ("A > 0", "1−ε ≤ r ≤ 1+ε")),
+     (0.5, -1.0, ("A < 0", "r < 1−ε")), (2.0, -0.5, ("A < 0", "r > 1+ε"))],
+)
+def test_six_case_table_highlights_the_current_case(r, a, case):
+    at = open_page(PAGE, {"ppo_cr": str(r), "ppo_ca": str(a)})
+    assert highlighted(at) == [case]
+    row = six_case_table(at).set_index(["Advantage", "Ratio region"]).loc[case]
+    assert row["L^CLIP"] == f"{ppo.clipped_objective(r, a, 0.2):.3f}"
+    flat = case in {("A > 0", "r > 1+ε"), ("A < 0", "r < 1−ε")}
+    assert row["Gradient zero?"] == ("yes: flat" if flat else "no")
+
+
+def test_widgets_drive_the_learners_section(page):
+    page.slider(key="ppo_qr").set_value(1.6)
+    page.slider(key="ppo_qa").set_value(-1.0).run()
+    assert not page.exception
+    assert metric(page, "Learner's clip(r)·A") == f"{ppo.learner_objective(1.6, -1.0, 0.3):.3f}"
+    assert metric(page, "PPO's min(r·A, clip(r)·A)") == "-1.600"
+    assert metric(page, "PPO's slope") == "-1.00"
+    assert metric(page, "Learner's slope") == "0"
+
+
+def test_zero_advantage_highlights_nothing():
+    at = open_page(PAGE, {"ppo_ca": "0"})
+    assert highlighted(at) == []
+    assert metric(at, "Your case") == "A = 0: nothing to learn"
+
+
+def test_gae_table_matches_lessons(page):
+    page.text_input(key="ppo_rew").set_value("1, 0, 2")
+    page.text_input(key="ppo_val").set_value("0.5, 1, 0.5, 0")
+    page.slider(key="ppo_gamma").set_value(0.5)
+    page.slider(key="ppo_lam").set_value(0.5).run()
+    table = next(d.value for d in page.table if "δ_t" in d.value.columns)
+    expected = ppo.gae([1, 0, 2], [0.5, 1, 0.5, 0], 0.5, 0.5)
+    assert list(table["Â_t (λ = 0.5)"]) == pytest.approx(expected, abs=1e-4)
+    assert list(table["δ_t"]) == pytest.approx(
+        ppo.td_errors([1, 0, 2], [0.5, 1, 0.5, 0], 0.5), abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("rewards", "values", "message"),
+    [("1, 2", "0, 0", "3 values"), ("abc", "0, 0", "not a number"), ("", "0", "empty")],
+)
+def test_bad_trajectory_text_shows_an_error(rewards, values, message):
+    at = open_page(PAGE, {"ppo_rew": rewards, "ppo_val": values})
+    assert not at.exception
+    assert any(message in e.value for e in at.error)
+
+
+def test_training_table_matches_the_run(page):
+    run = ppo.ppo_run(("ppo", "unclipped"), epsilon=0.2, epochs=4, lr=1.0, seed=0)
+    summary = ppo.summarize_run(run, 0.8, 10)
+    table = next(d.value for d in page.table if "Final expected reward" in d.value.columns)
+    assert list(table["Final expected reward"]) == pytest.approx(summary["final"])
+    assert list(table["Seeds that crashed (of 8)"]) == list(summary["crashed"])
+    assert summary["crashed"][0] == 0 < summary["crashed"][1]
+    page.button_group(key="ppo_vs").set_value("learner's clip(r)·A").run()
+    table = next(d.value for d in page.table if "Final expected reward" in d.value.columns)
+    assert list(table["Run"]) == ["PPO: min(r·A, clip(r)·A)", "learner's clip(r)·A"]
+
+
+def test_inspected_update_reports_both_kl_estimators():
+    at = open_page(PAGE, {"ppo_upd": "3", "ppo_epochs": "3"})
+    table = next(d.value for d in at.table if "exact KL" in d.value.columns)
+    run = ppo.ppo_run(("ppo", "unclipped"), epochs=3)
+    for i in range(2):
+        ratio = run["ratios"][i, 2, -1]
+        assert table.iloc[i]["approx KL k3 = mean((r−1) − log r)"] == pytest.approx(
+            ppo.approx_kl(ratio, "k3"))
+        assert table.iloc[i]["approx KL k1 = mean(−log r)"] == pytest.approx(
+            ppo.approx_kl(ratio, "k1"))
+        assert table.iloc[i]["exact KL"] == pytest.approx(run["kl_exact"][i, 0, 2])
+
+
+def test_shared_link_restores_the_view():
+    link = {"ppo_qr": "0.6", "ppo_qeps": "0.25", "ppo_qa": "-1.5", "ppo_eps": "0.33",
+            "ppo_seed": "5", "ppo_lr": "0.5", "ppo_epochs": "2", "ppo_vs": "learner's clip(r)·A",
+            "ppo_rew": "0, 1", "ppo_val": "0, 0, 0", "ppo_knock": "2.5", "ppo_bseed": "3"}
+    at = open_page(PAGE, link)
+    assert not at.exception and not link_notes(at)
+    assert at.slider(key="ppo_qr").value == 0.6
+    assert at.slider(key="ppo_qeps").value == 0.25
+    assert at.slider(key="ppo_qa").value == -1.5
+    assert at.slider(key="ppo_eps").value == 0.33
+    assert at.number_input(key="ppo_seed").value == 5
+    assert at.slider(key="ppo_lr").value == 0.5
+    assert at.slider(key="ppo_epochs").value == 2
+    assert at.button_group(key="ppo_vs").value == "learner's clip(r)·A"
+    assert at.text_input(key="ppo_rew").value == "0, 1"
+    assert at.slider(key="ppo_knock").value == 2.5
+    assert at.number_input(key="ppo_bseed").value == 3
+    expected = ppo.clipped_objective(0.6, -1.5, 0.25)
+    assert metric(at, "PPO's min(r·A, clip(r)·A)") == f"{expected:.3f}"
+
+
+def test_malformed_link_gets_a_note_and_no_exception():
+    at = open_page(PAGE, {"ppo_eps": "2", "ppo_r": "abc", "ppo_vs": "adam", "ppo_epochs": "2.5",
+                          "ppo_seed": "-4"})
+    assert not at.exception
+    notes = link_notes(at)
+    for key in ("ppo_eps=2", "ppo_r=abc", "ppo_vs=adam", "ppo_epochs=2.5", "ppo_seed=-4"):
+        assert key in notes
+    assert 0.05 <= at.slider(key="ppo_eps").value <= 0.5
+    assert at.slider(key="ppo_r").value == 1.5
+    assert at.button_group(key="ppo_vs").value == "no clipping"
+
+
+def test_self_check_gives_feedback():
+    at = open_page(PAGE)
+    at.number_input(key="quiz_ppo_value_up").set_value(2.4).run()
+    assert any(s.value.startswith("Right.") for s in at.success)
+    at.radio(key="quiz_ppo_learner").set_value("PPO's objective $L^{CLIP}$").run()
+    assert any(w.value.startswith("Not quite.") for w in at.warning)
+
+
+def test_fuzz_ppo_page():
+    at = open_page(PAGE)
+    driven = fuzz_page(at, steps=36, seed=6)
+    assert driven >= WIDGET_KEYS | QUIZ_KEYS
