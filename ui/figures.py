@@ -46,50 +46,6 @@ def new_figure(title: str, x_title: str, y_title: str, **layout) -> go.Figure:
     return fig
 
 
-def bars(
-    categories: Sequence,
-    series: dict[str, tuple[Sequence[float], str]],
-    title: str,
-    x_title: str,
-    y_title: str,
-    text_format: str = ".2f",
-) -> go.Figure:
-    """Grouped bars: ``series`` maps a legend name to (values, colour role from theme.COLORS)."""
-    fig = new_figure(title, x_title, y_title, barmode="group", bargap=0.25)
-    for name, (values, role) in series.items():
-        fig.add_bar(
-            x=list(categories),
-            y=list(values),
-            name=name,
-            marker_color=theme.COLORS[role],
-            texttemplate=f"%{{y:{text_format}}}",
-            textposition="outside",
-            cliponaxis=False,
-        )
-    return fig
-
-
-def lines(
-    x: Sequence[float],
-    series: dict[str, tuple[Sequence[float], str]],
-    title: str,
-    x_title: str,
-    y_title: str,
-    dash: dict[str, str] | None = None,
-) -> go.Figure:
-    """Lines over a shared x: ``series`` maps a legend name to (values, colour role)."""
-    fig = new_figure(title, x_title, y_title)
-    for name, (values, role) in series.items():
-        fig.add_scatter(
-            x=list(x),
-            y=list(values),
-            name=name,
-            mode="lines",
-            line=dict(color=theme.COLORS[role], width=3, dash=(dash or {}).get(name, "solid")),
-        )
-    return fig
-
-
 PART_COLORS = {
     "Foundations": theme.COLORS["P"],
     "Reinforcement learning": theme.COLORS["chosen"],
