@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -50,7 +51,7 @@ BENCH_JS = """() => {
   document.addEventListener('keydown', () => {
     if (window.__bench.armed && window.__bench.t0 === null) window.__bench.t0 = performance.now();
   }, true);
-  // The first chart after slider i in document order, and a signature of its data.
+  // The first chart after slider i in document order, and a signature of what it draws.
   window.__benchChart = (i) => {
     const slider = document.querySelectorAll('[data-testid="stSlider"]')[i];
     return [...document.querySelectorAll('.js-plotly-plot')].find(
@@ -58,7 +59,8 @@ BENCH_JS = """() => {
   };
   window.__benchSig = (i) => {
     const gd = window.__benchChart(i);
-    return gd && gd.data ? JSON.stringify(gd.data) : null;
+    return gd && gd.data
+      ? JSON.stringify([gd.data, gd.layout.shapes, gd.layout.annotations]) : null;
   };
 }"""
 
@@ -89,13 +91,38 @@ def _rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def slider_latencies(page, url: str, presses: int, max_sliders: int) -> list[float]:
-    """Milliseconds from an arrow key on a slider to its chart showing the change."""
+STEP_JS = r"""() => {
+  // The lesson's step picker: the button group whose widget key ends in "_step".
+  const box = [...document.querySelectorAll('[class*="st-key-"]')].find(
+    e => [...e.classList].some(c => /^st-key-[a-z]+_step$/.test(c)));
+  if (!box) return null;
+  const key = [...box.classList].find(c => /^st-key-[a-z]+_step$/.test(c)).slice(7);
+  return [key, [...box.querySelectorAll('button')].map(b => b.innerText.trim())
+    .filter(t => /^\d+\. /.test(t))];
+}"""
+
+
+def lesson_steps(page, url: str) -> list[str]:
+    """URLs of every step of a lesson (just ``url`` for a page without steps)."""
+    page.goto(url)
+    wait_idle(page)
+    found = page.evaluate(STEP_JS)
+    if not found:
+        return [url]
+    key, labels = found
+    return [f"{url}?{urlencode({key: label})}" for label in labels]
+
+
+def slider_latencies(page, url: str, presses: int, max_sliders: int) -> dict[str, list[float]]:
+    """Milliseconds from an arrow key on each slider to its chart showing the change.
+
+    Returns {"<slider label>": [ms, ...]} for the sliders of the page at ``url``.
+    """
     page.goto(url)
     wait_idle(page)
     page.evaluate(BENCH_JS)
     sliders = page.locator('[data-testid="stSlider"] input[type="range"]')
-    times = []
+    results = {}
     for s_index in range(min(sliders.count(), max_sliders)):
         handle = sliders.nth(s_index)
         # Streamlit draws charts only once they scroll into view: put the slider at the top.
@@ -104,9 +131,12 @@ def slider_latencies(page, url: str, presses: int, max_sliders: int) -> list[flo
         wait_idle(page, quiet_ms=150)
         if page.evaluate("i => window.__benchSig(i)", s_index) is None:
             continue  # no chart below this slider
+        label = handle.evaluate("e => e.closest('[data-testid=\"stSlider\"]')"
+                                ".querySelector('label').innerText.trim()")
         thumb = handle.locator("xpath=../..")  # the visible thumb around the hidden input
         thumb.click()  # one click so keyboard input reaches the slider
         wait_idle(page, quiet_ms=150)
+        times = results.setdefault(label, [])
         for press in range(presses):
             now = float(handle.get_attribute("value"))
             lo, hi = float(handle.get_attribute("min")), float(handle.get_attribute("max"))
@@ -118,12 +148,14 @@ def slider_latencies(page, url: str, presses: int, max_sliders: int) -> list[flo
             try:
                 page.wait_for_function(CHANGED_JS, arg=s_index, polling="raf", timeout=10_000)
             except Exception as error:  # the chart did not change: this slider drives no chart
-                print(f"{url}: slider {s_index} redrew no chart ({error})", file=sys.stderr)
+                print(f"{url}: slider {label!r} redrew no chart ({error})", file=sys.stderr)
                 break
             times.append(page.evaluate("() => window.__bench.t1 - window.__bench.t0"))
             page.evaluate("() => { window.__bench.armed = false; }")
             wait_idle(page, quiet_ms=150)
-    return times
+        if not times:
+            del results[label]
+    return results
 
 
 def load_time(page, url: str, loads: int) -> float:
@@ -145,9 +177,9 @@ def load_time(page, url: str, loads: int) -> float:
     return statistics.median(times)
 
 
-def rerun_ms(page_script: str, reruns: int = 5) -> float:
+def rerun_ms(page_script: str, query: dict | None = None, reruns: int = 5) -> float:
     """Median milliseconds of a full-script AppTest rerun of a page (server CPU per rerun)."""
-    at = open_page(page_script)
+    at = open_page(page_script, query)
     times = []
     for _ in range(reruns):
         start = time.perf_counter()
@@ -206,25 +238,43 @@ def main() -> None:
             wait_idle(page, 120_000)
             report["first_page_s"] = round(time.perf_counter() - first, 2)
 
-            bare_latency = statistics.median(
-                slider_latencies(page, bare_url, args.presses, 1))
+            bare_samples = []
+
+            def bare_latency() -> float:
+                """The bare page, re-measured next to each page (the machine's load drifts)."""
+                times = slider_latencies(page, bare_url, args.presses, 1)
+                bare_samples.extend(*times.values())
+                return statistics.median(*times.values())
+
             bare_load = load_time(page, bare_url, args.loads)
-            report["bare"] = {"latency_ms": round(bare_latency, 1),
-                              "load_ms": round(bare_load, 1)}
             for stop in stops:
                 url = app_url if stop is course.HOME else f"{app_url}/{stop.slug}"
-                latencies = slider_latencies(page, url, args.presses, args.max_sliders)
-                load = load_time(page, url, args.loads)
-                row = {
-                    "latency_ms": round(statistics.median(latencies), 1) if latencies else None,
-                    "presses": len(latencies),
-                    "load_ms": round(load, 1),
-                    "load_ratio": round(load / bare_load, 2),
-                    "rerun_ms": round(rerun_ms(stop.page), 1),
+                step_urls = lesson_steps(page, url)
+                sliders, loads, reruns = {}, [], []
+                for number, step_url in enumerate(step_urls, start=1):
+                    yardstick = bare_latency()
+                    for label, times in slider_latencies(page, step_url, args.presses,
+                                                         args.max_sliders).items():
+                        median = statistics.median(times)
+                        sliders[f"step {number}: {label}"] = {
+                            "ms": round(median, 1), "bare_ms": round(yardstick, 1),
+                            "ratio": round(median / yardstick, 2), "presses": len(times)}
+                    loads.append(load_time(page, step_url, args.loads))
+                    query = dict(parse_qsl(urlsplit(step_url).query))
+                    reruns.append(rerun_ms(stop.page, query))
+                ratios = [row["ratio"] for row in sliders.values()]
+                report["pages"][stop.slug] = {
+                    "steps": len(step_urls),
+                    "sliders": sliders,
+                    "latency_ratio_median": round(statistics.median(ratios), 2) if ratios else None,
+                    "latency_ratio_max": max(ratios) if ratios else None,
+                    "load_ms": [round(x) for x in loads],
+                    "load_ms_max": round(max(loads), 1),
+                    "load_ratio_max": round(max(loads) / bare_load, 2),
+                    "rerun_ms_max": round(max(reruns), 1),
                 }
-                row["latency_ratio"] = (
-                    round(row["latency_ms"] / bare_latency, 2) if latencies else None)
-                report["pages"][stop.slug] = row
+            report["bare"] = {"latency_ms": round(statistics.median(bare_samples), 1),
+                              "load_ms": round(bare_load, 1)}
             busiest = stops[-1]
             url = app_url if busiest is course.HOME else f"{app_url}/{busiest.slug}"
             report["memory_page"] = busiest.slug
@@ -242,16 +292,19 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, indent=2))
         return
-    print(f"bare page: slider->chart {report['bare']['latency_ms']} ms, "
-          f"load {report['bare']['load_ms']} ms")
+    print(f"bare page: slider->chart {report['bare']['latency_ms']} ms (median of every "
+          f"re-measurement), load {report['bare']['load_ms']} ms")
     print(f"cold start (server healthy) {report['cold_start_s']} s, "
           f"first page drawn {report['first_page_s']} s")
-    print(f"{'page':<22}{'latency ms':>12}{'ratio':>8}{'presses':>9}"
-          f"{'load ms':>10}{'ratio':>8}{'rerun ms':>10}")
     for slug, row in report["pages"].items():
-        print(f"{slug:<22}{row['latency_ms'] or '-':>12}{row['latency_ratio'] or '-':>8}"
-              f"{row['presses']:>9}{row['load_ms']:>10}{row['load_ratio']:>8}"
-              f"{row['rerun_ms']:>10}")
+        print(f"\n{slug}: {row['steps']} steps; slider->chart ratio median "
+              f"{row['latency_ratio_median']}, worst {row['latency_ratio_max']}; slowest step load "
+              f"{row['load_ms_max']} ms ({row['load_ratio_max']}x bare); slowest full rerun "
+              f"{row['rerun_ms_max']} ms")
+        print(f"  page load by step (ms): {row['load_ms']}")
+        for label, cell in row["sliders"].items():
+            print(f"  {label:<58}{cell['ms']:>8} ms  bare {cell['bare_ms']:>6} ms  "
+                  f"{cell['ratio']:>5}x")
     print("training demos (s):", report["demos"] or "none on the registered pages")
     print(f"server RSS (MB) by concurrent sessions on {report['memory_page']}:",
           report["rss_mb"])

@@ -12,7 +12,7 @@ from streamlit.errors import StreamlitAPIException
 
 from lessons import bradley_terry as bt
 from ui import bradley_terry_figures as btf
-from ui import cards, code, course, quiz, state
+from ui import cards, code, course, quiz, state, steps
 from ui.figures import fmt, show
 from ui.state import Param
 
@@ -98,8 +98,12 @@ L2 = Param("bt_l2", "0", options=L2_OPTIONS)
 LEARNING_RATE = Param("bt_lr", 0.5, lo=0.05, hi=2.0, step=0.05)
 STEPS = Param("bt_steps", 200, lo=10, hi=500, step=10)
 RM_L2 = Param("bt_rm_l2", "0.01", options=RM_L2_OPTIONS)
-PARAMS = (N_ITEMS, *SCORES, SOFT_A, SOFT_B, SHIFT, ELO_A, ELO_B, PRESET, GAMES, SEED, WINS, L2,
-          LEARNING_RATE, STEPS, RM_L2)
+LESSON_STEPS = steps.Steps("bt", (
+    "Scores to win probabilities", "It is a softmax", "Elo ratings", "Scores from data",
+    "You are the annotator", "Check yourself",
+))
+PARAMS = (LESSON_STEPS.param, N_ITEMS, *SCORES, SOFT_A, SOFT_B, SHIFT, ELO_A, ELO_B, PRESET,
+          GAMES, SEED, WINS, L2, LEARNING_RATE, STEPS, RM_L2)
 
 
 # Page-side caches: the fits are pure functions of hashable inputs
@@ -168,7 +172,6 @@ st.caption(
 # 1. Scores to win probabilities
 
 
-@st.fragment
 def scores_to_probabilities() -> None:
     st.header("1. Scores to win probabilities", anchor="scores", divider="gray")
     st.markdown(
@@ -182,6 +185,14 @@ def scores_to_probabilities() -> None:
         "The probability that a person prefers reply A to reply B, from their scores a and b.",
         "Bradley–Terry", "Bradley & Terry 1952",
     )
+    _scores_demo()
+    cards.takeaway("Scores become preferences through e^score: P(A ≻ B) = e^a / (e^a + e^b). "
+                   "Two replies with equal scores are a coin flip.")
+    code.show_code(bt.win_probability, bt.win_matrix, bt.choice_probabilities)
+
+
+@st.fragment
+def _scores_demo() -> None:
     n = state.slider(N_ITEMS, "How many replies", help="Up to six replies, A to F.")
     columns = st.columns(3)
     scores = []
@@ -208,24 +219,21 @@ def scores_to_probabilities() -> None:
                "two is preferred (no ties in this model).")
     three.metric("Odds for A", f"{p_ab / (1 - p_ab):.2f} : 1" if p_ab < 1 else "∞",
                  help="e^(a − b): the odds depend only on the gap.")
-    left, right = st.columns([3, 2])
-    with left:
-        show(btf.win_heatmap(names, matrix), key="bt_heatmap", height=380 + 20 * n,
-             caption="Each cell and its mirror across the diagonal add up to 1; the row of the "
-             "highest score is the greenest.")
-    with right:
-        show(btf.choice_bars(names, picked), key="bt_choice", height=380 + 20 * n,
-             caption="With more than two replies, the chance each one is picked as the best of "
-             "all is a softmax of the scores (Luce's choice rule; Bradley–Terry is n = 2).")
-    cards.takeaway("Scores become preferences through e^score: P(A ≻ B) = e^a / (e^a + e^b). "
-                   "Two replies with equal scores are a coin flip.")
-    code.show_code(bt.win_probability, bt.win_matrix, bt.choice_probabilities)
+    show(btf.win_heatmap(names, matrix), key="bt_heatmap", height=340 + 20 * n,
+         caption="Each cell and its mirror across the diagonal add up to 1; the row of the "
+         "highest score is the greenest.")
+    if n > 2:
+        st.markdown(
+            "**Pick one of all of them.** With more than two replies, the chance that each one "
+            "is picked as the best of all is a softmax of the scores (Luce's choice rule; "
+            "Bradley–Terry is the case of two): "
+            + ", ".join(f"{name} **{p:.2f}**" for name, p in zip(names, picked, strict=True))
+            + ".")
 
 
 # 2. It is a softmax (and Elo)
 
 
-@st.fragment
 def softmax_view() -> None:
     st.header("2. Bradley–Terry is a softmax, and a sigmoid", anchor="softmax", divider="gray")
     st.markdown(
@@ -243,6 +251,14 @@ def softmax_view() -> None:
         "both scores share.",
         "Bradley–Terry",
     )
+    _softmax_demo()
+    cards.takeaway("Bradley–Terry = a softmax over two scores = σ(a − b). Only differences of "
+                   "scores carry meaning, which is why a reward model's scale has no zero point.")
+    code.show_code(bt.two_way_softmax, bt.win_probability)
+
+
+@st.fragment
+def _softmax_demo() -> None:
     one, two, three = st.columns(3)
     with one:
         a = state.slider(SOFT_A, "Score a")
@@ -269,14 +285,10 @@ def softmax_view() -> None:
          key="bt_logistic",
          caption="The shifted softmax (yellow) sits exactly on the sigmoid of the gap (blue), "
          "whatever c is: the curve has only one input, a − b.")
-    cards.takeaway("Bradley–Terry = a softmax over two scores = σ(a − b). Only differences of "
-                   "scores carry meaning, which is why a reward model's scale has no zero point.")
-    code.show_code(bt.two_way_softmax, bt.win_probability)
 
 
-@st.fragment
 def elo_view() -> None:
-    st.subheader("Elo ratings are the same model", anchor="elo")
+    st.header("3. Elo ratings are the same model", anchor="elo", divider="gray")
     st.markdown(
         "Chess ratings use Bradley–Terry with base 10 instead of *e* and 400 rating points per "
         "factor of 10 in the odds. A 1600 player meets a 1400 player: the expected score of the "
@@ -291,6 +303,12 @@ def elo_view() -> None:
         "nudges the rating by how surprising the result was.",
         "Bradley–Terry", "Elo 1978",
     )
+    _elo_demo()
+    code.show_code(bt.elo_expected, bt.elo_update)
+
+
+@st.fragment
+def _elo_demo() -> None:
     one, two = st.columns(2)
     with one:
         rating_a = state.slider(ELO_A, "Rating of player A (Elo points)")
@@ -314,7 +332,6 @@ def elo_view() -> None:
     show(btf.elo_curve(ELO_GRID, curve, rating_a - rating_b, expected), key="bt_elo",
          caption="Only the rating gap matters, as in every Bradley–Terry model: 200 points "
          "mean about 76 %, 400 points mean odds of 10 to 1 (91 %).")
-    code.show_code(bt.elo_expected, bt.elo_update)
 
 
 # 3. Scores from data
@@ -358,7 +375,7 @@ def _edited_table(edited: pd.DataFrame) -> np.ndarray:
 
 @st.fragment
 def scores_from_data() -> None:
-    st.header("3. Scores from data: fitting Bradley–Terry", anchor="fitting", divider="gray")
+    st.header("4. Scores from data: fitting Bradley–Terry", anchor="fitting", divider="gray")
     st.markdown(
         "Now go backwards. In a chatbot arena, people ask a question, see the answers of two "
         "anonymous models, and vote for the better one; public leaderboards turn those votes "
@@ -562,7 +579,7 @@ def _judgements() -> tuple[list[int], list[int]]:
 
 @st.fragment
 def annotator_section() -> None:
-    st.header("4. You are the annotator", anchor="annotator", divider="gray")
+    st.header("5. You are the annotator", anchor="annotator", divider="gray")
     st.markdown(
         "This is how the reward model of RLHF is made. A chatbot wrote six replies to one "
         "prompt; you say which of two replies is better, pair after pair. A reward model "
@@ -631,9 +648,9 @@ def reward_model_view() -> None:
     )
     one, two, three = st.columns(3)
     with one:
-        learning_rate = state.slider(LEARNING_RATE, "Learning rate η")
+        learning_rate = state.number(LEARNING_RATE, "Learning rate η")
     with two:
-        steps = state.slider(STEPS, "Gradient steps")
+        steps = state.number(STEPS, "Gradient steps")
     with three:
         l2 = float(state.choice(RM_L2, "Weight decay λ", help="Without it, choices that a line "
                                 "can separate perfectly push the weights (and the rewards) "
@@ -685,13 +702,7 @@ def reward_model_view() -> None:
     code.show_code(bt.reward_model_loss, bt.fit_reward_model)
 
 
-scores_to_probabilities()
-softmax_view()
-elo_view()
-scores_from_data()
-annotator_section()
-
-quiz.self_check(SLUG, [
+QUESTIONS = [
     quiz.Numeric(
         qid="prob",
         prompt="Reply A has score 2 and reply B has score 1. What is P(A beats B)?",
@@ -738,4 +749,12 @@ quiz.self_check(SLUG, [
         explanation="σ(0) = ½ and −ln ½ = ln 2 ≈ 0.693: the loss of a model with no "
         "preference yet.",
     ),
-])
+]
+
+
+def check_yourself() -> None:
+    quiz.self_check(SLUG, QUESTIONS, title="6. Check yourself")
+
+
+LESSON_STEPS.show((scores_to_probabilities, softmax_view, elo_view, scores_from_data,
+                   annotator_section, check_yourself))

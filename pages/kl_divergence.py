@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from lessons import information as info
-from ui import cards, code, course, figures, quiz, state
+from ui import cards, code, course, figures, quiz, state, steps
 from ui import kl_figures as kf
 from ui.state import Param
 
@@ -29,6 +29,11 @@ SHAPES = {"Smooth": "normal", "Hard edges": "triangle"}  # label -> lessons shap
 SHIFTS = np.arange(0.0, 16.5, 0.5)
 P_VALUE_N = np.unique(np.geomspace(1, 20_000, 240).astype(int))
 
+STEPS = steps.Steps("kl", (
+    "Which die rolled it?", "Why divide by n?", "From the game to the formula",
+    "Entropy, cross-entropy, KL", "KL is not symmetric", "When is a KL significant?",
+    "Beyond KL", "Why it matters for LLMs", "Check yourself",
+))
 UNIT = Param("kl_unit", "bits", options=("bits", "nats"))
 SOURCE = Param("kl_source", SOURCES[0], options=SOURCES)
 ROLL_DIE = Param("kl_die", "Die 1", options=DIE_NAMES)
@@ -37,7 +42,7 @@ ROLL_SEED = Param("kl_seed", 0, lo=0, hi=9999, step=1)
 COUNTS = Param("kl_counts", "4, 2, 1, 1, 2", max_chars=60)
 WHY_TRUE = Param("kl_why_true", "Die 1", options=DIE_NAMES)
 WHY_MODEL = Param("kl_why_model", "Die 1", options=DIE_NAMES)
-WHY_N = Param("kl_why_n", 500, lo=10, hi=5000, step=10)
+WHY_N = Param("kl_why_n", 1000, options=(100, 1000, 5000))
 WHY_SEED = Param("kl_why_seed", 0, lo=0, hi=9999, step=1)
 LLN_P = Param("kl_lln_p", "Die 2", options=ALL_DICE)
 LLN_Q = Param("kl_lln_q", "Die 3", options=ALL_DICE)
@@ -57,9 +62,9 @@ G_SEED = Param("kl_g_seed", 0, lo=0, hi=9999, step=1)
 SHAPE = Param("kl_shape", "Smooth", options=tuple(SHAPES))
 SHIFT = Param("kl_shift", 2.0, lo=0.0, hi=16.0, step=0.5)
 
-PARAMS = (UNIT, SOURCE, ROLL_DIE, ROLL_N, ROLL_SEED, COUNTS, WHY_TRUE, WHY_MODEL, WHY_N,
-          WHY_SEED, LLN_P, LLN_Q, LLN_N, LLN_RUNS, LLN_SEED, CE_P, CE_Q, PRESET, P_TEXT, Q_TEXT,
-          G_SOURCE, G_MODEL, G_TRUE, G_N, G_SEED, SHAPE, SHIFT)
+PARAMS = (STEPS.param, UNIT, SOURCE, ROLL_DIE, ROLL_N, ROLL_SEED, COUNTS, WHY_TRUE, WHY_MODEL,
+          WHY_N, WHY_SEED, LLN_P, LLN_Q, LLN_N, LLN_RUNS, LLN_SEED, CE_P, CE_Q, PRESET, P_TEXT,
+          Q_TEXT, G_SOURCE, G_MODEL, G_TRUE, G_N, G_SEED, SHAPE, SHIFT)
 
 
 # Cached wrappers: the lessons functions stay pure; the page keeps their results per setting.
@@ -236,7 +241,7 @@ def _why_divide_by_n_demo(unit: str) -> None:
     with mid:
         model = state.choice(WHY_MODEL, "Scored by (Q)", widget="selectbox")
     with right:
-        n = state.slider(WHY_N, "Longest sequence n")
+        n = state.choice(WHY_N, "Longest sequence n")
     with far:
         seed = state.number(WHY_SEED, "Random seed")
     curve = likelihood_curve(true, model, n, seed, unit)
@@ -286,7 +291,7 @@ def _game_to_formula_demo(unit: str) -> None:
     estimates = running_estimates(p, q, n, runs, seed, unit)
     kl = info.kl_divergence(DICE[p], DICE[q], base=unit)
     figures.show(
-        kf.running_kl(np.arange(1, n + 1), estimates, kl, unit, seed),
+        kf.running_kl(np.arange(1, n + 1), estimates, kl, unit),
         key="kl_lln_chart",
         caption=f"Each thin line is one seeded run; all of them close in on KL({p}‖{q}) = "
         f"{figures.fmt(kl)} {unit} (dashed) as n grows.",
@@ -543,22 +548,23 @@ def beyond_kl(unit: str) -> None:
         "distance moved. Jensen–Shannon: KL of each to their average, which is never infinite.",
         "KL",
     )
-    _beyond_kl_demo(unit)
+    shape = SHAPES[state.choice(SHAPE, "Shape of the bumps",
+                                help="Smooth: discretised normal curves, never exactly zero. "
+                                "Hard edges: triangles that are zero away from their centre.")]
+    _beyond_kl_demo(unit, shape)
+    figures.show(kf.divergences_vs_shift(shift_curves(unit, shape), unit),
+                 key="kl_curves_chart",
+                 caption="The whole story at once: KL grows ever faster (smooth bumps) or jumps to "
+                 "∞, shaded (hard edges); JS and TV flatten at their maximum; Wasserstein grows "
+                 "in step with the shift.", height=340)
     cards.takeaway("KL is sensitive to where probabilities are zero; Wasserstein to how far "
                    "mass is apart. Choose the measure that matches the question.")
     code.show_code(info.wasserstein, info.js_divergence, info.total_variation)
 
 
 @st.fragment
-def _beyond_kl_demo(unit: str) -> None:
-    left, right = st.columns([1.2, 2])
-    with left:
-        shape = SHAPES[state.choice(SHAPE, "Shape of the bumps",
-                                    help="Smooth: discretised normal curves, never exactly "
-                                    "zero. Hard edges: triangles that are zero away from "
-                                    "their centre.")]
-    with right:
-        shift = state.slider(SHIFT, "Shift of Q to the right (positions)")
+def _beyond_kl_demo(unit: str, shape: str) -> None:
+    shift = state.slider(SHIFT, "Shift of Q to the right (positions)")
     try:
         p = info.shifted_distribution(SUPPORT, BUMP_CENTER, BUMP_WIDTH, shape)
         q = info.shifted_distribution(SUPPORT, BUMP_CENTER + shift, BUMP_WIDTH, shape)
@@ -566,20 +572,15 @@ def _beyond_kl_demo(unit: str) -> None:
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
         return
+    figures.show(kf.sliding_bumps(SUPPORT, p, q), key="kl_shift_chart",
+                 caption="P (blue) stays put while Q (orange) slides; the overlap shrinks as "
+                 "the shift grows.", height=300)
     cols = st.columns(5)
     cols[0].metric("KL(P‖Q)", f"{figures.fmt(table['kl_pq'])} {unit}")
     cols[1].metric("KL(Q‖P)", f"{figures.fmt(table['kl_qp'])} {unit}")
     cols[2].metric("Jensen–Shannon", f"{figures.fmt(table['js'])} {unit}")
     cols[3].metric("Total variation", figures.fmt(table["tv"]))
     cols[4].metric("Wasserstein (positions)", figures.fmt(table["wasserstein"]))
-    figures.show(kf.sliding_bumps(SUPPORT, p, q), key="kl_shift_chart",
-                 caption="P (blue) stays put while Q (orange) slides; the overlap shrinks as "
-                 "the shift grows.", height=300)
-    figures.show(kf.divergences_vs_shift(shift_curves(unit, shape), shift, unit),
-                 key="kl_curves_chart",
-                 caption="KL grows ever faster (smooth bumps) or jumps to ∞, shaded (hard "
-                 "edges); JS and TV flatten at their maximum; Wasserstein grows in step with "
-                 "the shift.", height=340)
 
 
 def why_it_matters() -> None:
@@ -639,12 +640,13 @@ QUESTIONS = [
     ),
 ]
 
-dice_game(unit)
-why_divide_by_n(unit)
-game_to_formula(unit)
-entropy_cross_entropy(unit)
-asymmetry(unit)
-threshold(unit)
-beyond_kl(unit)
-why_it_matters()
-quiz.self_check(SLUG, QUESTIONS)
+
+def check_yourself() -> None:
+    quiz.self_check(SLUG, QUESTIONS, title="9. Check yourself")
+
+
+STEPS.show((
+    lambda: dice_game(unit), lambda: why_divide_by_n(unit), lambda: game_to_formula(unit),
+    lambda: entropy_cross_entropy(unit), lambda: asymmetry(unit), lambda: threshold(unit),
+    lambda: beyond_kl(unit), why_it_matters, check_yourself,
+))

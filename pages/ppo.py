@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons import ppo
-from ui import cards, code, course, quiz, state
+from ui import cards, code, course, quiz, state, steps
 from ui import ppo_figures as pf
 from ui.figures import fmt, show
 from ui.state import Param
@@ -75,9 +75,14 @@ RUN_SEED = Param("ppo_seed", 0, lo=0, hi=9999, step=1)
 VERSUS = Param("ppo_vs", "no clipping", options=tuple(COMPARE))
 INSPECT = Param("ppo_upd", 1, lo=1, hi=UPDATES, step=1)
 
-PARAMS = (RATIO, ADVANTAGE, STEPS, BATCH_SEED, EPSILON, CLIP_RATIO, CLIP_ADVANTAGE, Q_RATIO,
-          Q_ADVANTAGE, Q_EPSILON, KNOCK, KNOCK_EPSILON, KNOCK_SEED, REWARDS, VALUES, GAMMA,
-          LAMBDA, RUN_EPSILON, EPOCHS, LEARNING_RATE, RUN_SEED, VERSUS, INSPECT)
+LESSON_STEPS = steps.Steps("ppo", (
+    "The surrogate objective", "Clipping", "The min/max question", "Advantages with GAE",
+    "PPO in action", "Check yourself",
+))
+PARAMS = (LESSON_STEPS.param, RATIO, ADVANTAGE, STEPS, BATCH_SEED, EPSILON, CLIP_RATIO,
+          CLIP_ADVANTAGE, Q_RATIO, Q_ADVANTAGE, Q_EPSILON, KNOCK, KNOCK_EPSILON, KNOCK_SEED,
+          REWARDS, VALUES, GAMMA, LAMBDA, RUN_EPSILON, EPOCHS, LEARNING_RATE, RUN_SEED, VERSUS,
+          INSPECT)
 
 HIGHLIGHT_ROW = "background-color: rgba(240, 228, 66, 0.45); font-weight: 600"
 
@@ -770,9 +775,11 @@ QUESTIONS = [
 ]
 
 
-surrogate_section()
-clipping_section()
-learner_question_section()
-gae_section()
-training_section()
-quiz.self_check(SLUG, QUESTIONS)
+
+
+def check_yourself() -> None:
+    quiz.self_check(SLUG, QUESTIONS, title="6. Check yourself")
+
+
+LESSON_STEPS.show((surrogate_section, clipping_section, learner_question_section, gae_section,
+                   training_section, check_yourself))

@@ -1,4 +1,4 @@
-"""The Bradley–Terry page through app.py: every section's numbers, the editable win table, bad
+"""The Bradley–Terry page through app.py: every step's numbers, the editable win table, bad
 tables, links, the annotator, the self-check and the fuzzer."""
 
 import ast
@@ -13,18 +13,23 @@ from lessons import bradley_terry as bt
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/bradley_terry.py"
-ALWAYS_THERE = {
-    "bt_n", "bt_a", "bt_b", "bt_c", "bt_sa", "bt_sb", "bt_shift", "bt_elo_a", "bt_elo_b",
-    "bt_preset", "bt_l2", "bt_wins", "bt_lr", "bt_steps", "bt_rm_l2", "bt_fill_detail",
-    "bt_fill_busy", "bt_fill_warm", "bt_fill_clear", "bt_pick_left", "bt_pick_right", "bt_prev",
-    "bt_next", "bt_reset_table",
+STEPS = ("1. Scores to win probabilities", "2. It is a softmax", "3. Elo ratings",
+         "4. Scores from data", "5. You are the annotator", "6. Check yourself")
+WIDGETS = {  # the widgets of each step, at its defaults
+    1: {"bt_n", "bt_a", "bt_b", "bt_c"},
+    2: {"bt_sa", "bt_sb", "bt_shift"},
+    3: {"bt_elo_a", "bt_elo_b"},
+    4: {"bt_preset", "bt_l2", "bt_wins", "bt_reset_table"},
+    5: {"bt_lr", "bt_steps", "bt_rm_l2", "bt_fill_detail", "bt_fill_busy", "bt_fill_warm",
+        "bt_fill_clear", "bt_pick_left", "bt_pick_right", "bt_prev", "bt_next"},
 }
+LESSON_NAV = {"bt_step", "bt_step_back", "bt_step_next"}
 BALANCED = "0 6 7 8 / 4 0 6 7 / 3 4 0 5 / 2 3 5 0"
 
 
-@pytest.fixture(scope="module")
-def default_page():
-    return open_page(PAGE)
+def at_step(number: int, **params):
+    """The page opened on step ``number`` (counting from 1), with more link parameters."""
+    return open_page(PAGE, {"bt_step": STEPS[number - 1], **params})
 
 
 def page_constant(name):
@@ -51,24 +56,31 @@ def editor(at):
     return editors[0]
 
 
-def test_renders_every_section_without_exception(default_page):
-    at = default_page
+@pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
+def test_every_step_renders_alone_without_exception(number):
+    at = at_step(number)
     assert not at.exception and not at.error
-    headers = [h.value for h in at.header]
-    assert [h[0] for h in headers if h[0].isdigit()] == ["1", "2", "3", "4"]
-    assert len(at.get("plotly_chart")) == 8  # the reward model's charts wait for judgements
-    assert any("Judge at least one pair" in i.value for i in at.info)
+    assert at.button_group(key="bt_step").options == list(STEPS)
+    headers = [h.value for h in at.header] + [h.value for h in at.subheader]
+    numbered = [h for h in headers if h[0].isdigit()]
+    assert len(numbered) == 1 and numbered[0].startswith(f"{number}.")
+    charts = {1: 1, 2: 1, 3: 1, 4: 4, 5: 0, 6: 0}  # the reward model waits for judgements
+    assert len(at.get("plotly_chart")) == charts[number]
+    if number == 5:
+        assert any("Judge at least one pair" in i.value for i in at.info)
 
 
-def test_section_one_numbers_come_from_the_lessons(default_page):
-    at = default_page
+def test_step_one_numbers_come_from_the_lessons():
+    at = open_page(PAGE)  # the first step is the default
     assert metric(at, "P(A beats B)") == f"{bt.win_probability(1.0, 0.0):.3f}"
     assert metric(at, "P(B beats A)") == f"{bt.win_probability(0.0, 1.0):.3f}"
     assert r"= 0.731" in text_of(at.latex)
+    picked = bt.choice_probabilities(np.array([1.0, 0.0, -1.0]))
+    assert f"A **{picked[0]:.2f}**" in text_of(at.markdown)
 
 
 def test_moving_a_score_and_adding_replies():
-    at = open_page(PAGE)
+    at = at_step(1)
     at.slider(key="bt_b").set_value(2.5).run()
     assert metric(at, "P(A beats B)") == f"{bt.win_probability(1.0, 2.5):.3f}"
     at.slider(key="bt_n").set_value(6).run()
@@ -79,7 +91,7 @@ def test_moving_a_score_and_adding_replies():
 
 
 def test_shifting_both_scores_changes_nothing_but_the_exponentials():
-    at = open_page(PAGE)
+    at = at_step(2)
     before = at.table[0].value["value"].tolist()
     at.slider(key="bt_shift").set_value(7.5).run()
     after = at.table[0].value["value"].tolist()
@@ -87,17 +99,17 @@ def test_shifting_both_scores_changes_nothing_but_the_exponentials():
     assert after[2] != before[2]  # e^(a + c) moved
 
 
-def test_elo_section(default_page):
-    assert metric(default_page, "Expected score of A") == "0.760"
-    at = open_page(PAGE)
+def test_elo_step():
+    at = at_step(3)
+    assert metric(at, "Expected score of A") == "0.760"
     at.slider(key="bt_elo_a").set_value(2000).run()
     assert metric(at, "Expected score of A") == f"{bt.elo_expected(2000, 1400):.3f}"
     win, loss = bt.elo_update(2000, 1400, 1.0), bt.elo_update(2000, 1400, 0.0)
     assert metric(at, "A's rating after a win / a loss (K = 32)") == f"{win:.1f} / {loss:.1f}"
 
 
-def test_default_table_is_fitted(default_page):
-    at = default_page
+def test_default_table_is_fitted():
+    at = at_step(4)
     report = bt.fit_report(bt.parse_wins(BALANCED))
     assert metric(at, "Log-likelihood ℓ(ŝ)") == f"{report['log_likelihood']:.2f} nats"
     assert metric(at, "Misfit G (df)") == f"{report['deviance']:.2f} ({report['df']})"
@@ -113,7 +125,7 @@ BAD_PRESETS = [("Bad: one item wins every game", "+∞"),
 
 
 def test_bad_presets_explain_and_fall_back_to_a_prior():
-    at = open_page(PAGE, {"bt_preset": BAD_PRESETS[0][0]})  # the first through a link
+    at = at_step(4, bt_preset=BAD_PRESETS[0][0])  # the first through a link
     for number, (preset, needle) in enumerate(BAD_PRESETS):
         if number:
             at.button_group(key="bt_l2").set_value("0").run()
@@ -128,7 +140,7 @@ def test_bad_presets_explain_and_fall_back_to_a_prior():
 
 
 def test_the_cycle_fails_the_g_test():
-    at = open_page(PAGE, {"bt_preset": "Cycle: A > B > C > A"})
+    at = at_step(4, bt_preset="Cycle: A > B > C > A")
     assert not at.warning
     report = bt.fit_report(bt.parse_wins("0 8 2 / 2 0 8 / 8 2 0"))
     assert f"p = {report['p_value']:.3g}" in text_of(at.caption)
@@ -136,7 +148,7 @@ def test_the_cycle_fails_the_g_test():
 
 
 def test_switching_presets_replaces_the_table():
-    at = open_page(PAGE)
+    at = at_step(4)
     at.selectbox(key="bt_preset").set_value("Sparse data").run()
     assert at.text_input(key="bt_wins").value.count("/") == 5
     assert len(editor(at).value) == 6
@@ -149,7 +161,7 @@ def test_switching_presets_replaces_the_table():
 
 
 def test_editing_a_cell_refits_and_reaches_the_text():
-    at = open_page(PAGE)
+    at = at_step(4)
     at.session_state[editor(at).key] = {
         "edited_rows": {3: {"Atlas": 40}}, "added_rows": [], "deleted_rows": []}
     at.run()
@@ -165,7 +177,7 @@ def test_editing_a_cell_refits_and_reaches_the_text():
 
 
 def test_editing_the_diagonal_or_blanking_a_cell_is_harmless():
-    at = open_page(PAGE)
+    at = at_step(4)
     at.session_state[editor(at).key] = {
         "edited_rows": {0: {"Atlas": 5, "Birch": None}}, "added_rows": [], "deleted_rows": []}
     at.run()
@@ -174,7 +186,7 @@ def test_editing_the_diagonal_or_blanking_a_cell_is_harmless():
 
 
 def test_bad_table_text_gets_a_message_not_a_crash():
-    at = open_page(PAGE)
+    at = at_step(4)
     for text in ["abc", "0 1 / 1", "0 -2 / 1 0", "1 1 / 1 0", " / ".join(["0 " * 7] * 7), ""]:
         at.text_input(key="bt_wins").set_value(text).run()
         assert not at.exception, text
@@ -184,27 +196,32 @@ def test_bad_table_text_gets_a_message_not_a_crash():
 
 
 def test_a_shared_link_restores_the_view():
-    at = open_page(PAGE, {"bt_preset": "Cycle: A > B > C > A", "bt_l2": "0.1", "bt_a": "2.5",
-                          "bt_n": "5", "bt_wins": "0 5 1 / 1 0 5 / 5 1 0", "bt_elo_b": "1800"})
+    link = {"bt_preset": "Cycle: A > B > C > A", "bt_l2": "0.1", "bt_a": "2.5", "bt_n": "5",
+            "bt_wins": "0 5 1 / 1 0 5 / 5 1 0", "bt_elo_b": "1800"}
+    at = at_step(1, **link)
     assert not at.exception
-    assert at.selectbox(key="bt_preset").value == "Cycle: A > B > C > A"
-    assert at.button_group(key="bt_l2").value == "0.1"
     assert at.slider(key="bt_a").value == 2.5
     assert at.slider(key="bt_n").value == 5
+    assert metric(at_step(3, **link), "Expected score of A") == f"{bt.elo_expected(1600, 1800):.3f}"
+    at = at_step(4, **link)
+    assert at.button_group(key="bt_step").value == STEPS[3]
+    assert at.selectbox(key="bt_preset").value == "Cycle: A > B > C > A"
+    assert at.button_group(key="bt_l2").value == "0.1"
     assert at.text_input(key="bt_wins").value == "0 5 1 / 1 0 5 / 5 1 0"
     assert editor(at).value.to_numpy().tolist() == [[0, 5, 1], [1, 0, 5], [5, 1, 0]]
-    assert metric(at, "Expected score of A") == f"{bt.elo_expected(1600, 1800):.3f}"
 
 
 def test_malformed_links_get_a_note_and_defaults():
-    at = open_page(PAGE, {"bt_preset": "nonsense", "bt_a": "9", "bt_l2": "0.5",
-                          "bt_steps": "abc"})
+    at = open_page(PAGE, {"bt_step": "9. Nowhere", "bt_preset": "nonsense", "bt_a": "9",
+                          "bt_l2": "0.5", "bt_steps": "abc"})
     assert not at.exception
     notes = text_of(at.info)
-    for key in ("bt_preset=nonsense", "bt_a=9", "bt_l2=0.5", "bt_steps=abc"):
+    for key in ("bt_step=9. Nowhere", "bt_preset=nonsense", "bt_a=9", "bt_l2=0.5",
+                "bt_steps=abc"):
         assert key in notes
-    assert at.selectbox(key="bt_preset").value == "Balanced league"
-    assert at.slider(key="bt_steps").value == 200
+    assert at.button_group(key="bt_step").value == STEPS[0]
+    assert at_step(4, bt_preset="nonsense").selectbox(key="bt_preset").value == "Balanced league"
+    assert at_step(5, bt_steps="abc").number_input(key="bt_steps").value == 200
 
 
 def pair_on_screen(at):
@@ -212,7 +229,7 @@ def pair_on_screen(at):
 
 
 def test_judging_pair_by_pair_trains_the_reward_model():
-    at = open_page(PAGE)
+    at = at_step(5)
     assert pair_on_screen(at).startswith("Pair 1 of 15")
     at.button(key="bt_pick_right").click().run()  # R2 over R1
     assert not at.exception
@@ -236,15 +253,15 @@ def test_judging_pair_by_pair_trains_the_reward_model():
 
 
 def test_an_example_annotator_answers_every_pair():
-    at = open_page(PAGE)
+    at = at_step(5)
     at.button(key="bt_fill_detail").click().run()
     assert not at.exception
     assert metric(at, "Your judgements it reproduces") == "15 of 15"
     assert metric(at, "Top reply") == "R6"
-    assert len(at.get("plotly_chart")) == 11
+    assert len(at.get("plotly_chart")) == 3
     assert "**R2**  · your choice" in text_of(at.markdown)  # the detail lover prefers R2 to R1
-    at.slider(key="bt_steps").set_value(10).run()
-    at.slider(key="bt_lr").set_value(0.05).run()
+    at.number_input(key="bt_steps").set_value(10).run()
+    at.number_input(key="bt_lr").set_value(0.05).run()
     at.button_group(key="bt_rm_l2").set_value("1").run()
     assert not at.exception
     at.button(key="bt_fill_clear").click().run()
@@ -252,7 +269,7 @@ def test_an_example_annotator_answers_every_pair():
 
 
 def test_self_check_feedback():
-    at = open_page(PAGE)
+    at = at_step(6)
     at.number_input(key="quiz_bradley-terry_prob").set_value(0.731).run()
     at.radio(key="quiz_bradley-terry_shift").set_value("It stays the same").run()
     at.number_input(key="quiz_bradley-terry_elo").set_value(0.5).run()
@@ -261,15 +278,17 @@ def test_self_check_feedback():
     assert any(w.value.startswith("Not quite.") for w in at.warning)
 
 
-def test_fuzz_bradley_terry():
-    at = open_page(PAGE)
-    driven = fuzz_page(at, steps=36, seed=4)
-    assert driven >= ALWAYS_THERE
+@pytest.mark.parametrize("number", sorted(WIDGETS))
+def test_fuzz_every_step(number):
+    at = at_step(number)
+    driven = fuzz_page(at, steps=len(WIDGETS[number]) + 10, seed=number, skip=LESSON_NAV)
+    assert driven >= WIDGETS[number]
+    assert at.button_group(key="bt_step").value == STEPS[number - 1]
 
 
 def test_fuzz_the_simulated_and_bad_tables():
-    at = open_page(PAGE, {"bt_preset": "Simulated from known scores"})
-    section_three = {"bt_games", "bt_seed", "bt_l2", "bt_wins"}
-    others = {w.key for w in at.main if getattr(w, "key", None)} - section_three
+    at = at_step(4, bt_preset="Simulated from known scores")
+    section_four = {"bt_games", "bt_seed", "bt_l2", "bt_wins"}
+    others = {w.key for w in at.main if getattr(w, "key", None)} - section_four
     driven = fuzz_page(at, steps=8, seed=9, skip=others)
-    assert section_three <= driven
+    assert section_four <= driven

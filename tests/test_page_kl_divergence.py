@@ -1,4 +1,4 @@
-"""The KL-divergence page through app.py: every section's numbers, links, bad input, the fuzzer."""
+"""The KL-divergence page through app.py: every step's numbers, links, bad input, the fuzzer."""
 
 import numpy as np
 import pytest
@@ -8,11 +8,24 @@ from fuzz import fuzz_page
 from lessons import information as info
 
 PAGE = "pages/kl_divergence.py"
+STEPS = ("1. Which die rolled it?", "2. Why divide by n?", "3. From the game to the formula",
+         "4. Entropy, cross-entropy, KL", "5. KL is not symmetric",
+         "6. When is a KL significant?", "7. Beyond KL", "8. Why it matters for LLMs",
+         "9. Check yourself")
+
+
+def at_step(number: int, **params):
+    """The page opened on step ``number`` (counting from 1), with more link parameters."""
+    return open_page(PAGE, {"kl_step": STEPS[number - 1], **params})
 
 
 @pytest.fixture(scope="module")
 def default_page():
     return open_page(PAGE)
+
+
+def link_notes(at) -> list[str]:
+    return [i.value for i in at.info if i.icon == ":material/link_off:"]
 
 
 def metric(at, label):
@@ -21,13 +34,34 @@ def metric(at, label):
     return values
 
 
-def test_renders_every_section_without_exception(default_page):
-    at = default_page
+def test_the_step_picker_lists_the_lesson(default_page):
+    assert default_page.button_group(key="kl_step").options == list(STEPS)
+    assert default_page.button_group(key="kl_step").value == STEPS[0]
+
+
+@pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
+def test_every_step_renders_alone_without_exception(number):
+    at = at_step(number)
     assert not at.exception
     assert not at.error
-    headers = [h.value for h in at.header]
-    assert len([h for h in headers if h[0].isdigit()]) == 8
-    assert len(at.get("plotly_chart")) == 10
+    assert not link_notes(at)  # the link was valid
+    headers = [h.value for h in at.header] + [h.value for h in at.subheader]
+    numbered = [h for h in headers if h[0].isdigit()]
+    assert len(numbered) == 1 and numbered[0].startswith(f"{number}.")
+    charts = {1: 1, 2: 1, 3: 1, 4: 1, 5: 2, 6: 2, 7: 2, 8: 0, 9: 0}
+    assert len(at.get("plotly_chart")) == charts[number]
+
+
+def test_next_and_previous_walk_the_steps(default_page):
+    at = open_page(PAGE)
+    assert "kl_step_back" not in [b.key for b in at.button]  # nothing before the first step
+    at.button(key="kl_step_next").click().run()
+    assert at.button_group(key="kl_step").value == STEPS[1]
+    assert at.header[0].value.startswith("2.")
+    at.button(key="kl_step_back").click().run()
+    assert at.button_group(key="kl_step").value == STEPS[0]
+    last = at_step(len(STEPS))
+    assert "kl_step_next" not in [b.key for b in last.button]
 
 
 def test_dice_game_shows_the_corrected_products(default_page):
@@ -42,24 +76,28 @@ def test_dice_game_shows_the_corrected_products(default_page):
     assert f"log ÷ n = **{expected:.3f}** bits per roll" in text
 
 
-def test_default_numbers_come_from_the_lessons(default_page):
-    at = default_page
+def test_default_numbers_come_from_the_lessons():
+    at = at_step(4)
     assert metric(at, "Entropy H(Die 1)") == [f"{info.entropy(info.DICE['Die 1']):.3f} bits"]
+    at = at_step(6)
     g, p = info.g_test(info.DICE_COUNTS, info.DICE["Die 3"])
     assert metric(at, "G = 2·n·KL (nats)") == [f"{g:.3f}"]
     assert metric(at, "p-value (χ², 4 d.o.f.)") == [f"{p:.3f}"]
     exact = info.multinomial_p_value(info.DICE_COUNTS, info.DICE["Die 3"])["p_value"]
     assert any(f"**{exact:.3f}**" in w.value for w in at.warning)  # 0.058: not significant
+    at = at_step(5)
     assert metric(at, "KL(P‖Q)")[0] == "2.994 bits"  # even P against lopsided Q
     assert metric(at, "KL(Q‖P)")[0] == "1.758 bits"
 
 
 def test_units_switch_applies_everywhere():
-    at = open_page(PAGE)
+    at = at_step(4)
     at.button_group(key="kl_unit").set_value("nats").run()
     assert not at.exception
     h = info.entropy(info.DICE["Die 1"], base=np.e)
     assert metric(at, "Entropy H(Die 1)") == [f"{h:.3f} nats"]
+    at.button(key="kl_step_next").click().run()  # the unit stays on the next step
+    assert at.button_group(key="kl_unit").value == "nats"
     assert all(v.endswith("nats") for v in metric(at, "KL(Q‖P)"))
 
 
@@ -79,14 +117,14 @@ def test_rolling_a_sequence_uses_the_seed():
 @pytest.mark.parametrize("counts", ["", "4, 2, 1", "4, 2, x, 1, 2", "-1, 2, 1, 1, 2",
                                     "0, 0, 0, 0, 0", "1.5, 2, 1, 1, 2"])
 def test_bad_counts_get_a_friendly_error(counts):
-    at = open_page(PAGE, {"kl_source": "Type the counts"})
+    at = at_step(1, kl_source="Type the counts")
     at.text_input(key="kl_counts").set_value(counts).run()
     assert not at.exception
     assert at.error, f"no message for {counts!r}"
 
 
 def test_a_zero_in_q_makes_kl_infinite_with_an_explanation():
-    at = open_page(PAGE)
+    at = at_step(5)
     at.selectbox(key="kl_preset").set_value("Q misses an outcome").run()
     assert not at.exception
     assert at.text_input(key="kl_q").value == "0.6, 0.4, 0"
@@ -96,7 +134,7 @@ def test_a_zero_in_q_makes_kl_infinite_with_an_explanation():
 
 
 def test_editing_weights_rescales_and_switches_to_your_own():
-    at = open_page(PAGE)
+    at = at_step(5)
     at.text_input(key="kl_p").set_value("2, 1, 1").run()
     at.text_input(key="kl_q").set_value("1, 1, 2").run()
     assert not at.exception
@@ -107,50 +145,45 @@ def test_editing_weights_rescales_and_switches_to_your_own():
 
 
 def test_mismatched_lengths_are_explained():
-    at = open_page(PAGE, {"kl_p": "0.5, 0.5", "kl_q": "0.2, 0.3, 0.5"})
+    at = at_step(5, kl_p="0.5, 0.5", kl_q="0.2, 0.3, 0.5")
     assert not at.exception
     assert any("P has 2 outcomes but Q has 3" in e.value for e in at.error)
 
 
 def test_a_shared_link_reproduces_the_view():
     link = {"kl_unit": "nats", "kl_source": "Roll a new one", "kl_die": "Die 2", "kl_n": "50",
-            "kl_seed": "7", "kl_lln_runs": "3", "kl_shape": "Hard edges", "kl_shift": "5.5",
-            "kl_g_source": "Roll new ones", "kl_g_n": "300"}
-    at = open_page(PAGE, link)
-    assert not at.exception
+            "kl_seed": "7", "kl_why_n": "5000", "kl_lln_runs": "3", "kl_shape": "Hard edges",
+            "kl_shift": "5.5", "kl_g_source": "Roll new ones", "kl_g_n": "300"}
+    at = at_step(1, **link)
+    assert not at.exception and not link_notes(at)
     assert at.button_group(key="kl_unit").value == "nats"
     assert at.selectbox(key="kl_die").value == "Die 2"
     assert at.slider(key="kl_n").value == 50
     assert at.number_input(key="kl_seed").value == 7
-    assert at.slider(key="kl_lln_runs").value == 3
+    assert at_step(2, **link).button_group(key="kl_why_n").value == 5000
+    assert at_step(3, **link).slider(key="kl_lln_runs").value == 3
+    assert metric(at_step(6, **link), "Rolls n") == ["300"]
+    at = at_step(7, **link)
+    assert at.button_group(key="kl_step").value == STEPS[6]
     assert at.button_group(key="kl_shape").value == "Hard edges"
     assert at.slider(key="kl_shift").value == 5.5
-    assert metric(at, "Rolls n") == ["300"]
-    assert metric(at, "KL(P‖Q)")[-1] == "∞ nats"  # hard-edged bumps 5.5 apart
-
-
-def test_a_malformed_link_falls_back_with_a_note():
-    at = open_page(PAGE, {"kl_source": "Roll a new one", "kl_n": "abc", "kl_shift": "99",
-                          "kl_unit": "furlongs", "kl_counts": "9" * 100})
-    assert not at.exception
-    notes = " ".join(i.value for i in at.info)
-    assert "kl_n=abc" in notes and "kl_shift=99" in notes and "kl_unit=furlongs" in notes
-    assert at.button_group(key="kl_unit").value == "bits"
-    assert at.slider(key="kl_shift").value == 2.0
-    assert at.slider(key="kl_n").value == 10
+    assert metric(at, "KL(P‖Q)") == ["∞ nats"]  # hard-edged bumps 5.5 apart
 
 
 def test_self_check_grades_answers():
-    at = open_page(PAGE)
+    at = at_step(9)
     at.number_input(key="quiz_kl-divergence_kl13").set_value(0.7).run()
     at.radio(key="quiz_kl-divergence_direction").set_value("KL(Q‖P)").run()
     assert any(s.value.startswith("Right.") for s in at.success)
     assert any(w.value.startswith("Not quite.") for w in at.warning)
 
 
-def test_fuzz_reaches_every_widget():
-    at = open_page(PAGE)
-    driven = fuzz_page(at, steps=110, seed=3)
+def test_fuzz_reaches_every_widget_on_every_step():
+    driven = set()
+    for number in range(1, len(STEPS)):  # the self-check has its own tests
+        at = at_step(number, kl_source="Roll a new one", kl_g_source="Roll new ones")
+        driven |= fuzz_page(at, steps=25, seed=number, skip={"kl_step", "kl_step_back", "kl_step_next"})
+        assert at.button_group(key="kl_step").value == STEPS[number - 1]
     expected = {"kl_unit", "kl_source", "kl_die", "kl_n", "kl_seed", "kl_counts",
                 "kl_why_true", "kl_why_model", "kl_why_n", "kl_why_seed", "kl_lln_p", "kl_lln_q",
                 "kl_lln_n", "kl_lln_runs", "kl_lln_seed", "kl_ce_p", "kl_ce_q", "kl_preset",

@@ -5,6 +5,9 @@ lesson is one entry here plus one script in pages/. Only lessons whose page exis
 """
 
 from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PLAYLIST_URL = "https://www.youtube.com/playlist?list=PLs8w1Cdi-zvYviYYw_V3qe6SINReGF5M-"
 SERIES_TITLE = "Reinforcement learning methods used for training LLMs"
@@ -46,7 +49,7 @@ HOME = Lesson(
 )
 
 # In course order. The map draws them left to right.
-LESSONS: tuple[Lesson, ...] = (
+CURRICULUM: tuple[Lesson, ...] = (
     Lesson(
         slug="kl-divergence",
         title="The dice game: KL divergence",
@@ -68,6 +71,16 @@ LESSONS: tuple[Lesson, ...] = (
         icon=":material/balance:",
     ),
     Lesson(
+        slug="rl-basics",
+        title="Reinforcement learning in a grid world",
+        page="pages/rl_basics.py",
+        part="Reinforcement learning",
+        videos=("rl", "ppo"),
+        summary="States, actions and rewards in a grid world: values and the Bellman equation, "
+        "Q-learning, and policy gradients, up to the step that PPO makes safe.",
+        icon=":material/grid_on:",
+    ),
+    Lesson(
         slug="ppo",
         title="PPO: ratio, advantage, clipping",
         page="pages/ppo.py",
@@ -77,7 +90,21 @@ LESSONS: tuple[Lesson, ...] = (
         "question, and advantages with GAE.",
         icon=":material/content_cut:",
     ),
+    Lesson(
+        slug="toy-llm",
+        title="An LLM is a policy",
+        page="pages/toy_llm.py",
+        part="Preference training",
+        videos=("rlhf",),
+        summary="A tiny language model you can read in full: next-token probabilities, the "
+        "log-probability of a reply, sampling with a temperature, and a hidden human taste.",
+        icon=":material/forum:",
+    ),
 )
+
+# The lessons that are published: those whose page exists.
+LESSONS: tuple[Lesson, ...] = tuple(
+    lesson for lesson in CURRICULUM if (ROOT / lesson.page).is_file())
 
 
 def lessons_in(part: str) -> list[Lesson]:

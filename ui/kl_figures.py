@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ui import theme
-from ui.figures import axis_refs, fmt, hline, label, new_figure, panels, thin, vline
+from ui.figures import axis_refs, fmt, hline, label, new_figure, panels, thin
 
 DIE_COLORS = {"Die 1": theme.OKABE_ITO["blue"], "Die 2": theme.OKABE_ITO["orange"],
               "Die 3": theme.OKABE_ITO["green"], "Fair die": theme.COLORS["reference"]}
@@ -73,17 +73,17 @@ def why_divide_by_n(curve: dict, unit: str, model: str) -> go.Figure:
     return go.Figure(data=data, layout=layout)
 
 
-def running_kl(n: np.ndarray, estimates: np.ndarray, kl: float, unit: str,
-               seed0: int) -> go.Figure:
+def running_kl(n: np.ndarray, estimates: np.ndarray, kl: float, unit: str) -> go.Figure:
     """Running averages of log(p/q) for several seeds, converging to the exact KL."""
     idx = thin(n.size)
-    data = [
-        dict(type="scatter", x=n[idx], y=series[idx], mode="lines",
-             name="running average, one line per seed" if row == 0 else f"seed {seed0 + row}",
-             line=dict(color=theme.COLORS["estimate"], width=1.5), opacity=0.75,
-             showlegend=row == 0, legendgroup="seeds")
-        for row, series in enumerate(estimates)
-    ]
+    # All seeds in one trace, separated by gaps: one line per seed, drawn as one object.
+    gap = np.full((estimates.shape[0], 1), np.nan)
+    x = np.hstack([np.broadcast_to(n[idx], (estimates.shape[0], idx.size)), gap]).ravel()
+    y = np.hstack([estimates[:, idx], gap]).ravel()
+    data = [dict(type="scatter", x=x, y=np.where(np.isfinite(y), y, None), mode="lines",
+                 name="running average, one line per seed",
+                 line=dict(color=theme.COLORS["estimate"], width=1.5), opacity=0.75,
+                 showlegend=True, connectgaps=False)]
     layout = dict(title="The game's average becomes KL(P‖Q) as n grows",
                   xaxis=dict(title="rolls n (log scale)", type="log"),
                   yaxis=dict(title=f"average log(p/q) ({unit} per roll)"),
@@ -178,7 +178,7 @@ def sliding_bumps(support: np.ndarray, p: np.ndarray, q: np.ndarray):
     return fig
 
 
-def divergences_vs_shift(curves: dict, shift_now: float, unit: str) -> go.Figure:
+def divergences_vs_shift(curves: dict, unit: str) -> go.Figure:
     """Four panels: each measure against the shift; KL's infinite stretch is shaded."""
     labels = {"kl_pq": f"KL(P‖Q) ({unit})", "js": f"Jensen–Shannon ({unit})",
               "tv": "total variation", "wasserstein": "Wasserstein (positions)"}
@@ -201,6 +201,5 @@ def divergences_vs_shift(curves: dict, shift_now: float, unit: str) -> go.Figure
                 text="∞", xref=x, yref=f"{y} domain", x=shift[infinite].min(), y=0.95,
                 xanchor="left", showarrow=False, font=dict(size=18,
                                                            color=theme.COLORS["rejected"])))
-        layout["shapes"].append(vline(shift_now, "Q", panel=panel))
     layout.update(title="Four ways to measure the gap, as Q slides away", height=340)
     return go.Figure(data=data, layout=layout)

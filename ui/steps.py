@@ -1,0 +1,91 @@
+"""A lesson shown one step at a time.
+
+A lesson is a short story in numbered steps. The page shows the step picker (bound to the URL,
+so a link opens the step it was copied from), then only the chosen step, then links to the
+previous and the next step.
+Keeping one step on screen keeps each rerun and each page load small, and it reads like a
+course: one idea, one interaction, then on to the next.
+
+A page declares its steps once::
+
+    STEPS = steps.Steps("kl", ("Which die rolled it?", "Why divide by n?", ...))
+    PARAMS = (STEPS.param, ...)
+    ...
+    STEPS.show((dice_game, why_divide_by_n, ...))
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from ui import state
+from ui.state import Param
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Steps:
+    """The numbered steps of one lesson, and the URL parameter ``<prefix>_step`` that picks one."""
+
+    def __init__(self, prefix: str, titles: Sequence[str], page: str | None = None):
+        self.titles = tuple(titles)
+        self.labels = tuple(f"{i}. {title}" for i, title in enumerate(self.titles, start=1))
+        self.param = Param(f"{prefix}_step", self.labels[0], options=self.labels)
+        if page is None:  # the page script that declares the steps
+            page = Path(sys._getframe(1).f_code.co_filename).resolve().relative_to(ROOT)
+        self.page = str(page)  # for the links to the previous and the next step
+
+    @property
+    def key(self) -> str:
+        return self.param.key
+
+    def current(self) -> int:
+        """The step on screen, counting from 1 (the first step before the picker exists)."""
+        value = st.session_state.get(self.key, self.param.default)
+        return self.labels.index(value) + 1 if value in self.labels else 1
+
+    def _go(self, number: int) -> None:
+        """Button callback: move to step ``number`` (the bound picker carries it to the URL)."""
+        st.session_state[self.key] = self.labels[number - 1]
+        st.session_state[_SCROLL] = True
+
+    def show(self, sections: Sequence[Callable[[], None]]) -> int:
+        """Draw the picker, the chosen step and Previous/Next; return the step's number."""
+        if len(sections) != len(self.labels):
+            raise ValueError(f"{len(self.labels)} step titles but {len(sections)} sections")
+        if st.session_state.pop(_SCROLL, False):
+            _scroll_to_top()
+        state.choice(self.param, "Steps of this lesson", help="Each step is one idea with its "
+                     "own interactive demo. The step you are on is part of the shared link.")
+        number = self.current()
+        sections[number - 1]()
+        st.divider()
+        back, middle, forward = st.columns([2, 1, 2], vertical_alignment="center")
+        if number > 1:
+            back.button(f"Back: {self.titles[number - 2]}", key=f"{self.key}_back",
+                        icon=":material/arrow_back:", on_click=self._go, args=(number - 1,))
+        middle.caption(f"Step {number} of {len(self.labels)}", text_alignment="center")
+        if number < len(self.labels):
+            with forward, st.container(horizontal_alignment="right"):
+                st.button(f"Next: {self.titles[number]}", key=f"{self.key}_next",
+                          icon=":material/arrow_forward:", icon_position="right",
+                          type="primary", on_click=self._go, args=(number + 1,))
+        return number
+
+
+_SCROLL = "_steps_scroll_to_top"
+# A fixed script (nothing from the user or the URL goes in): after Previous/Next, show the new
+# step from its top instead of where the old one was scrolled to.
+_SCROLL_SCRIPT = """<script>
+const main = window.parent.document.querySelector('[data-testid="stMain"]');
+if (main) { main.scrollTo({top: 0}); }
+</script>"""
+
+
+def _scroll_to_top() -> None:
+    components.html(_SCROLL_SCRIPT, height=0)
