@@ -113,48 +113,84 @@ def lesson_steps(page, url: str) -> list[str]:
     return [f"{url}?{urlencode({key: label})}" for label in labels]
 
 
-def slider_latencies(page, url: str, presses: int, max_sliders: int) -> dict[str, list[float]]:
-    """Milliseconds from an arrow key on each slider to its chart showing the change.
+class Slider:
+    """One slider on an open page, pressed with the keyboard and timed until its chart redraws."""
 
-    Returns {"<slider label>": [ms, ...]} for the sliders of the page at ``url``.
-    """
+    def __init__(self, page, index: int):
+        self.page, self.index = page, index
+        self.handle = page.locator('[data-testid="stSlider"] input[type="range"]').nth(index)
+        self.label = self.handle.evaluate(
+            "e => e.closest('[data-testid=\"stSlider\"]').querySelector('label').innerText.trim()")
+        self.presses = 0
+
+    def focus(self) -> bool:
+        """Scroll the slider to the top and click it; False if no chart follows it."""
+        # Streamlit draws charts only once they scroll into view: put the slider at the top.
+        self.handle.evaluate("e => e.closest('[data-testid=\"stSlider\"]')"
+                             ".scrollIntoView({block: 'start'})")
+        wait_idle(self.page, quiet_ms=150)
+        if self.page.evaluate("i => window.__benchSig(i)", self.index) is None:
+            return False
+        self.handle.locator("xpath=../..").click()  # keyboard input needs one click first
+        wait_idle(self.page, quiet_ms=150)
+        return True
+
+    def press(self) -> float | None:
+        """One arrow key (alternating directions); ms until the chart changed, None if never."""
+        now = float(self.handle.get_attribute("value"))
+        lo, hi = float(self.handle.get_attribute("min")), float(self.handle.get_attribute("max"))
+        key = "ArrowLeft" if now >= hi or (self.presses % 2 and now > lo) else "ArrowRight"
+        self.presses += 1
+        self.page.bring_to_front()
+        self.page.evaluate(
+            "i => { const b = window.__bench; b.before = window.__benchSig(i);"
+            " b.t0 = null; b.t1 = null; b.armed = true; }", self.index)
+        self.page.keyboard.press(key)
+        try:
+            self.page.wait_for_function(CHANGED_JS, arg=self.index, polling="raf",
+                                        timeout=10_000)
+        except Exception as error:  # the chart did not change: this slider drives no chart
+            print(f"slider {self.label!r} redrew no chart ({error})", file=sys.stderr)
+            return None
+        elapsed = self.page.evaluate("() => window.__bench.t1 - window.__bench.t0")
+        self.page.evaluate("() => { window.__bench.armed = false; }")
+        wait_idle(self.page, quiet_ms=150)
+        return elapsed
+
+
+def open_for_sliders(page, url: str) -> None:
     page.goto(url)
     wait_idle(page)
     page.evaluate(BENCH_JS)
-    sliders = page.locator('[data-testid="stSlider"] input[type="range"]')
+
+
+def slider_latencies(page, url: str, bare: Slider, presses: int,
+                     max_sliders: int) -> dict[str, dict]:
+    """Each slider of the page at ``url`` against the bare page's slider, press for press.
+
+    The two are pressed alternately (page, bare, page, bare, ...) so that both see the same
+    machine load; the ratio is the median page time over the median bare time of those pairs.
+    Returns {"<slider label>": {"ms", "bare_ms", "ratio", "presses"}}.
+    """
+    open_for_sliders(page, url)
+    count = page.locator('[data-testid="stSlider"] input[type="range"]').count()
     results = {}
-    for s_index in range(min(sliders.count(), max_sliders)):
-        handle = sliders.nth(s_index)
-        # Streamlit draws charts only once they scroll into view: put the slider at the top.
-        handle.evaluate("e => e.closest('[data-testid=\"stSlider\"]')"
-                        ".scrollIntoView({block: 'start'})")
-        wait_idle(page, quiet_ms=150)
-        if page.evaluate("i => window.__benchSig(i)", s_index) is None:
+    for index in range(min(count, max_sliders)):
+        slider = Slider(page, index)
+        if not slider.focus():
             continue  # no chart below this slider
-        label = handle.evaluate("e => e.closest('[data-testid=\"stSlider\"]')"
-                                ".querySelector('label').innerText.trim()")
-        thumb = handle.locator("xpath=../..")  # the visible thumb around the hidden input
-        thumb.click()  # one click so keyboard input reaches the slider
-        wait_idle(page, quiet_ms=150)
-        times = results.setdefault(label, [])
-        for press in range(presses):
-            now = float(handle.get_attribute("value"))
-            lo, hi = float(handle.get_attribute("min")), float(handle.get_attribute("max"))
-            key = "ArrowLeft" if now >= hi or (press % 2 and now > lo) else "ArrowRight"
-            page.evaluate(
-                "i => { const b = window.__bench; b.before = window.__benchSig(i);"
-                " b.t0 = null; b.t1 = null; b.armed = true; }", s_index)
-            page.keyboard.press(key)
-            try:
-                page.wait_for_function(CHANGED_JS, arg=s_index, polling="raf", timeout=10_000)
-            except Exception as error:  # the chart did not change: this slider drives no chart
-                print(f"{url}: slider {label!r} redrew no chart ({error})", file=sys.stderr)
+        mine, yardstick = [], []
+        for _ in range(presses):
+            ms = slider.press()
+            if ms is None:
                 break
-            times.append(page.evaluate("() => window.__bench.t1 - window.__bench.t0"))
-            page.evaluate("() => { window.__bench.armed = false; }")
-            wait_idle(page, quiet_ms=150)
-        if not times:
-            del results[label]
+            mine.append(ms)
+            yardstick.append(bare.press())
+            slider.page.bring_to_front()
+        if mine:
+            ms, bare_ms = statistics.median(mine), statistics.median(yardstick)
+            results[slider.label] = {"ms": round(ms, 1), "bare_ms": round(bare_ms, 1),
+                                     "ratio": round(ms / bare_ms, 2), "presses": len(mine)}
     return results
 
 
@@ -226,7 +262,7 @@ def main() -> None:
     cold = time.perf_counter()
     app = serve(ROOT / "app.py", app_port)
     cold_start_s = time.perf_counter() - cold
-    bare = serve(ROOT / "benchmarks" / "bare_app.py", bare_port)
+    bare_server = serve(ROOT / "benchmarks" / "bare_app.py", bare_port)
     app_url, bare_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
     report: dict = {"pages": {}, "demos": {}, "cold_start_s": round(cold_start_s, 2)}
     try:
@@ -238,27 +274,21 @@ def main() -> None:
             wait_idle(page, 120_000)
             report["first_page_s"] = round(time.perf_counter() - first, 2)
 
-            bare_samples = []
-
-            def bare_latency() -> float:
-                """The bare page, re-measured next to each page (the machine's load drifts)."""
-                times = slider_latencies(page, bare_url, args.presses, 1)
-                bare_samples.extend(*times.values())
-                return statistics.median(*times.values())
-
+            bare_tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+            open_for_sliders(bare_tab, bare_url)
+            bare = Slider(bare_tab, 0)
+            bare.focus()
+            bare_samples = [bare.press() for _ in range(args.presses)]
             bare_load = load_time(page, bare_url, args.loads)
             for stop in stops:
                 url = app_url if stop is course.HOME else f"{app_url}/{stop.slug}"
                 step_urls = lesson_steps(page, url)
                 sliders, loads, reruns = {}, [], []
                 for number, step_url in enumerate(step_urls, start=1):
-                    yardstick = bare_latency()
-                    for label, times in slider_latencies(page, step_url, args.presses,
-                                                         args.max_sliders).items():
-                        median = statistics.median(times)
-                        sliders[f"step {number}: {label}"] = {
-                            "ms": round(median, 1), "bare_ms": round(yardstick, 1),
-                            "ratio": round(median / yardstick, 2), "presses": len(times)}
+                    for label, cell in slider_latencies(page, step_url, bare, args.presses,
+                                                        args.max_sliders).items():
+                        sliders[f"step {number}: {label}"] = cell
+                        bare_samples.append(cell["bare_ms"])
                     loads.append(load_time(page, step_url, args.loads))
                     query = dict(parse_qsl(urlsplit(step_url).query))
                     reruns.append(rerun_ms(stop.page, query))
@@ -281,7 +311,7 @@ def main() -> None:
             report["rss_mb"] = memory(browser, url, app.pid, args.sessions)
             browser.close()
     finally:
-        for proc in (app, bare):
+        for proc in (app, bare_server):
             proc.terminate()
             proc.wait(timeout=20)
     for name, demo in DEMOS:
