@@ -1,4 +1,5 @@
-"""The KL lesson in headless Chromium: a shared link, a keyboard change, an answered question."""
+"""The KL lesson in headless Chromium: a shared link, a keyboard change, walking the steps, an
+answered question."""
 
 import re
 
@@ -9,7 +10,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_shared_link_and_keyboard_slider(page, warm_app_url):
-    open_app(page, f"{warm_app_url}/kl-divergence?kl_unit=nats&kl_shift=5")
+    open_app(page, f"{warm_app_url}/kl-divergence?kl_step=7.+Beyond+KL&kl_unit=nats&kl_shift=5")
+    assert page.locator("h2").first.inner_text().startswith("7. Beyond KL")
     assert shown_dialogs(page) == []
     main = page.locator('[data-testid="stMain"]')
     assert main.locator('[data-testid="stMetric"]').first.inner_text().endswith("nats")
@@ -27,8 +29,29 @@ def test_shared_link_and_keyboard_slider(page, warm_app_url):
     assert shown_exceptions(page) == []
 
 
+SCROLLED = "() => document.querySelector('[data-testid=\"stMain\"]').scrollTop"
+
+
+def test_next_opens_the_next_step_at_its_top_and_in_the_url(page, warm_app_url):
+    open_app(page, f"{warm_app_url}/kl-divergence?kl_unit=nats")
+    following = page.get_by_role("button", name="Next: Why divide by n?")
+    following.scroll_into_view_if_needed()
+    assert page.evaluate(SCROLLED) > 0
+    following.click()
+    page.wait_for_url(re.compile(r"kl_step=2\.\+Why\+divide"))
+    wait_idle(page)
+    assert page.locator("h2").first.inner_text().startswith("2. Why divide by n?")
+    assert "kl_unit=nats" in page.url  # the rest of the view stays
+    page.wait_for_function(SCROLLED.replace("() =>", "() => 0 ==="))
+    page.get_by_role("button", name="Back: Which die rolled it?").click()
+    page.wait_for_url(lambda url: "kl_step" not in url)  # the first step is the default
+    wait_idle(page)
+    assert page.locator("h2").first.inner_text().startswith("1. Which die")
+    assert shown_exceptions(page) == []
+
+
 def test_self_check_answer_updates_the_progress(page, warm_app_url):
-    open_app(page, f"{warm_app_url}/kl-divergence")
+    open_app(page, f"{warm_app_url}/kl-divergence?kl_step=9.+Check+yourself")
     question = page.locator('[data-testid="stMain"] [data-testid="stRadio"]').filter(
         has_text="Which is larger")
     question.get_by_text("KL(P‖Q)", exact=True).click()
