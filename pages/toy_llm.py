@@ -1,0 +1,650 @@
+"""An LLM is a policy: a tiny language model read in full, token by token, with a hidden taste."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from lessons import toy_lm as lm
+from ui import cards, code, course, quiz, state, steps
+from ui import toy_llm_figures as tf
+from ui.figures import fmt, show
+from ui.state import Param
+
+SLUG = "toy-llm"
+TASK = lm.make_task()
+PROMPTS = TASK.prompts
+TOKENS = TASK.tokens
+
+TOP_K = 12  # replies shown in the temperature and optimum charts
+NOISE_GRID = np.round(np.arange(0.0, 3.01, 0.1), 2)
+BETAS = ("0.3", "1", "3", "10")  # strings: the link shows them as they are
+NOISES = ("0", "0.5", "1", "2", "3")
+SHOWN_PAIRS_MAX = 40
+
+STEPS = steps.Steps("lm", (
+    "A tiny language model",
+    "Write a reply token by token",
+    "Sampling with a temperature",
+    "The policy view",
+    "A hidden human taste",
+    "Preference pairs",
+    "Where fine-tuning is headed",
+    "Check yourself",
+))
+
+TREE_PROMPT = Param("lm_tree_prompt", PROMPTS[0], options=PROMPTS)
+PROMPT = Param("lm_prompt", PROMPTS[0], options=PROMPTS)
+REPLY = Param("lm_reply", "really great", max_chars=60)
+TEMP_PROMPT = Param("lm_temp_prompt", PROMPTS[0], options=PROMPTS)
+TEMPERATURE = Param("lm_temp", 1.0, lo=0.1, hi=3.0, step=0.1)
+N_SAMPLES = Param("lm_n", 8, lo=1, hi=50, step=1)
+SEED = Param("lm_seed", 0, lo=0, hi=9999, step=1)
+EP_PROMPT = Param("lm_ep_prompt", PROMPTS[0], options=PROMPTS)
+EP_SEED = Param("lm_ep_seed", 3, lo=0, hi=9999, step=1)
+TASTE_REPLY = Param("lm_taste_reply", "great great great", max_chars=60)
+TASTE_PROMPT = Param("lm_taste_prompt", PROMPTS[0], options=PROMPTS)
+NOISE = Param("lm_noise", "1", options=NOISES)
+N_PAIRS = Param("lm_pairs", 8, lo=1, hi=SHOWN_PAIRS_MAX, step=1)
+PAIR_SEED = Param("lm_pair_seed", 0, lo=0, hi=9999, step=1)
+BETA = Param("lm_beta", "1", options=BETAS)
+OPT_PROMPT = Param("lm_opt_prompt", PROMPTS[0], options=PROMPTS)
+
+PARAMS = (STEPS.param, TREE_PROMPT, PROMPT, REPLY, TEMP_PROMPT, TEMPERATURE, N_SAMPLES, SEED,
+          EP_PROMPT, EP_SEED, TASTE_REPLY, TASTE_PROMPT, NOISE, N_PAIRS, PAIR_SEED, BETA,
+          OPT_PROMPT)
+
+
+# Page-side caches: the lessons functions stay pure
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _tree(prompt: int) -> dict:
+    return lm.prefix_tree(TASK, TASK.ref_logits, prompt)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _tempered(temperature: float) -> np.ndarray:
+    return lm.distribution(TASK, TASK.ref_logits, temperature)
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def _accuracy_curve() -> np.ndarray:
+    return lm.label_accuracy(TASK, NOISE_GRID)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _accuracy(noise: float) -> float:
+    return lm.label_accuracy(TASK, noise)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _pairs(n: int, seed: int, noise: float) -> dict:
+    return lm.preference_pairs(TASK, n, seed, noise)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _optimum(beta: float) -> np.ndarray:
+    return lm.optimum(TASK, beta)
+
+
+def _prompt_index(prompt: str) -> int:
+    return PROMPTS.index(prompt)
+
+
+def _quoted(text: str) -> str:
+    return f"“{text}”"
+
+
+def _points(value: float) -> str:
+    """+2, −1.5, 0: reward points with a real minus sign."""
+    return "0" if value == 0 else f"{value:+g}".replace("-", "−")
+
+
+# The reply builder's buttons change the URL-bound text box before the page reruns
+
+
+def _reply_state() -> tuple[tuple[int, ...], bool]:
+    """(word ids, finished) of the reply in the text box; ValueError if it is not one."""
+    text = st.session_state.get(REPLY.key, REPLY.default)
+    words = lm.parse_reply(TASK, text)
+    ended = text.strip().endswith(lm.END)
+    if ended and not words:
+        raise ValueError("A reply needs at least one word before the end token “.”.")
+    return words, ended or len(words) == TASK.max_words
+
+
+def _set_reply(words: tuple[int, ...], finished: bool) -> None:
+    st.session_state[REPLY.key] = lm.reply_text(words, TASK.max_words) if finished and words \
+        else " ".join(TASK.words[w] for w in words)
+
+
+def _add(token: int) -> None:
+    try:
+        words, finished = _reply_state()
+    except ValueError:
+        words, finished = (), False
+    if finished:
+        return
+    if token == len(TASK.words):
+        _set_reply(words, bool(words))
+    else:
+        _set_reply(words + (token,), len(words) + 1 == TASK.max_words)
+
+
+def _undo() -> None:
+    try:
+        words, finished = _reply_state()
+    except ValueError:
+        words, finished = (), False
+    _set_reply(words if finished and len(words) < TASK.max_words else words[:-1], False)
+
+
+def _clear() -> None:
+    st.session_state[REPLY.key] = ""
+
+
+# The page
+
+st.title("An LLM is a policy")
+state.check_link(PARAMS)
+st.markdown(
+    "A large language model writes one token at a time: it looks at the text so far and gives "
+    "every possible next token a probability. That makes it a **policy** in the sense of "
+    "reinforcement learning, and that is why RLHF, PPO and DPO can fine-tune it. This lesson "
+    "opens up a language model small enough to read in full: seven words, replies of at most "
+    "three of them, and every probability on screen. The lessons on RLHF and DPO fine-tune this "
+    "very model."
+)
+st.caption(f"Accompanies the “LLMs” part of *{course.VIDEOS['rlhf']}* by "
+           f"{course.SERIES_AUTHOR}.")
+
+
+# 1. The model
+
+
+def tiny_model() -> None:
+    st.header("1. A tiny language model", divider="gray")
+    st.markdown(
+        f"The model finishes a short review. It sees one of two prompts, {_quoted(PROMPTS[0])} "
+        f"or {_quoted(PROMPTS[1])}, and writes up to {TASK.max_words} words from a vocabulary "
+        f"of {len(TASK.words)}, then the end token “.”. That is all it can say: "
+        f"{len(TASK.words)} + {len(TASK.words)}² + {len(TASK.words)}³ = **{TASK.n_replies}** "
+        "different replies per prompt, so every probability on these pages is an exact sum, "
+        "never a guess from samples."
+    )
+    st.markdown("Vocabulary: " + " ".join(f"`{t}`" for t in TOKENS))
+    st.markdown(
+        "This is the **reference model**, the starting point of fine-tuning (in a real pipeline, "
+        "the model after supervised fine-tuning, “SFT”). It is fluent: after *really* comes a "
+        "strong word, after a sentiment word usually the end. But nobody has told it what "
+        "people like, so it says *awful* about as readily as *great*."
+    )
+    _tree_demo()
+    cards.takeaway("A language model is a tree of choices: each branch is a next token with "
+                   "its probability, and each reply is one path from the prompt to an end.")
+    code.show_code(lm.prefix_tree)
+
+
+@st.fragment
+def _tree_demo() -> None:
+    prompt = state.choice(TREE_PROMPT, "Prompt")
+    tree = _tree(_prompt_index(prompt))
+    show(tf.prefix_tree(tree, prompt, TASK.max_words), key="lm_tree_chart", height=560,
+         caption="Inner ring: the first word; outer rings: what follows. A sector's size is the "
+         "probability of that prefix; black sectors are the end token. Click a sector to zoom "
+         "in, the centre to zoom out; hover for the numbers.")
+    ranked = lm.most_likely(TASK.ref_probs[_prompt_index(prompt)], 8)
+    st.markdown("Most likely replies: " + " · ".join(
+        f"*{TASK.texts[s]}* ({TASK.ref_probs[_prompt_index(prompt), s]:.3f})" for s in ranked))
+
+
+# 2. The chain rule, one token at a time
+
+
+def token_by_token() -> None:
+    st.header("2. Write a reply token by token", divider="gray")
+    st.markdown(
+        "Build a reply yourself: pick the next token with the buttons (or type the reply) and "
+        "watch the model's probability for each choice. The probability of the whole reply is "
+        "the product of the probabilities of its tokens, so its log is a **sum**: that running "
+        "sum is what training code calls the reply's log-probability, `logps`."
+    )
+    cards.equation_card(
+        r"\pi(y \mid x) = \prod_{t=1}^{T} \pi(y_t \mid x, y_{<t}), \qquad "
+        r"\log \pi(y \mid x) = \sum_{t=1}^{T} \log \pi(y_t \mid x, y_{<t})",
+        "The chain rule: the probability of a reply y after the prompt x is the product of the "
+        "next-token probabilities along its path; its log is their sum.",
+        "RLHF",
+    )
+    _builder_demo()
+    cards.takeaway("log π(y|x) is a sum over the reply's tokens. Every method in this course "
+                   "(RLHF's KL penalty, PPO's ratio, DPO's loss) is built from these sums.")
+    code.show_code(lm.decision_steps, lm.sequence_logprobs)
+
+
+@st.fragment
+def _builder_demo() -> None:
+    prompt = state.choice(PROMPT, "Prompt")
+    state.text(REPLY, "The reply so far (words separated by spaces; end it with a “.”)")
+    try:
+        words, finished = _reply_state()
+    except ValueError as error:
+        st.error(str(error), icon=":material/error:")
+        st.button("Start over", key="lm_clear", on_click=_clear, icon=":material/restart_alt:")
+        return
+    if not finished:
+        st.caption("Next token:" if words else "First word:")
+        columns = st.columns(len(TOKENS))
+        for i, (column, token) in enumerate(zip(columns, TOKENS, strict=True)):
+            if i < len(TASK.words) or words:  # a reply cannot start with the end token
+                column.button(tf.token_label(token), key=f"lm_add_{i}", on_click=_add,
+                              args=(i,), width="stretch")
+    if words:
+        left, right, _ = st.columns([1, 1, 4])
+        left.button("Undo", key="lm_undo", on_click=_undo, width="stretch",
+                    icon=":material/undo:")
+        right.button("Start over", key="lm_clear", on_click=_clear, width="stretch",
+                     icon=":material/restart_alt:")
+    p = _prompt_index(prompt)
+    walk = lm.decision_steps(TASK, TASK.ref_logits, p, words, finished)
+    text = lm.reply_text(words, TASK.max_words) if finished else " ".join(
+        TASK.words[w] for w in words)
+    prob = walk["total_prob"]
+    one, two, three = st.columns(3)
+    one.metric("Tokens so far", len(walk["token"]))
+    two.metric("log π (sum of the log-probs)", f"{walk['total_logprob']:.3f} nats")
+    three.metric("π = e^sum", f"{prob:.4f}" if prob >= 1e-4 else f"{prob:.2e}")
+    if finished:
+        st.success(f"Finished: *{prompt} {text}* has probability {prob:.4f} under the "
+                   "reference model.", icon=":material/check_circle:")
+        show(tf.reply_token_bars(walk["token"], walk["prob"]), key="lm_builder_chart",
+             caption="Multiply these bars and you get the probability of the whole reply; add "
+             "their logs and you get its log-probability.")
+    else:
+        context = f"{prompt} {text}".strip()
+        show(tf.next_token_bars(TOKENS, walk["next_probs"], context), key="lm_builder_chart",
+             caption="The model's next-token distribution at this point of the tree: the "
+             "bars add up to 1. Pick one with the buttons above.")
+    if walk["token"]:
+        st.dataframe(pd.DataFrame({
+            "text so far (the state)": walk["context"],
+            "next token": [tf.token_label(t) for t in walk["token"]],
+            "π(token | text so far)": [f"{q:.3f}" for q in walk["prob"]],
+            "log π": [f"{v:.3f}" for v in walk["logprob"]],
+            "running sum of log π": [f"{v:.3f}" for v in walk["cumulative"]],
+        }), hide_index=True, width="stretch")
+
+
+# 3. Sampling with a temperature
+
+
+def sampling() -> None:
+    st.header("3. Sampling with a temperature", divider="gray")
+    st.markdown(
+        "To write, the model **samples**: at every step it draws the next token from its "
+        "distribution. A temperature T divides the logits before the softmax. Below 1 it "
+        "sharpens every next-token distribution (the likely get likelier, until the model always "
+        "says the same thing); above 1 it flattens them (rare, odd replies turn up)."
+    )
+    cards.equation_card(
+        r"\pi_T(a \mid s) = \frac{e^{z_a / T}}{\sum_b e^{z_b / T}}, \qquad "
+        r"\pi_T(y \mid x) = \prod_t \pi_T(y_t \mid x, y_{<t})",
+        "Each next-token softmax is taken of the logits z divided by T; the reply's probability "
+        "is still the product along its path.",
+        "RLHF",
+    )
+    _sampling_demo()
+    _samples_demo()
+    cards.takeaway("The same model writes differently at different temperatures. Training "
+                   "always uses T = 1: the temperature is a choice made when sampling.")
+    code.show_code(lm.next_token_logprobs, lm.sample)
+
+
+@st.fragment
+def _sampling_demo() -> None:
+    left, right = st.columns([1, 1.4])
+    with left:
+        prompt = state.choice(TEMP_PROMPT, "Prompt")
+    with right:
+        temperature = state.slider(TEMPERATURE, "Temperature T")
+    p = _prompt_index(prompt)
+    tempered = _tempered(float(temperature))
+    ranked = lm.most_likely(TASK.ref_probs[p], TOP_K)
+    show(tf.tempered_replies([TASK.texts[s] for s in ranked], TASK.ref_probs[p, ranked],
+                             tempered[p, ranked], temperature), key="lm_temp_chart",
+         caption="Grey: the model as trained. Purple: at your temperature. Below 1 the top "
+         "replies grow; above 1 the probability spreads out to the other "
+         f"{TASK.n_replies - TOP_K} replies, not shown.")
+    one, two, three = st.columns(3)
+    one.metric("Entropy of the replies", f"{lm.entropy(tempered[p]):.2f} nats",
+               help="How unpredictable a whole reply is: 0 if the model always writes the same "
+               f"one, ln {TASK.n_replies} = {np.log(TASK.n_replies):.2f} if all are equally "
+               "likely.")
+    one_best = int(lm.most_likely(tempered[p], 1)[0])
+    two.metric("Most likely reply", TASK.texts[one_best])
+    three.metric("Its probability", f"{tempered[p, one_best]:.3f}")
+
+
+@st.fragment
+def _samples_demo() -> None:
+    st.markdown("**Let it write.** Sample replies at the temperature set above.")
+    a, b, c = st.columns([2, 2, 1], vertical_alignment="bottom")
+    with a:
+        n = state.number(N_SAMPLES, "How many replies to sample")
+    with b:
+        seed = state.number(SEED, "Random seed", help="The same seed draws the same replies; "
+                            "it is part of the shared link.")
+    c.button("Sample", key="lm_draw", icon=":material/casino:", width="stretch",
+             help="Draw again at the temperature the slider shows now.")
+    temperature = float(st.session_state.get(TEMPERATURE.key, TEMPERATURE.default))
+    prompt = st.session_state.get(TEMP_PROMPT.key, TEMP_PROMPT.default)
+    _, replies = lm.sample(TASK, TASK.ref_logits, int(n), int(seed), temperature,
+                           _prompt_index(prompt))
+    st.markdown(f"*{prompt}* … sampled at T = {temperature:g}: " + " · ".join(
+        f"*{TASK.texts[s]}*" for s in replies))
+
+
+# 4. The policy view
+
+
+def policy_view() -> None:
+    st.header("4. The policy view", divider="gray")
+    st.markdown(
+        "Read the same thing in the language of reinforcement learning. The **state** is the "
+        "prompt plus the words written so far (a node of the tree); the **action** is the next "
+        "token; the **policy** π(a | s) is the model's next-token distribution. An episode ends "
+        "with the end token, and the **reward** comes only then, for the whole reply: nobody "
+        "scores half a sentence."
+    )
+    cards.equation_card(
+        r"s_t = (x, y_1, \dots, y_{t-1}),\quad a_t = y_t \sim \pi_\theta(\cdot \mid s_t),\quad "
+        r"r_t = \begin{cases} 0 & t < T \\ r(x, y) & t = T \end{cases}",
+        "States are prompt-plus-prefix, actions are tokens, and the only non-zero reward "
+        "arrives with the last token.",
+        "RL",
+    )
+    n_prompts, n_nodes, n_tokens = TASK.shape
+    one, two, three, four = st.columns(4)
+    one.metric("States (prompt + prefix)", n_prompts * n_nodes)
+    two.metric("Actions per state", n_tokens)
+    three.metric("Replies per prompt", TASK.n_replies)
+    four.metric("Parameters (logits)", n_prompts * n_nodes * n_tokens,
+                help="One logit per state and token: a table. A real LLM computes its logits "
+                "with one network shared by all states instead.")
+    st.markdown(
+        "This policy is a **table**: one row of logits per state. That is what makes it small "
+        "enough to read, and it also means it can represent *any* distribution over replies, "
+        "including the best one fine-tuning aims for (step 7). A real LLM has far too many "
+        "states for a table, so a network computes the logits from the text."
+    )
+    _episode_demo()
+    cards.takeaway("An LLM is a policy: state = prompt + text so far, action = next token, "
+                   "reward = one number for the finished reply. That is why reinforcement "
+                   "learning methods such as PPO can train it.")
+    code.show_code(lm.taste)
+
+
+@st.fragment
+def _episode_demo() -> None:
+    left, right = st.columns([1.4, 1])
+    with left:
+        prompt = state.choice(EP_PROMPT, "Prompt")
+    with right:
+        seed = state.number(EP_SEED, "Episode seed", help="Each seed samples another reply.")
+    p = _prompt_index(prompt)
+    _, reply = lm.sample(TASK, TASK.ref_logits, 1, int(seed), 1.0, p)
+    words = TASK.replies[int(reply[0])]
+    walk = lm.decision_steps(TASK, TASK.ref_logits, p, words, True)
+    reward = TASK.true_rewards[p, int(reply[0])]
+    rewards = [0.0] * (len(walk["token"]) - 1) + [reward]
+    st.markdown(f"One episode: *{prompt} {TASK.texts[int(reply[0])]}*")
+    st.dataframe(pd.DataFrame({
+        "t": np.arange(1, len(walk["token"]) + 1),
+        "state s_t": walk["context"],
+        "action a_t": [tf.token_label(t) for t in walk["token"]],
+        "π(a_t | s_t)": [f"{q:.3f}" for q in walk["prob"]],
+        "reward r_t": [fmt(r, 2) for r in rewards],
+    }), hide_index=True, width="stretch")
+    st.caption(f"Return of the episode: {fmt(reward, 2)}, all of it at the last step. The "
+               "reward is the hidden taste of step 5.")
+
+
+# 5. The hidden reward
+
+
+def hidden_taste() -> None:
+    st.header("5. A hidden human taste", divider="gray")
+    st.markdown(
+        "Fine-tuning needs to know what people like. Here that is a hidden reader with simple "
+        "rules. Each sentiment word scores points; *really* multiplies the next sentiment word "
+        "by 1.5 and *not* by −0.5; and the twist: the reader is annoyed by **repetition** and "
+        "by a *really* or *not* left **dangling** at the end, one point off each. In real RLHF "
+        "nobody can write this function down, which is why people are asked to compare replies "
+        "instead (step 6)."
+    )
+    st.dataframe(pd.DataFrame({
+        "rule": [*(f"“{w}”" for w in lm.SENTIMENT), "“really” before a sentiment word",
+                 "“not” before a sentiment word", "a word said again",
+                 "“really”/“not” with nothing to modify"],
+        "points": [*(_points(v) for v in lm.SENTIMENT.values()),
+                   f"× {lm.MODIFIERS['really']:g}",
+                   f"× {lm.MODIFIERS['not']:g}".replace("-", "−"),
+                   _points(-lm.REPEAT_PENALTY), _points(-lm.DANGLING_PENALTY)],
+    }), hide_index=True)
+    _taste_demo()
+    _reward_spread_demo()
+    cards.takeaway("The reward judges whole replies, and only at the end. The reference model "
+                   "earns about zero on average: fluent, but not yet what the reader wants.")
+    code.show_code(lm.taste_terms, lm.reward_histogram)
+
+
+@st.fragment
+def _taste_demo() -> None:
+    text = state.text(TASTE_REPLY, "Score a reply of your own (up to three words)")
+    try:
+        words = lm.parse_reply(TASK, text)
+        if not words:
+            raise ValueError("Type at least one word.")
+        terms = lm.taste_terms([TASK.words[w] for w in words])
+    except ValueError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    total = sum(points for _, points, _ in terms)
+    st.markdown(" · ".join(f"*{tf.token_label(w)}* **{_points(points)}** ({why})"
+                           for w, points, why in terms) + f"  \n**Reward: {_points(total)}**")
+    if len(set(words)) < len(words):
+        st.caption("A model that only counts words cannot see the repetition: to it, "
+                   "*great great great* looks three times as good as *great*. Keep that in mind "
+                   "for the reward model of RLHF.")
+
+
+@st.fragment
+def _reward_spread_demo() -> None:
+    prompt = state.choice(TASTE_PROMPT, "Prompt")
+    p = _prompt_index(prompt)
+    values, probs = lm.reward_histogram(TASK.true_rewards[p], TASK.ref_probs[p])
+    mean = lm.expected_reward(TASK.ref_probs[p:p + 1], TASK.true_rewards[p:p + 1])
+    show(tf.reward_distribution(values, probs, mean, prompt), key="lm_reward_chart",
+         caption="Each bar is the probability that the reference writes a reply with that "
+         "reward. Its average (dashed) is the number fine-tuning will try to raise.")
+    best = int(np.argmax(TASK.true_rewards[p]))
+    one, two, three = st.columns(3)
+    one.metric("Average reward E[r] under π_ref", fmt(mean, 3))
+    two.metric("Best possible reward", f"{TASK.true_rewards[p, best]:g}",
+               help=f"For example *{TASK.texts[best]}*.")
+    three.metric("P(reward ≥ 2)", f"{probs[values >= 2].sum():.3f}")
+
+
+# 6. Preference pairs
+
+
+def preference_pairs() -> None:
+    st.header("6. Preference pairs", divider="gray")
+    st.markdown(
+        "People cannot hand out reward points consistently, but they can say which of two "
+        "replies they prefer. So RLHF and DPO start from a dataset of **pairs**: a prompt, two "
+        "replies sampled from the reference, and which one the annotator chose (y_w, the "
+        "winner) over the other (y_l). Our annotator follows Bradley–Terry with the hidden "
+        "reward, plus noise τ: with τ = 0 they always pick the better reply, with τ = 1 a "
+        "one-point difference wins 73 % of the time, and larger τ means more coin flips."
+    )
+    cards.equation_card(
+        r"P(y_1 \succ y_2 \mid x) = \sigma\!\left(\frac{r(x, y_1) - r(x, y_2)}{\tau}\right)",
+        "The chance the annotator prefers y₁: a sigmoid of the reward gap, divided by the "
+        "annotator's noise τ.",
+        "Bradley–Terry",
+    )
+    _pairs_demo()
+    cards.takeaway("A preference dataset is a noisy record of a hidden reward. The RLHF lesson "
+                   "fits a reward model to it; the DPO lesson trains the policy on it directly.")
+    code.show_code(lm.annotator_probability, lm.preference_pairs)
+
+
+@st.fragment
+def _pairs_demo() -> None:
+    left, mid, right = st.columns([2, 1, 1])
+    with left:
+        noise = float(state.choice(NOISE, "Annotator noise τ", help="0: always picks the reply "
+                                   "with the higher hidden reward; 1: Bradley–Terry with the "
+                                   "hidden reward; 3: close to guessing."))
+    with mid:
+        n = int(state.number(N_PAIRS, "Pairs to show"))
+    with right:
+        seed = int(state.number(PAIR_SEED, "Random seed"))
+    accuracy = _accuracy(noise)
+    show(tf.label_accuracy_curve(NOISE_GRID, _accuracy_curve(), noise, accuracy),
+         key="lm_pairs_chart",
+         caption="Among pairs whose replies differ in reward, the share of labels that pick "
+         "the better one. At large τ it sinks towards a coin flip (50 %, dashed).")
+    pairs = _pairs(n, seed, noise)
+    prompt, chosen, rejected = pairs["prompt"], pairs["chosen"], pairs["rejected"]
+    r_w, r_l = TASK.true_rewards[prompt, chosen], TASK.true_rewards[prompt, rejected]
+    st.dataframe(pd.DataFrame({
+        "prompt x": [PROMPTS[i] for i in prompt],
+        "chosen y_w": [TASK.texts[s] for s in chosen],
+        "rejected y_l": [TASK.texts[s] for s in rejected],
+        "r(y_w)": [_points(v) for v in r_w],
+        "r(y_l)": [_points(v) for v in r_l],
+        "P(annotator picks y_w)": [f"{v:.2f}" for v in
+                                    lm.annotator_probability(r_w, r_l, noise)],
+    }), hide_index=True, width="stretch")
+    wrong = int(np.sum(r_w < r_l))
+    st.caption(f"The hidden reward column is for you only: the training methods see just the "
+               f"chosen and rejected replies. In these {n} pairs, {wrong} label"
+               f"{'' if wrong == 1 else 's'} went against the hidden reward.")
+
+
+# 7. The target of fine-tuning
+
+
+def target() -> None:
+    st.header("7. Where fine-tuning is headed", divider="gray")
+    st.markdown(
+        "RLHF and DPO both aim at the same policy: raise the expected reward, but pay β for "
+        "every nat of KL divergence from the reference. Because this model is a table over a "
+        "list of replies, that best policy can be written down exactly: reweight the reference "
+        "by e^(r/β). Small β chases the reward (and drifts far from the reference); large β "
+        "barely moves."
+    )
+    cards.equation_card(
+        r"\pi^*(y \mid x) = \frac{\pi_{\text{ref}}(y \mid x)\, e^{r(x, y)/\beta}}{Z(x)}"
+        r" = \arg\max_\pi \; \mathbb{E}_{y\sim\pi}[r(x, y)] - \beta\,"
+        r"\mathrm{KL}(\pi \,\|\, \pi_{\text{ref}})",
+        "The KL-regularised optimum: the reference reweighted by the exponentiated reward.",
+        "RLHF", "Rafailov et al. 2023, Eq. 4",
+    )
+    _target_demo()
+    cards.takeaway("Fine-tuning moves probability towards replies the reader likes, and β "
+                   "decides how far from the reference it may go. The next lessons train this "
+                   "model with RLHF and DPO and compare where they land with π*.")
+    code.show_code(lm.optimum)
+    links = [lesson for lesson in course.LESSONS if lesson.slug in ("rlhf", "dpo")]
+    for lesson in links:
+        st.page_link(lesson.page, label=lesson.title, icon=lesson.icon)
+
+
+@st.fragment
+def _target_demo() -> None:
+    left, right = st.columns(2)
+    with left:
+        beta = float(state.choice(BETA, "KL weight β"))
+    with right:
+        prompt = state.choice(OPT_PROMPT, "Prompt")
+    p = _prompt_index(prompt)
+    star = _optimum(beta)
+    ranked = lm.most_likely(star[p], TOP_K)
+    show(tf.optimum_replies([TASK.texts[s] for s in ranked], TASK.ref_probs[p, ranked],
+                            star[p, ranked], beta), key="lm_opt_chart",
+         caption="The replies π* likes best, beside their probability under the reference. At "
+         "β = 0.3 odd three-word replies win; at β = 10 almost nothing changes.")
+    reward = lm.expected_reward(star[p:p + 1], TASK.true_rewards[p:p + 1])
+    ref_reward = lm.expected_reward(TASK.ref_probs[p:p + 1], TASK.true_rewards[p:p + 1])
+    one, two, three = st.columns(3)
+    one.metric("E[r] under π*", fmt(reward, 3), delta=f"{reward - ref_reward:+.3f} vs π_ref")
+    two.metric("KL(π* ‖ π_ref)", f"{lm.exact_kl(star[p:p + 1], TASK.ref_probs[p:p + 1]):.3f} "
+               "nats")
+    three.metric("Entropy of π*", f"{lm.entropy(star[p]):.2f} nats")
+
+
+# 8. Self-check
+
+QUESTIONS = [
+    quiz.Numeric(
+        qid="logprob",
+        prompt="After “The food was”, the reference gives *really* probability 0.12, then "
+        "*great* 0.30, then the end token 0.72. What is log π(“really great.”)?",
+        answer=float(np.log(0.12 * 0.30 * 0.72)), tolerance=0.01, unit="nats",
+        explanation="ln 0.12 + ln 0.30 + ln 0.72 = −2.120 − 1.204 − 0.329 = −3.653: the log of "
+        "the product is the sum of the logs.",
+    ),
+    quiz.Choice(
+        qid="state",
+        prompt="In the policy view, what is the state when the model picks its third token?",
+        options=["The prompt and the first two tokens", "Only the second token",
+                 "The whole finished reply"],
+        answer="The prompt and the first two tokens",
+        explanation="The state is everything the model conditions on: the prompt plus the text "
+        "written so far.",
+    ),
+    quiz.Choice(
+        qid="temperature",
+        prompt="You sample at temperature T = 0.3 instead of 1. What happens?",
+        options=["The most likely replies become even more likely",
+                 "Every reply becomes equally likely", "The model's parameters change"],
+        answer="The most likely replies become even more likely",
+        explanation="Dividing the logits by T < 1 sharpens every softmax; the trained model is "
+        "the same, only the sampling changes.",
+    ),
+    quiz.Numeric(
+        qid="taste",
+        prompt="What reward does the hidden reader give “not really bad”?",
+        answer=lm.taste(["not", "really", "bad"]), tolerance=0.01, unit="points",
+        explanation="The modifiers multiply: −1 (bad) × 1.5 (really) × −0.5 (not) = +0.75.",
+    ),
+    quiz.Choice(
+        qid="fooled",
+        prompt="Why would a reward model that only counts words love “great great great”?",
+        options=["It cannot see that the words repeat", "Because the reader likes it",
+                 "Because the reference model writes it often"],
+        answer="It cannot see that the words repeat",
+        explanation="Counting gives three times the score of “great”; the reader actually gives "
+        "2 − 1 − 1 = 0. A policy trained against such a reward model can exploit the gap.",
+    ),
+    quiz.Numeric(
+        qid="count",
+        prompt="How many different replies of at most three words can the model write after "
+        "one prompt (seven words to choose from)?",
+        answer=float(TASK.n_replies), tolerance=0.5,
+        explanation="7 one-word + 49 two-word + 343 three-word replies = 399.",
+    ),
+]
+
+
+def check_yourself() -> None:
+    quiz.self_check(SLUG, QUESTIONS, title="8. Check yourself")
+
+
+STEPS.show((tiny_model, token_by_token, sampling, policy_view, hidden_taste, preference_pairs,
+            target, check_yourself))

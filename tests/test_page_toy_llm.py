@@ -1,0 +1,204 @@
+"""The "An LLM is a policy" page through app.py: every step renders alone, its numbers come from
+lessons/toy_lm.py, the reply builder follows its buttons, links restore a view, bad links and bad
+text get friendly notes, the self-check grades, and the widget fuzzer drives every widget."""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import open_page
+from fuzz import fuzz_page
+
+from lessons import toy_lm as lm
+
+PAGE = "pages/toy_llm.py"
+TASK = lm.make_task()
+STEPS = ("1. A tiny language model", "2. Write a reply token by token",
+         "3. Sampling with a temperature", "4. The policy view", "5. A hidden human taste",
+         "6. Preference pairs", "7. Where fine-tuning is headed", "8. Check yourself")
+CHARTS = {1: 1, 2: 1, 3: 1, 4: 0, 5: 1, 6: 1, 7: 1, 8: 0}
+STEP_WIDGETS = {
+    1: {"lm_tree_prompt"},
+    2: {"lm_prompt", "lm_reply", "lm_undo", "lm_clear", *(f"lm_add_{i}" for i in range(8))},
+    3: {"lm_temp_prompt", "lm_temp", "lm_n", "lm_seed", "lm_draw"},
+    4: {"lm_ep_prompt", "lm_ep_seed"},
+    5: {"lm_taste_reply", "lm_taste_prompt"},
+    6: {"lm_noise", "lm_pairs", "lm_pair_seed"},
+    7: {"lm_beta", "lm_opt_prompt"},
+}
+NAVIGATION = {"lm_step", "lm_step_back", "lm_step_next"}
+
+
+def at_step(number: int, **params):
+    """The page opened on step ``number`` (counting from 1), with more link parameters."""
+    return open_page(PAGE, {"lm_step": STEPS[number - 1], **params})
+
+
+def metric(at, label):
+    values = [m.value for m in at.metric if m.label == label]
+    assert values, f"no metric {label!r} in {[m.label for m in at.metric]}"
+    return values[0]
+
+
+def link_notes(at) -> str:
+    return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
+
+
+def markdown(at) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_the_step_picker_lists_the_lesson():
+    at = open_page(PAGE)
+    assert at.button_group(key="lm_step").options == list(STEPS)
+    assert at.button_group(key="lm_step").value == STEPS[0]
+    assert at.title[0].value == "An LLM is a policy"
+
+
+@pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
+def test_every_step_renders_alone_without_exception(number):
+    at = at_step(number)
+    assert not at.exception
+    assert not at.error
+    assert not link_notes(at)
+    headers = [h.value for h in at.header] + [h.value for h in at.subheader]
+    numbered = [h for h in headers if h[0].isdigit()]
+    assert len(numbered) == 1 and numbered[0].startswith(f"{number}.")
+    assert len(at.get("plotly_chart")) == CHARTS[number]
+
+
+def test_step_one_lists_the_most_likely_replies():
+    at = at_step(1, lm_tree_prompt="The service was")
+    ranked = lm.most_likely(TASK.ref_probs[1], 8)
+    assert f"*{TASK.texts[ranked[0]]}* ({TASK.ref_probs[1, ranked[0]]:.3f})" in markdown(at)
+    assert TASK.texts[ranked[0]] == "bad."
+
+
+def test_the_reply_builder_follows_its_buttons():
+    at = at_step(2)  # the default reply: "really great", not finished
+    assert metric(at, "log π (sum of the log-probs)") == f"{math.log(0.12 * 0.30):.3f} nats"
+    at.button(key="lm_add_7").click().run()  # the end token
+    assert at.text_input(key="lm_reply").value == "really great."
+    assert metric(at, "log π (sum of the log-probs)") == \
+        f"{math.log(0.12 * 0.30 * 0.72):.3f} nats"
+    assert any("Finished" in s.value for s in at.success)
+    assert not [b.key for b in at.button if b.key.startswith("lm_add_")]  # nothing to add
+    at.button(key="lm_undo").click().run()
+    assert at.text_input(key="lm_reply").value == "really great"
+    at.button(key="lm_add_0").click().run()  # "great" again: three words, the reply is cut
+    assert at.text_input(key="lm_reply").value == "really great great"
+    expected = lm.sequence_logprobs(TASK, TASK.ref_logits)[0, lm.reply_index(TASK, (5, 0, 0))]
+    assert metric(at, "log π (sum of the log-probs)") == f"{expected:.3f} nats"
+    at.button(key="lm_clear").click().run()
+    assert at.text_input(key="lm_reply").value == ""
+    assert metric(at, "Tokens so far") == "0"
+    keys = [b.key for b in at.button]
+    assert "lm_add_0" in keys and "lm_add_7" not in keys  # a reply cannot start with the end
+    assert not at.exception
+
+
+@pytest.mark.parametrize("text", ["tasty food", "good good good good", "good, bad", " . "])
+def test_a_reply_the_model_cannot_write_gets_a_friendly_error(text):
+    at = at_step(2)
+    at.text_input(key="lm_reply").set_value(text).run()
+    assert not at.exception
+    assert at.error
+    at.button(key="lm_clear").click().run()
+    assert not at.error
+
+
+def test_temperature_and_samples_come_from_the_lessons():
+    at = at_step(3, lm_temp="0.5", lm_n="5", lm_seed="7", lm_temp_prompt="The service was")
+    tempered = lm.distribution(TASK, TASK.ref_logits, 0.5)
+    assert metric(at, "Entropy of the replies") == f"{lm.entropy(tempered[1]):.2f} nats"
+    assert metric(at, "Most likely reply") == "bad."
+    _, replies = lm.sample(TASK, TASK.ref_logits, 5, 7, 0.5, 1)
+    assert "sampled at T = 0.5: " + " · ".join(f"*{TASK.texts[s]}*" for s in replies) \
+        in markdown(at)
+    at.slider(key="lm_temp").set_value(2.0).run()
+    at.button(key="lm_draw").click().run()
+    _, replies = lm.sample(TASK, TASK.ref_logits, 5, 7, 2.0, 1)
+    assert "sampled at T = 2: " + " · ".join(f"*{TASK.texts[s]}*" for s in replies) \
+        in markdown(at)
+
+
+def test_an_episode_pays_its_reward_at_the_end():
+    at = at_step(4, lm_ep_seed="11")
+    _, reply = lm.sample(TASK, TASK.ref_logits, 1, 11, 1.0, 0)
+    table = at.dataframe[0].value
+    assert list(table["reward r_t"][:-1]) == ["0.00"] * (len(table) - 1)
+    assert table["reward r_t"].iloc[-1] == f"{TASK.true_rewards[0, reply[0]]:.2f}"
+    assert metric(at, "Parameters (logits)") == str(int(np.prod(TASK.shape)))
+
+
+def test_the_hidden_taste_scores_a_typed_reply():
+    at = at_step(5, lm_taste_reply="not really bad")
+    assert "**Reward: +0.75**" in markdown(at)
+    assert metric(at, "Average reward E[r] under π_ref") == \
+        f"{lm.expected_reward(TASK.ref_probs[:1], TASK.true_rewards[:1]):.3f}"
+    at.text_input(key="lm_taste_reply").set_value("delicious").run()
+    assert not at.exception and at.error
+
+
+def test_a_noise_free_annotator_never_labels_against_the_reward():
+    at = at_step(6, lm_noise="0", lm_pairs="12", lm_pair_seed="3")
+    table = at.dataframe[0].value
+    assert len(table) == 12
+    assert set(table["P(annotator picks y_w)"]) <= {"1.00", "0.50"}
+    assert any("0 labels went against" in c.value for c in at.caption)
+    pairs = lm.preference_pairs(TASK, 12, 3, 0.0)
+    assert list(table["chosen y_w"]) == [TASK.texts[s] for s in pairs["chosen"]]
+
+
+def test_the_optimum_numbers_come_from_the_lessons():
+    at = at_step(7, lm_beta="0.3", lm_opt_prompt="The food was")
+    star = lm.optimum(TASK, 0.3)
+    reward = lm.expected_reward(star[:1], TASK.true_rewards[:1])
+    assert metric(at, "E[r] under π*") == f"{reward:.3f}"
+    assert metric(at, "KL(π* ‖ π_ref)") == \
+        f"{lm.exact_kl(star[:1], TASK.ref_probs[:1]):.3f} nats"
+
+
+def test_a_shared_link_reproduces_the_view():
+    at = at_step(3, lm_temp="2.0", lm_temp_prompt="The service was", lm_seed="42")
+    assert at.button_group(key="lm_step").value == STEPS[2]
+    assert at.slider(key="lm_temp").value == 2.0
+    assert at.button_group(key="lm_temp_prompt").value == "The service was"
+    assert at.number_input(key="lm_seed").value == 42
+    assert metric(at, "Entropy of the replies") == \
+        f"{lm.entropy(lm.distribution(TASK, TASK.ref_logits, 2.0)[1]):.2f} nats"
+
+
+def test_a_malformed_link_falls_back_with_a_note():
+    at = at_step(3, lm_temp="abc", lm_n="500", lm_beta="7", lm_reply="x" * 80)
+    assert not at.exception
+    notes = link_notes(at)
+    assert "lm_temp=abc" in notes and "lm_n=500" in notes and "lm_beta=7" in notes
+    assert "lm_reply=" in notes
+    assert at.slider(key="lm_temp").value == 1.0
+    assert at.number_input(key="lm_n").value == 8
+
+
+def test_an_unknown_step_falls_back_to_the_first():
+    at = open_page(PAGE, {"lm_step": "99. Nowhere"})
+    assert not at.exception
+    assert "lm_step=99. Nowhere" in link_notes(at)
+    assert at.header[0].value.startswith("1.")
+
+
+def test_self_check_grades_answers():
+    at = at_step(8)
+    at.number_input(key="quiz_toy-llm_logprob").set_value(-3.653).run()
+    at.radio(key="quiz_toy-llm_temperature").set_value("Every reply becomes equally likely").run()
+    at.number_input(key="quiz_toy-llm_taste").set_value(0.75).run()
+    assert sum(s.value.startswith("Right.") for s in at.success) == 2
+    assert any(w.value.startswith("Not quite.") for w in at.warning)
+
+
+@pytest.mark.parametrize("number", sorted(STEP_WIDGETS))
+def test_fuzz_reaches_every_widget_of_every_step(number):
+    at = at_step(number)
+    driven = fuzz_page(at, steps=2 * len(STEP_WIDGETS[number]) + 4, seed=number,
+                       skip=NAVIGATION)
+    assert STEP_WIDGETS[number] <= driven, STEP_WIDGETS[number] - driven
+    assert at.button_group(key="lm_step").value == STEPS[number - 1]
