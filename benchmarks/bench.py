@@ -39,10 +39,28 @@ def _ppo_demo() -> None:
                 updates=40, batch_size=64, minibatches=4)
 
 
+def _toy_lm_demos() -> list[tuple[str, object]]:
+    from lessons import toy_lm as lm
+
+    task = lm.make_task()
+    pairs = lm.preference_pairs(task, 2000, seed=0)
+    scores = lm.train_reward_model(task, pairs)["scores"]
+    return [
+        ("toy LM: DPO, 150 full-batch steps on 2000 pairs", lambda: lm.train_dpo(task, pairs)),
+        ("toy LM: reward model, 200 steps", lambda: lm.train_reward_model(task, pairs)),
+        ("toy LM: PPO with the true reward, 40 iterations", lambda: lm.train_ppo_rlhf(task)),
+        ("toy LM: PPO with the learned reward, 40 iterations",
+         lambda: lm.train_ppo_rlhf(task, scores)),
+        ("toy LM: preferred-response fine-tuning, 100 steps",
+         lambda: lm.train_preferred_ft(task, pairs)),
+    ]
+
+
 # Training demos: (name, zero-argument callable running the demo at its page defaults).
 # Lessons with a training loop add theirs here.
 DEMOS: list[tuple[str, object]] = [
     ("ppo: PPO + no clipping, 2×8 runs of 40 updates", _ppo_demo),
+    *_toy_lm_demos(),
 ]
 
 BENCH_JS = """() => {
