@@ -1,0 +1,844 @@
+"""Reinforcement learning in a grid world: the world, values and the Bellman equation, Q-learning,
+policy gradients with a baseline, and the step that PPO makes safe.
+
+One step is on screen at a time. The world (layout, γ, slip, step cost) is shared by every step:
+step 1 edits it, and the other steps show the same controls in a "Change the world" popover, so
+the world is always part of the link.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from lessons import gridworld as gw
+from lessons import information as info
+from ui import cards, code, course, quiz, state, steps
+from ui import gridworld_figures as gf
+from ui.figures import fmt, show
+from ui.state import Param
+
+SLUG = "rl-basics"
+
+PRESETS = {
+    "Classic 4×3": "...T/.W.D/S...",
+    "Cliff edge": "....../....../SDDDDT",
+    "Risky bridge": "......./.WWWWW./S.....T/DDDDDDD",
+    "Maze": "S.W.../.WW.W./....W./WW.WW./...W../.D...T",
+    "Open field 8×8": "......../..D...../......../.WWW..D./......../....D.../.D....../S......T",
+}
+CUSTOM = "Your own"
+CELL_TYPES = {"Empty": ".", "Wall": "W", "Treasure": "T", "Dragon": "D", "Start": "S"}
+WALKERS = ("Random moves", "Best moves")
+FORMAT_HELP = (
+    "One line of text: the rows from top to bottom, separated by /, one letter per cell: "
+    ". empty, W wall, T treasure (+1, ends the episode), D dragon (−1, ends it), S start "
+    "(exactly one). 2 to 8 rows and columns. Example: ...T/.W.D/S..."
+)
+EDIT_NOTE = "_gw_edit_note"  # the last cell edit's problem, if any (not part of the link)
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+SWEEP_MAX = 60
+Q_STARTS = ("The start S", "Random cells")
+Q_SMOOTHING = 25  # episodes in the running mean of the learning curve
+CAREFUL_LR = 1.0
+BRIDGE_UPDATES = 60
+BRIDGE_BATCH = 16
+PPO_EPSILON = 0.2
+RUNS = ("Careful step", "Big step")
+
+STEPS = steps.Steps("gw", (
+    "The grid world", "Values and Bellman", "Q-learning", "Policy gradients", "Bridge to PPO",
+    "Check yourself",
+))
+
+# The world: every step
+PRESET = Param("gw_preset", "Classic 4×3", options=(*PRESETS, CUSTOM))
+LAYOUT = Param("gw_grid", PRESETS["Classic 4×3"], max_chars=80)
+GAMMA = Param("gw_gamma", 0.9, lo=0.0, hi=1.0, step=0.01)
+SLIP = Param("gw_slip", 0.2, lo=0.0, hi=0.8, step=0.05)
+COST = Param("gw_cost", 0.04, lo=0.0, hi=0.5, step=0.01)
+# 1. The grid world
+CELL = Param("gw_cell", "Wall", options=tuple(CELL_TYPES))
+ROW = Param("gw_row", 2, lo=1, hi=gw.MAX_SIZE, step=1)
+COL = Param("gw_col", 2, lo=1, hi=gw.MAX_SIZE, step=1)
+WALKER = Param("gw_walk", "Best moves", options=WALKERS)
+WALK_SEED = Param("gw_walk_seed", 0, lo=0, hi=9999, step=1)
+# 2. Values
+SWEEP = Param("gw_k", 1, lo=0, hi=SWEEP_MAX, step=1)
+V_ROW = Param("gw_vrow", 1, lo=1, hi=gw.MAX_SIZE, step=1)
+V_COL = Param("gw_vcol", 3, lo=1, hi=gw.MAX_SIZE, step=1)
+# 3. Q-learning
+Q_EPISODES = Param("gw_q_episodes", 300, options=(100, 300, 1000))
+# Numbers offered as choices are declared as text, so the URL holds them exactly as shown.
+Q_ALPHA = Param("gw_q_alpha", "0.2", options=("0.05", "0.1", "0.2", "0.5", "1"))
+Q_EPSILON = Param("gw_q_eps", "0.1", options=("0", "0.05", "0.1", "0.2", "0.5"))
+Q_START = Param("gw_q_starts", Q_STARTS[0], options=Q_STARTS)
+Q_SEED = Param("gw_q_seed", 0, lo=0, hi=9999, step=1)
+Q_AT = Param("gw_q_at", 100, lo=0, hi=100, step=5)
+# 4. Policy gradients
+PG_LR = Param("gw_pg_lr", "1", options=("0.1", "0.3", "1", "3"))
+PG_BASELINE = Param("gw_pg_baseline", True)
+PG_UPDATES = Param("gw_pg_updates", 100, options=(50, 100, 200))
+PG_BATCH = Param("gw_pg_batch", 16, options=(4, 16, 32))
+PG_SEED = Param("gw_pg_seed", 0, lo=0, hi=9999, step=1)
+PG_AT = Param("gw_pg_at", 100, lo=0, hi=100, step=5)
+# 5. Bridge to PPO
+BIG_LR = Param("gw_big_lr", "30", options=("10", "30", "100"))
+BRIDGE_SEED = Param("gw_br_seed", 0, lo=0, hi=9999, step=1)
+BRIDGE_RUN = Param("gw_br_run", RUNS[1], options=RUNS)
+BRIDGE_AT = Param("gw_br_update", 1, lo=1, hi=BRIDGE_UPDATES, step=1)
+
+PARAMS = (STEPS.param, PRESET, LAYOUT, GAMMA, SLIP, COST, CELL, ROW, COL, WALKER, WALK_SEED,
+          SWEEP, V_ROW, V_COL, Q_EPISODES, Q_ALPHA, Q_EPSILON, Q_START, Q_SEED, Q_AT, PG_LR,
+          PG_BASELINE, PG_UPDATES, PG_BATCH, PG_SEED, PG_AT, BIG_LR, BRIDGE_SEED, BRIDGE_RUN,
+          BRIDGE_AT)
+
+
+# Page-side caches: every result is a pure function of its settings. A world is described by
+# the hashable tuple spec = (layout text, γ, slip, step cost).
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def world(spec: tuple) -> gw.GridWorld:
+    layout, gamma, slip, cost = spec
+    return gw.make_grid(layout, gamma=gamma, slip=slip, step_cost=cost)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def solved(spec: tuple) -> dict:
+    return gw.value_iteration(world(spec))
+
+
+@st.cache_data(max_entries=24, show_spinner="Running Q-learning…")
+def q_run(spec: tuple, episodes: int, alpha: float, epsilon: float, random_starts: bool,
+          seed: int) -> dict:
+    start = time.perf_counter()
+    grid = world(spec)
+    run = gw.q_learning(grid, episodes=episodes, alpha=alpha, epsilon=epsilon, seed=seed,
+                        random_starts=random_starts)
+    run["greedy_values"] = gw.greedy_start_values(grid, run["history"])
+    run["smooth"] = gw.running_mean(run["returns"], Q_SMOOTHING)
+    run["seconds"] = time.perf_counter() - start
+    return run
+
+
+@st.cache_data(max_entries=24, show_spinner="Training the policy…")
+def pg_run(spec: tuple, updates: int, batch: int, lr: float, baseline: bool, seed: int) -> dict:
+    start = time.perf_counter()
+    run = gw.reinforce(world(spec), updates=updates, batch=batch, lr=lr, seed=seed,
+                       baseline=baseline)
+    run["seconds"] = time.perf_counter() - start
+    return run
+
+
+def world_error(spec: tuple) -> str | None:
+    """The message that explains why this world cannot be built, or None if it can."""
+    try:
+        world(spec)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+# The world's controls, shared by every step
+
+
+def _use_preset() -> None:
+    preset = st.session_state.get(PRESET.key)
+    if preset in PRESETS:
+        st.session_state[LAYOUT.key] = PRESETS[preset]
+    st.session_state.pop(EDIT_NOTE, None)
+
+
+def _typed_own() -> None:
+    st.session_state[PRESET.key] = CUSTOM
+    st.session_state.pop(EDIT_NOTE, None)
+
+
+def _edit(action: str) -> None:
+    """Change the layout from the cell editor's buttons; a problem is kept for the page."""
+    text = st.session_state.get(LAYOUT.key, LAYOUT.default)
+    try:
+        rows = gw.parse_layout(text)
+        n_rows, n_cols = len(rows), len(rows[0])
+        if action == "place":
+            letter = CELL_TYPES[st.session_state.get(CELL.key, CELL.default)]
+            row = int(st.session_state.get(ROW.key, ROW.default)) - 1
+            col = int(st.session_state.get(COL.key, COL.default)) - 1
+            rows = gw.set_cell(rows, row, col, letter)
+        else:
+            grow = {"add_row": (1, 0), "drop_row": (-1, 0), "add_col": (0, 1),
+                    "drop_col": (0, -1)}[action]
+            rows = gw.resize(rows, n_rows + grow[0], n_cols + grow[1])
+    except ValueError as error:
+        st.session_state[EDIT_NOTE] = str(error)
+        return
+    st.session_state.pop(EDIT_NOTE, None)
+    st.session_state[LAYOUT.key] = gw.layout_text(rows)
+    st.session_state[PRESET.key] = CUSTOM
+
+
+def layout_controls() -> str:
+    """The preset picker and the layout text; returns the layout text."""
+    left, right = st.columns([1, 2])
+    with left:
+        preset = state.choice(PRESET, "Start from", widget="selectbox", on_change=_use_preset)
+    with right:
+        text = state.text(LAYOUT, "Layout: rows separated by /", on_change=_typed_own,
+                          help=FORMAT_HELP)
+    if preset in PRESETS and text.strip().upper() != PRESETS[preset].upper():
+        st.caption(f"The layout differs from the preset *{preset}*.")
+    return text
+
+
+def setting_controls() -> tuple[float, float, float]:
+    """The three sliders of the world: discount, slip, step cost."""
+    a, b, c = st.columns(3)
+    with a:
+        gamma = state.slider(GAMMA, "Discount γ", help="How much a reward one move later is "
+                             "worth: 1 counts the future fully, 0 only the next reward.")
+    with b:
+        slip = state.slider(SLIP, "Chance that a move slips", help="With this probability "
+                            "the move goes to one of the two sideways directions instead "
+                            "(half each).")
+    with c:
+        cost = state.slider(COST, "Cost of each move", help="Every move pays minus this, "
+                            "so long detours cost more.")
+    return gamma, slip, cost
+
+
+def world_bar() -> tuple:
+    """Steps 2–5: a one-line summary of the world and its controls in a popover."""
+    summary, button = st.columns([4, 1], vertical_alignment="center")
+    with button, st.popover("Change the world", icon=":material/tune:", width="stretch"):
+        text = layout_controls()
+        st.caption(FORMAT_HELP)
+        gamma, slip, cost = setting_controls()
+    preset = st.session_state.get(PRESET.key, PRESET.default)
+    summary.caption(f"The world: **{preset}** `{text.strip()}` · γ = {gamma:g} · slip "
+                    f"{slip:g} · step cost {cost:g}. Change it with the button, or draw your "
+                    "own in step 1.")
+    return text, gamma, slip, cost
+
+
+def world_problem(spec: tuple) -> bool:
+    """Show why the world cannot be used, with a way back to the editor; True if it cannot."""
+    problem = world_error(spec)
+    if problem is None:
+        return False
+    st.error(f"This world cannot be used yet. {problem}", icon=":material/error:")
+    st.button("Fix it in step 1", icon=":material/edit:", key="gw_fix_world",
+              on_click=lambda: st.session_state.update({STEPS.key: STEPS.labels[0]}))
+    return True
+
+
+def cell_name(grid: gw.GridWorld, state_: int) -> str:
+    row, col = grid.cells[state_]
+    kind = gw.CELL_KINDS[grid.letter(state_)]
+    return f"row {row + 1}, column {col + 1}" + (f" ({kind})" if kind != "empty" else "")
+
+
+# 1. The grid world
+
+
+def grid_world() -> None:
+    st.header("1. The grid world", divider="gray")
+    st.markdown(
+        "A robot lives on a grid. Each cell it can stand on is a **state**; in every state it "
+        "picks one of four **actions**: up, right, down or left. Reaching the **treasure** pays "
+        "+1 and ends the episode; meeting the **dragon** pays −1 and ends it too. Every move "
+        "costs a little, and the floor is slippery: with some probability the robot slides "
+        "to one side instead of going where it meant to. Bumping into a wall or the edge "
+        "leaves it where it was. The robot wants the largest **return**: the sum of its "
+        "rewards, each one **discounted** by γ per move of waiting."
+    )
+    cards.equation_card(
+        r"G = r_1 + \gamma\, r_2 + \gamma^2 r_3 + \dots = \sum_{t=0}^{T-1} \gamma^{t}\,r_{t+1}",
+        "The return of an episode: the reward of each move, weighted by γ to the power of how "
+        "many moves it came after the start. With γ < 1 a treasure reached sooner is worth more.",
+        "RL", "return",
+    )
+    st.markdown(f"**Draw the world.** {FORMAT_HELP}")
+    text = layout_controls()
+    _cell_editor()
+    # Outside the fragment: only the three sliders rerun with the map.
+    left, right = st.columns([2, 1])
+    with left:
+        walker = state.choice(WALKER, "Walk one episode with",
+                              help="Random moves: each action with probability 1/4. Best "
+                              "moves: the optimal policy, which step 2 computes.")
+    with right:
+        seed = state.number(WALK_SEED, "Episode seed", help="The same seed replays the same "
+                            "episode; it is part of the shared link.")
+    _world_demo(text, walker, seed)
+    cards.takeaway("A reinforcement-learning problem is a world of states, actions, "
+                   "probabilities of where an action leads, and rewards. The robot's aim is "
+                   "the largest expected discounted return.")
+    code.show_code(gw.make_grid, gw.walk_episode, gw.episode_return)
+
+
+def _cell_editor() -> None:
+    with st.container(border=True):
+        kind, row, col, place = st.columns([3, 1, 1, 1.2], vertical_alignment="bottom")
+        with kind:
+            state.choice(CELL, "Put a cell of this type")
+        with row:
+            state.number(ROW, "at row")
+        with col:
+            state.number(COL, "column")
+        with place:
+            st.button("Put it there", key="gw_place", icon=":material/edit:", type="primary",
+                      on_click=_edit, args=("place",), width="stretch")
+        buttons = st.columns(4)
+        for column, (action, label) in zip(buttons, (
+                ("add_row", "Add a row"), ("drop_row", "Remove the last row"),
+                ("add_col", "Add a column"), ("drop_col", "Remove the last column")),
+                strict=True):
+            column.button(label, key=f"gw_{action}", on_click=_edit, args=(action,),
+                          width="stretch")
+        if note := st.session_state.get(EDIT_NOTE):
+            st.warning(note, icon=":material/warning:")
+
+
+@st.fragment
+def _world_demo(text: str, walker: str, seed: int) -> None:
+    gamma, slip, cost = setting_controls()
+    spec = (text, gamma, slip, cost)
+    try:
+        grid = world(spec)
+    except ValueError as error:
+        st.error(str(error), icon=":material/error:")
+        return
+    if walker == WALKERS[0]:
+        probs = np.full((grid.n_states, 4), 0.25)
+    else:
+        probs = gw.deterministic_policy(gw.greedy_policy(solved(spec)["q"]))
+    episode = gw.walk_episode(grid, probs, seed)
+    slips = int(np.sum(episode["moves"] != episode["actions"]))
+    moves = len(episode["actions"])
+    how = "reached the treasure" if grid.letter(episode["states"][-1]) == "T" else \
+        "met the dragon" if episode["ended"] else f"was stopped after {gw.MAX_STEPS} moves"
+    left, right = st.columns([3, 2])
+    with left:
+        show(gf.world_map(grid, f"{walker}: one episode of {moves} moves", probs=probs,
+                          path=episode,
+                          note=f"γ = {gamma:g} · slip {slip:g} · step cost {cost:g} · "
+                          f"return G = {episode['return']:.3f}"),
+             key="gw_world_chart", height=gf.map_height(grid),
+             caption="Arrows show the policy (their size is the probability of each action); "
+             "the purple line is the episode, a cross marks a move that slipped sideways.")
+    with right:
+        st.markdown(f"The robot {how} after **{moves}** moves, **{slips}** of which slipped "
+                    "sideways. Its return, move by move:")
+        st.latex(gf.return_latex(episode["rewards"], gamma, episode["return"]))
+        st.caption("Each move pays minus the step cost; the last one also pays +1 (treasure) "
+                   "or −1 (dragon). Try a few seeds: the return changes from episode to "
+                   "episode, which is why the next step works with *expected* returns.")
+
+
+# 2. Values and the Bellman equation
+
+
+def values_and_bellman() -> None:
+    st.header("2. Values and the Bellman equation", divider="gray")
+    spec = world_bar()
+    st.markdown(
+        "The **value** V(s) of a cell is the return the robot can expect from there if it "
+        "plays as well as possible. Values obey the **Bellman equation**: the value of a cell "
+        "is the best, over the four actions, of the expected reward of one move plus γ times "
+        "the value of where the robot lands. **Value iteration** turns the equation into an "
+        "algorithm: start with every value at 0 and sweep over the grid, recomputing each "
+        "cell from its neighbours' current values. After k sweeps, news of the treasure has "
+        "travelled k cells."
+    )
+    cards.equation_card(
+        r"V_{k+1}(s) = \max_{a} \sum_{s'} P(s' \mid s, a)\,\bigl[\,r(s, a, s') + "
+        r"\gamma\, V_k(s')\,\bigr]",
+        "One Bellman backup: for each action, average the reward plus the discounted value "
+        "of the next cell over where the move can end up, then keep the best action.",
+        "RL", "value iteration",
+    )
+    if world_problem(spec):
+        return
+    # The cell picker and the sweep buttons rerun the step; the slider reruns only the map.
+    row, col, back, forward = st.columns([1, 1, 1, 1.4], vertical_alignment="bottom")
+    with row:
+        v_row = state.number(V_ROW, "Cell to write out: row")
+    with col:
+        v_col = state.number(V_COL, "column")
+    back.button("− 1 sweep", key="gw_k_back", on_click=_sweep, args=(-1,), width="stretch",
+                help="Undo one sweep")
+    forward.button("Next sweep", key="gw_k_next", on_click=_sweep, args=(1,), type="primary",
+                   width="stretch", help="Do one more sweep of the Bellman backup")
+    _values_demo(spec, int(v_row), int(v_col))
+    vi = solved(spec)
+    left, right = st.columns([2, 1])
+    with left:
+        show(gf.convergence(vi["residuals"]), key="gw_vi_convergence_chart",
+             caption="The largest change shrinks by a factor of at most γ per sweep, so value "
+             "iteration always settles when γ < 1.")
+    with right:
+        st.metric("Sweeps until no value moves by 10⁻¹⁰", vi["sweeps"])
+        st.metric("Optimal value of the start V*(start)",
+                  fmt(vi["values"][-1][world(spec).start]))
+        if not vi["converged"]:
+            st.warning("Value iteration had not settled after its last sweep.",
+                       icon=":material/warning:")
+    cards.takeaway("The Bellman equation says a value is one reward plus the discounted value "
+                   "of what comes next. Sweeping it from zero gives the optimal values, and "
+                   "acting greedily on them gives the optimal policy.")
+    code.show_code(gw.bellman_backup, gw.value_iteration, gw.greedy_policy)
+
+
+def _sweep(by: int) -> None:
+    now = int(st.session_state.get(SWEEP.key, SWEEP.default))
+    st.session_state[SWEEP.key] = int(np.clip(now + by, 0, SWEEP_MAX))
+
+
+@st.fragment
+def _values_demo(spec: tuple, v_row: int, v_col: int) -> None:
+    grid, vi = world(spec), solved(spec)
+    history = vi["values"]
+    k = state.slider(SWEEP, "Sweeps done k")
+    values = history[min(k, len(history) - 1)]
+    q = gw.bellman_backup(grid, values)
+    try:
+        cell = grid.state_at(v_row - 1, v_col - 1)
+    except ValueError as error:
+        cell, cell_problem = None, str(error)
+    else:
+        cell_problem = None
+    policy = gw.deterministic_policy(gw.greedy_policy(q))
+    settled = "" if k < len(history) - 1 else " (settled)"
+    left, right = st.columns([3, 2])
+    with left:
+        show(gf.world_map(grid, f"Values after {k} sweep{'s' * (k != 1)}{settled}",
+                          values=values, probs=policy, highlight=cell,
+                          note=f"k = {k}: arrows are the best actions given these values"),
+             key="gw_values_chart", height=gf.map_height(grid),
+             caption="Numbers (and colours: green high, orange low) are the values after k "
+             "sweeps; arrows pick the best action against them. Press Next sweep and watch the "
+             "treasure's value spread outwards.")
+    terms = None
+    with right:
+        if cell is None:
+            st.info(f"{cell_problem} Pick another cell to see its Bellman backup.",
+                    icon=":material/info:")
+        elif grid.terminal[cell]:
+            st.info(f"The cell at {cell_name(grid, cell)} ends the episode: its reward is "
+                    "paid on the way in, and its value from then on is 0.",
+                    icon=":material/flag:")
+        else:
+            terms = gw.bellman_terms(grid, values, cell)
+            best = int(np.argmax([t["q"] for t in terms]))
+            st.markdown(f"**The cell at {cell_name(grid, cell)}** (outlined)")
+            before, after = st.columns(2)
+            before.metric(f"Its value now, V{k}".translate(SUBSCRIPTS), f"{values[cell]:.3f}")
+            after.metric(f"After the next sweep, V{k + 1}".translate(SUBSCRIPTS),
+                         f"{terms[best]['q']:.3f}", delta=f"{terms[best]['q'] - values[cell]:.3f}",
+                         delta_color="off")
+            st.markdown(f"Best move: **{terms[best]['action']}**. Below, the backup term by "
+                        "term: for every place the move can land, probability × (reward + γ × "
+                        "the value of that cell now).")
+    if terms is not None:
+        st.latex(gf.bellman_latex(terms, grid.gamma, best))
+
+
+# 3. Q-values and Q-learning
+
+
+def q_values_and_learning() -> None:
+    st.header("3. Q-values and Q-learning", divider="gray")
+    spec = world_bar()
+    st.markdown(
+        "Value iteration needs the map of the world: every probability P(s′|s, a) and every "
+        "reward. A robot dropped into an unknown grid has neither; it can only try moves and "
+        "see what happens. **Q-learning** keeps a table Q(s, a), the return of taking action "
+        "a in cell s and playing well afterwards, and nudges one entry after every move "
+        "towards what that move just showed: the reward plus γ times the best Q-value of the "
+        "cell it landed in. To discover anything new it must sometimes **explore**: with "
+        "probability ε it tries a random move instead of the best one it knows (ε-greedy). "
+        "The step size α sets how far each nudge goes."
+    )
+    cards.equation_card(
+        r"Q(s, a) \leftarrow Q(s, a) + \alpha\,\bigl[\,r + \gamma \max_{a'} Q(s', a') - "
+        r"Q(s, a)\,\bigr]",
+        "Move Q(s, a) a fraction α of the way towards the target r + γ·max Q(s′, ·). The "
+        "optimal Q-values satisfy V*(s) = max over a of Q*(s, a).",
+        "RL", "Q-learning",
+    )
+    if world_problem(spec):
+        return
+    _q_demo(spec)
+    cards.takeaway("Q-learning learns optimal action values from experience alone, with no "
+                   "model of the world. It only learns about cells and moves it tries, so "
+                   "exploration is not optional.")
+    code.show_code(gw.q_learning)
+
+
+@st.fragment
+def _q_demo(spec: tuple) -> None:
+    top = st.columns(3)
+    with top[0]:
+        alpha = float(state.choice(Q_ALPHA, "Step size α"))
+    with top[1]:
+        epsilon = float(state.choice(Q_EPSILON, "Exploration ε"))
+    with top[2]:
+        episodes = state.choice(Q_EPISODES, "Episodes")
+    bottom = st.columns([2, 1])
+    with bottom[0]:
+        starts = state.choice(Q_START, "Episodes start at", help="Random cells: every "
+                              "episode starts at a random cell that is not an end cell.")
+    with bottom[1]:
+        seed = state.number(Q_SEED, "Seed")
+    grid, vi = world(spec), solved(spec)
+    run = q_run(spec, episodes, alpha, epsilon, starts == Q_STARTS[1], seed)
+    optimum = vi["values"][-1][grid.start]
+    live = ~grid.terminal
+    agree = gw.is_optimal_action(vi["q"], gw.greedy_policy(run["q"]))[live]
+    tail = run["returns"][-min(50, episodes):]
+    a, b, c, d = st.columns(4)
+    a.metric("Optimal greedy moves", f"{agree.sum()} of {agree.size}",
+             help="Cells (not counting end cells) where the best action of the learned table "
+             "is an optimal action according to value iteration.")
+    b.metric(f"Mean return, last {tail.size} episodes", fmt(tail.mean()))
+    c.metric("Optimum V*(start)", fmt(optimum))
+    d.metric("Training time", f"{run['seconds']:.2f} s", help="Cached: the same settings "
+             "replay instantly.")
+    show(gf.q_learning_curve(run["returns"], run["smooth"], run["snapshot_episodes"],
+                             run["greedy_values"], optimum),
+         key="gw_q_curve_chart",
+         caption="Dots are single episodes, noisy because moves slip and ε explores; the purple "
+         "line is what the greedy policy of the table would earn, exactly. It reaches the "
+         "dashed optimum long before the noisy episodes suggest.")
+    if np.isnan(run["greedy_values"]).any():
+        st.caption("Gaps in the purple line: at those snapshots the greedy policy could walk "
+                   "into a wall forever, which with γ = 1 has no finite value.")
+    _q_table_view(spec, run, episodes)
+
+
+@st.fragment
+def _q_table_view(spec: tuple, run: dict, episodes: int) -> None:
+    grid, vi = world(spec), solved(spec)
+    at = state.slider(Q_AT, "Look at the Q-table after this share of the episodes",
+                      format="%d%%")
+    index = int(round(at / 100 * (len(run["history"]) - 1)))
+    q, done = run["history"][index], int(run["snapshot_episodes"][index])
+    actions = gw.greedy_policy(q)
+    good = gw.is_optimal_action(vi["q"], actions)
+    colors = [gf.ARROW_COLOR if ok else gf.WRONG_ARROW_COLOR for ok in good]
+    live = ~grid.terminal
+    left, right = st.columns([3, 2])
+    with left:
+        show(gf.world_map(grid, f"The Q-table after {done} episodes", values=q.max(axis=1),
+                          probs=gw.deterministic_policy(actions), arrow_colors=colors,
+                          note=f"after {done} of {episodes} episodes: {good[live].sum()} of "
+                          f"{live.sum()} arrows optimal"),
+             key="gw_q_map_chart", height=gf.map_height(grid),
+             caption="Numbers are the best Q-value of each cell. Black arrows match the "
+             "optimal policy from value iteration; red ones do not (yet).")
+    with right:
+        start = grid.start
+        rows = "\n".join(f"| {gw.ARROWS[a]} {gw.ACTIONS[a]} | {q[start, a]:.3f} | "
+                         f"{vi['q'][start, a]:.3f} |" for a in range(4))
+        st.markdown(f"**The start cell's row of the table** after {done} episodes, against "
+                    "the optimal Q-values from value iteration:\n\n"
+                    f"| action | Q(start, a) learned | Q*(start, a) |\n|---|---:|---:|\n{rows}")
+        st.caption("Cells the robot rarely visits stay wrong longest, and Q-values of moves "
+                   "it never tries stay at 0. Try starting at random cells, or more "
+                   "exploration.")
+
+
+# 4. Policy gradients
+
+
+def policy_gradients() -> None:
+    st.header("4. Policy gradients", divider="gray")
+    spec = world_bar()
+    st.markdown(
+        "Instead of learning values and acting greedily, learn the **policy** itself: a table "
+        "of preferences θ(s, a), turned into probabilities by a softmax. Play a batch of "
+        "episodes with the current policy. Then, for every move made, raise the probability "
+        "of the action taken if the episode went better than usual from that cell, and lower "
+        "it if worse. \"Better than usual\" is the **advantage** $G_t - b(s_t)$: the return "
+        "that followed, minus a **baseline** b(s), a running estimate of the cell's value (the "
+        "\"gain\" of the PPO video). The baseline does not change the direction of the step "
+        "on average; it only removes noise."
+    )
+    cards.equation_card(
+        r"\theta \leftarrow \theta + \alpha \frac{1}{N}\sum_{\text{episodes}}\sum_{t} "
+        r"\bigl(G_t - b(s_t)\bigr)\,\nabla_\theta \log \pi_\theta(a_t \mid s_t),\qquad "
+        r"\nabla_{\theta(s,\cdot)} \log \pi_\theta(a \mid s) = \mathbf{1}_a - "
+        r"\pi_\theta(\cdot \mid s)",
+        "REINFORCE with a baseline: push up the log-probability of each action taken, in "
+        "proportion to its advantage. For a softmax, that gradient is the one-hot action "
+        "minus the current probabilities.",
+        "RL", "REINFORCE",
+    )
+    if world_problem(spec):
+        return
+    _pg_demo(spec)
+    st.markdown(
+        "**Why neural networks?** Every method on this page keeps one number per cell (and "
+        "action). A grid has a few dozen cells; a video game screen or a conversation has "
+        "more states than could ever be stored, and almost none of them is seen twice. Deep "
+        "reinforcement learning replaces each table with a neural network that reads the "
+        "state and outputs the same quantities: Q-values (a Q-network), action probabilities "
+        "(a policy network), or a value (the value network that supplies the baseline, which "
+        "PPO calls the critic). The updates keep their form, but they change the network's "
+        "weights, so what is learned in one state carries over to similar ones."
+    )
+    cards.takeaway("A policy gradient raises the probability of actions that did better than "
+                   "expected. The baseline turns returns into advantages, which makes the same "
+                   "learning far less noisy.")
+    code.show_code(gw.reinforce, gw.log_policy_gradient, gw.softmax_policy)
+
+
+@st.fragment
+def _pg_demo(spec: tuple) -> None:
+    cols = st.columns([2, 1.3, 1.6, 1.6, 1])
+    with cols[0]:
+        lr = float(state.choice(PG_LR, "Step size α"))
+    with cols[1]:
+        baseline = state.toggle(PG_BASELINE, "Baseline b(s)", help="Off: the raw return "
+                                "scales each step instead of the advantage (return − baseline).")
+    with cols[2]:
+        updates = state.choice(PG_UPDATES, "Updates")
+    with cols[3]:
+        batch = state.choice(PG_BATCH, "Episodes per update")
+    with cols[4]:
+        seed = state.number(PG_SEED, "Seed")
+    grid, vi = world(spec), solved(spec)
+    run = pg_run(spec, updates, batch, lr, baseline, seed)
+    optimum = vi["values"][-1][grid.start]
+    a, b, c, d = st.columns(4)
+    a.metric("Exact value of the final policy", fmt(run["exact_returns"][-1]),
+             delta=fmt(run["exact_returns"][-1] - run["exact_returns"][0]),
+             help="V^π(start), computed from the world's probabilities, against the random "
+             "policy it started from.")
+    b.metric("Optimum V*(start)", fmt(optimum))
+    c.metric("Entropy in the last batch", f"{run['entropy'][-1]:.2f} bits",
+             help="2 bits: all four actions equally likely. 0: always the same action.")
+    d.metric("Training time", f"{run['seconds']:.2f} s", help="Cached: the same settings "
+             "replay instantly.")
+    show(gf.policy_gradient_curves(run["batch_returns"], run["exact_returns"], run["entropy"],
+                                   optimum),
+         key="gw_pg_curves_chart",
+         caption="Left: each batch's mean return (dots) is noisy, the policy's exact value "
+         "(line) climbs towards the optimum. Right: as the policy grows confident, its "
+         "entropy falls from 2 bits (uniform).")
+    if np.all(run["batch_returns"] < 0) and np.all(run["exact_returns"] < 0.05 + run[
+            "exact_returns"][0]):
+        st.warning("In this world the random first policy almost never finds the treasure, so "
+                   "there is hardly any signal to learn from. That is the exploration problem "
+                   "of policy gradients; Q-learning's ε and random starts help there.",
+                   icon=":material/explore:")
+    _pg_policy_view(spec, run, updates)
+
+
+@st.fragment
+def _pg_policy_view(spec: tuple, run: dict, updates: int) -> None:
+    grid = world(spec)
+    at = state.slider(PG_AT, "Look at the policy after this share of the updates",
+                      format="%d%%")
+    k = int(round(at / 100 * updates))
+    probs = run["probs"][k]
+    try:
+        values = gw.policy_values(grid, probs)
+    except ValueError:
+        values = None
+    left, right = st.columns([3, 2])
+    with left:
+        show(gf.world_map(grid, f"The softmax policy after {k} updates", values=values,
+                          probs=probs,
+                          note=f"update {k} of {updates}: arrow size = probability"),
+             key="gw_pg_map_chart", height=gf.map_height(grid),
+             caption="Each arrow's size is the probability of that action (arrows below 8% "
+             "are left out). Numbers are the exact values of this policy, not of the optimal "
+             "one.")
+    with right:
+        start = grid.start
+        rows = "\n".join(f"| {gw.ARROWS[a]} {gw.ACTIONS[a]} | {run['thetas'][k][start, a]:.2f} "
+                         f"| {probs[start, a]:.3f} |" for a in range(4))
+        st.markdown(f"**The start cell after {k} updates**: preferences θ and the softmax "
+                    "probabilities they give.\n\n"
+                    f"| action | θ(start, a) | π(a given start) |\n|---|---:|---:|\n{rows}")
+        st.caption("Only differences between preferences matter: adding the same number to "
+                   "all four leaves the probabilities unchanged.")
+
+
+# 5. Bridge to PPO
+
+
+def bridge_to_ppo() -> None:
+    st.header("5. Bridge to PPO", divider="gray")
+    spec = world_bar()
+    st.markdown(
+        "Every update turns an old policy into a new one. For a state s and an action a, the "
+        "**probability ratio** r = π_new(a|s) / π_old(a|s) says how much the update changed "
+        "that choice: 1 is no change, 2 is twice as likely, 0.5 half as likely. The policy "
+        "gradient only knows the direction in which the return improves *near* the old "
+        "policy; a big step trusts it far beyond that. Then one lucky batch can make an "
+        "action almost certain and the others almost impossible. The policy stops exploring, "
+        "and since it now only sees its own choices, it may never find out they were bad: it "
+        "**collapses**. Below, the same world and seed are learned with a careful step size "
+        "(α = 1) and a big one."
+    )
+    cards.equation_card(
+        r"r(\theta) = \frac{\pi_\theta(a \mid s)}{\pi_{\theta_\text{old}}(a \mid s)},\qquad "
+        r"L^{CLIP}(\theta) = \mathbb{E}\Bigl[\min\bigl(r(\theta)\,A,\;"
+        r"\operatorname{clip}(r(\theta), 1-\epsilon, 1+\epsilon)\,A\bigr)\Bigr]",
+        "PPO keeps each update close to the old policy: once the ratio leaves [1 − ε, 1 + ε] "
+        "in the direction the advantage A favours, the objective stops rewarding further "
+        "change.",
+        "PPO", "Schulman et al. 2017, Eq. 6–7",
+    )
+    if world_problem(spec):
+        return
+    _bridge_demo(spec)
+    cards.takeaway("A policy-gradient step is only trustworthy close to the old policy. "
+                   "Ratios far from 1 mean the update changed the policy drastically, which "
+                   "is what PPO's clipped objective prevents.")
+    for lesson in course.LESSONS:
+        if lesson.slug == "ppo":
+            st.page_link(lesson.page, label=f"Next: {lesson.title}", icon=lesson.icon)
+    code.show_code(gw.probability_ratio, gw.change_factor)
+
+
+@st.fragment
+def _bridge_demo(spec: tuple) -> None:
+    left, right = st.columns([3, 1])
+    with left:
+        big = float(state.choice(BIG_LR, "Big step size α", help=f"The careful run uses α = "
+                                 f"{CAREFUL_LR:g}. Both runs use {BRIDGE_BATCH} episodes per "
+                                 "update."))
+    with right:
+        seed = state.number(BRIDGE_SEED, "Seed")
+    grid, vi = world(spec), solved(spec)
+    runs = {RUNS[0]: pg_run(spec, BRIDGE_UPDATES, BRIDGE_BATCH, CAREFUL_LR, True, seed),
+            RUNS[1]: pg_run(spec, BRIDGE_UPDATES, BRIDGE_BATCH, big, True, seed)}
+    names = {RUNS[0]: f"α = {CAREFUL_LR:g}", RUNS[1]: f"α = {big:g}"}
+    optimum = vi["values"][-1][grid.start]
+    live = np.flatnonzero(~grid.terminal)
+    cols = st.columns(4)
+    for i, (name, run) in enumerate(runs.items()):
+        cols[2 * i].metric(f"{name} ({names[name]}): final value", fmt(run["exact_returns"][-1]),
+                           delta=fmt(run["exact_returns"][-1] - optimum), delta_color="off",
+                           help="The exact V^π(start) after the last update; the grey number "
+                           "is its distance to the optimum.")
+        cols[2 * i + 1].metric(f"{name}: entropy in the last batch",
+                               f"{run['entropy'][-1]:.2f} bits")
+    left, right = st.columns(2)
+    with left:
+        show(gf.step_size_runs({names[n]: r["exact_returns"] for n, r in runs.items()}, optimum),
+             key="gw_bridge_runs_chart",
+             caption="The big step jumps first, then often freezes below the optimum: its "
+             "policy became nearly deterministic before it had learned enough. Other seeds "
+             "can tell other stories; that unpredictability is the problem.")
+    with right:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            factors = {names[n]: gw.change_factor(r["probs"], live) for n, r in runs.items()}
+        show(gf.change_factors(factors, PPO_EPSILON), key="gw_bridge_ratio_chart",
+             caption="Per update, the largest factor by which the probability of any action in "
+             "any cell went up or down. The careful run stays close to the shaded band that "
+             "PPO's clipping allows; the big one multiplies and divides probabilities by "
+             "enormous factors.")
+    _ratio_view(spec, runs, names)
+
+
+@st.fragment
+def _ratio_view(spec: tuple, runs: dict, names: dict) -> None:
+    grid = world(spec)
+    left, right = st.columns([1, 3])
+    with left:
+        which = state.choice(BRIDGE_RUN, "Run")
+    with right:
+        k = state.slider(BRIDGE_AT, "Update")
+    probs = runs[which]["probs"]
+    old, new = probs[k - 1, grid.start], probs[k, grid.start]
+    with np.errstate(divide="ignore"):
+        ratios = gw.probability_ratio(new, old)
+    kl = info.kl_divergence(old, new, base="nats")
+    show(gf.ratio_bars(old, new, ratios, f"{which} ({names[which]}), update {k}: "
+                       f"KL(old‖new) = {fmt(kl)} nats"),
+         key="gw_bridge_bars_chart",
+         caption="Grey: the policy before update k, purple: after it, both at the start cell. "
+         "r above each pair is the ratio PPO would watch.")
+    furthest = int(np.argmax(np.abs(np.log(np.maximum(ratios, 1e-300)))))
+    st.markdown(f"The biggest change at the start cell is **{gw.ACTIONS[furthest]}**: its "
+                f"probability went from {fmt(old[furthest])} to {fmt(new[furthest])}, a ratio of "
+                f"**{fmt(ratios[furthest])}**. PPO with ε = {PPO_EPSILON:g} stops rewarding "
+                f"changes beyond {1 - PPO_EPSILON:g} … {1 + PPO_EPSILON:g}.")
+
+
+# 6. Check yourself
+
+QUESTIONS = [
+    quiz.Numeric(
+        qid="backup", prompt="A robot stands next to the treasure, the floor does not slip, the "
+        "step cost is 0.04 and γ = 0.9. With all values still 0, what does one Bellman backup "
+        "give this cell (moving onto the treasure)?", answer=0.96, tolerance=0.005,
+        explanation="One move onto the treasure pays −0.04 + 1 = 0.96, and the end cell's value "
+        "is 0, so V₁ = 0.96 + 0.9·0 = 0.96.",
+    ),
+    quiz.Numeric(
+        qid="discount", prompt="An episode pays −0.04, −0.04, then +0.96 on its third move. "
+        "With γ = 0.9, what is its return G?", answer=0.7016, tolerance=0.002,
+        explanation="G = −0.04 + 0.9·(−0.04) + 0.9²·0.96 = −0.04 − 0.036 + 0.7776 = 0.7016.",
+    ),
+    quiz.Choice(
+        qid="off_policy", prompt="Q-learning explores with ε = 0.2, yet its table converges to "
+        "the optimal Q-values, not to those of the exploring policy. Why?",
+        options=["Its target uses max over the next actions, not the action it will actually "
+                 "take", "Because ε is small enough to ignore",
+                 "Because the learning rate α shrinks the exploring moves"],
+        answer="Its target uses max over the next actions, not the action it will actually "
+        "take",
+        explanation="The target r + γ·max Q(s′, ·) assumes the best move from s′ on, whatever "
+        "the robot does next. That makes Q-learning off-policy.",
+    ),
+    quiz.Choice(
+        qid="baseline", prompt="What does subtracting the baseline b(s) from the return do to "
+        "REINFORCE's update?",
+        options=["It keeps the expected direction and reduces the noise",
+                 "It changes which policy is optimal",
+                 "It makes every update positive"],
+        answer="It keeps the expected direction and reduces the noise",
+        explanation="The baseline's contribution averages to zero, because the probabilities "
+        "at a state always sum to 1; what is left varies less from batch to batch.",
+    ),
+    quiz.Numeric(
+        qid="ratio", prompt="Before an update the policy chose 'right' at the start with "
+        "probability 0.2, after it with 0.5. What is the probability ratio r?", answer=2.5,
+        tolerance=0.01,
+        explanation="r = π_new / π_old = 0.5 / 0.2 = 2.5, far outside PPO's band [0.8, 1.2] "
+        "for ε = 0.2.",
+    ),
+]
+
+
+def check_yourself() -> None:
+    st.header("6. Check yourself", divider="gray")
+    st.markdown("Five questions on this lesson. Answers are checked as you type or click.")
+    quiz.self_check(SLUG, QUESTIONS)
+
+
+# The page
+
+st.title("Reinforcement learning in a grid world")
+state.check_link(PARAMS)
+st.markdown(
+    "Before a language model can be trained with human feedback, we need the ideas of "
+    "reinforcement learning: an agent that acts, collects rewards, and improves from "
+    "experience. This lesson builds them in a world small enough to see whole: a grid with a "
+    "treasure and a dragon. Values and the Bellman equation, Q-learning, policy gradients, "
+    "and finally why big policy updates are dangerous, which is the problem PPO solves."
+)
+st.caption(f"Accompanies *{course.VIDEOS['rl']}* and the first half of *{course.VIDEOS['ppo']}* "
+           f"by {course.SERIES_AUTHOR}. Equations follow Sutton & Barto, *Reinforcement "
+           "Learning: An Introduction* (2nd ed., 2018).")
+STEPS.show((grid_world, values_and_bellman, q_values_and_learning, policy_gradients,
+            bridge_to_ppo, check_yourself))
