@@ -56,10 +56,28 @@ def _toy_lm_demos() -> list[tuple[str, object]]:
     ]
 
 
+def _gridworld_demos() -> list[tuple[str, object]]:
+    from lessons import gridworld as gw
+
+    # pages/rl_basics.py at its defaults: the classic 4×3 world
+    g = gw.make_grid("...T/.W.D/S...", gamma=0.9, slip=0.2, step_cost=0.04)
+    return [
+        ("grid world: Q-learning, 300 episodes",
+         lambda: gw.q_learning(g, episodes=300, alpha=0.2, epsilon=0.1, seed=0,
+                               random_starts=False)),
+        ("grid world: REINFORCE with baseline, 100 updates × 16 episodes",
+         lambda: gw.reinforce(g, updates=100, batch=16, lr=1.0, seed=0, baseline=True)),
+        ("grid world: bridge to PPO, step sizes 1 and 30, 60 updates each",
+         lambda: [gw.reinforce(g, updates=60, batch=16, lr=lr, seed=0, baseline=True)
+                  for lr in (1.0, 30.0)]),
+    ]
+
+
 # Training demos: (name, zero-argument callable running the demo at its page defaults).
 # Lessons with a training loop add theirs here.
 DEMOS: list[tuple[str, object]] = [
     ("ppo: PPO + no clipping, 2×8 runs of 40 updates", _ppo_demo),
+    *_gridworld_demos(),
     *_toy_lm_demos(),
 ]
 
