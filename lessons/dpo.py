@@ -57,22 +57,9 @@ __all__ = [
 
 TRL_LOSS_TYPES = ("sigmoid", "ipo", "hinge")
 LOSS_TYPES = (*TRL_LOSS_TYPES, "unweighted")
-LOGP_TOLERANCE = 1e-9  # a log-probability may exceed 0 by rounding, never by more
 
 
 # Validation
-
-
-def _check_beta(beta):
-    """β must be a finite number > 0."""
-    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not math.isfinite(beta):
-        raise ValueError(f"β must be a finite number > 0, got {beta!r}.")
-    if beta <= 0:
-        raise ValueError(
-            f"β = {beta:g} is not > 0: β sets how far the policy may move from the reference "
-            "(it is the KL weight of Eq. 3), so it must be positive; DPO often uses 0.1."
-        )
-    return float(beta)
 
 
 def _check_label_smoothing(label_smoothing):
@@ -104,7 +91,7 @@ def _check_logps(x, name):
             f"{name} contains NaN or infinity: a completion with probability 0 has log-prob −∞, "
             "and the loss is not defined for it."
         )
-    if highest > LOGP_TOLERANCE:
+    if highest > rlhf.LOGP_TOLERANCE:
         raise ValueError(
             f"{name} has the value {highest:g} > 0: log-probabilities are <= 0 (probability <= 1)."
         )
@@ -144,7 +131,7 @@ def implicit_reward(policy_logps, ref_logps, beta):
     broadcastable arrays of completion log-probs (<= 0); β > 0.
     Example: implicit_reward(np.log(0.2), np.log(0.1), 0.1) -> 0.0693 (= 0.1·ln 2)
     """
-    beta = _check_beta(beta)
+    beta = rlhf.check_beta(beta)
     policy, ref = _broadcast(
         (_check_logps(policy_logps, "policy_logps"), _check_logps(ref_logps, "ref_logps")),
         ("policy_logps", "ref_logps"),
@@ -214,7 +201,7 @@ def _dloss_dh(h, beta, loss_type, eps):
 
 
 def _check_loss_args(beta, loss_type, label_smoothing):
-    return (_check_beta(beta), _check_loss_type(loss_type),
+    return (rlhf.check_beta(beta), _check_loss_type(loss_type),
             _check_label_smoothing(label_smoothing))
 
 
@@ -257,7 +244,7 @@ def loss_of_margin(margin, beta, loss_type="sigmoid", label_smoothing=0.0):
     sigmoid −log σ(m), ipo (m − ½)²/β², hinge max(0, 1 − m), unweighted −m.
     margin: float or array. Example: loss_of_margin(1.0, 0.5, "hinge") -> 0.0
     """
-    return losses_of_h(_check_h(margin, "margin") / _check_beta(beta), beta, loss_type,
+    return losses_of_h(_check_h(margin, "margin") / rlhf.check_beta(beta), beta, loss_type,
                        label_smoothing)
 
 
@@ -361,7 +348,7 @@ def reward_from_policy(policy_probs, ref_probs, beta, log_partition=0.0):
     policy_probs, ref_probs: (n,) probabilities > 0. Returns (n,).
     Example: reward_from_policy([0.75, 0.25], [0.5, 0.5], 1.0, np.log(2)) -> array([1.0986, 0.0])
     """
-    beta = _check_beta(beta)
+    beta = rlhf.check_beta(beta)
     policy = _check_positive_probs(policy_probs, "policy_probs")
     ref = _check_positive_probs(ref_probs, "ref_probs")
     if policy.shape != ref.shape:
@@ -401,7 +388,7 @@ def derivation_check(ref_probs, rewards, beta):
     Example: derivation_check([0.5, 0.5], [np.log(3), 0.0], 1.0)["reward_shift"]
              -> array([0.6931, 0.6931])
     """
-    beta = _check_beta(beta)
+    beta = rlhf.check_beta(beta)
     ref = _check_positive_probs(ref_probs, "ref_probs")
     r = np.asarray(rewards, dtype=float)
     if r.shape != ref.shape or not np.all(np.isfinite(r)):

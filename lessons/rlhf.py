@@ -38,6 +38,7 @@ from lessons.bradley_terry import reward_model_loss
 from lessons.information import kl_divergence
 
 __all__ = [
+    "check_beta",
     "KL_ESTIMATORS",
     "beta_sweep",
     "expected_reward",
@@ -61,8 +62,11 @@ LOGP_TOLERANCE = 1e-9  # a log-probability may exceed 0 by rounding, never by mo
 # Validation
 
 
-def _check_beta(beta):
-    """β must be a finite number > 0 (it divides the reward)."""
+def check_beta(beta):
+    """β must be a finite number > 0 (it weighs the KL penalty and divides the reward).
+
+    Shared by the RLHF and DPO math, where β plays the same role (Eq. 3 of the DPO paper).
+    """
     if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not math.isfinite(beta):
         raise ValueError(f"β must be a finite number > 0, got {beta!r}.")
     if beta <= 0:
@@ -137,7 +141,7 @@ def _out(x):
 
 def _logits(ref_probs, rewards, beta):
     """log π_ref(y) + r(y)/β, with log 0 = −∞ for responses the reference never produces."""
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     ref = _check_probs(ref_probs)
     r = _check_rewards(rewards, ref.shape)
     with np.errstate(divide="ignore"):
@@ -181,7 +185,7 @@ def optimal_objective(ref_probs, rewards, beta):
     For any π, E_π[r] − β·KL(π‖π_ref) = β·log Z − β·KL(π‖π*), so π* is the unique maximiser.
     Example: optimal_objective([0.5, 0.5], [np.log(3), 0.0], 1.0) -> 0.6931
     """
-    return _out(_check_beta(beta) * np.asarray(log_partition_function(ref_probs, rewards, beta)))
+    return _out(check_beta(beta) * np.asarray(log_partition_function(ref_probs, rewards, beta)))
 
 
 def greedy_policy(ref_probs, rewards):
@@ -233,7 +237,7 @@ def kl_regularised_objective(probs, ref_probs, rewards, beta):
     probs, ref_probs: (n,) or (..., n); rewards broadcastable to them; β > 0.
     Example: kl_regularised_objective([0.75, 0.25], [0.5, 0.5], [1.0, 0.0], 1.0) -> 0.6192
     """
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     return _out(np.asarray(expected_reward(probs, rewards)) - beta * np.asarray(
         policy_kl(probs, ref_probs)))
 
@@ -254,7 +258,7 @@ def beta_sweep(ref_probs, rewards, betas):
     if betas.ndim != 1 or betas.size == 0:
         raise ValueError("betas must be a non-empty list of numbers > 0.")
     for beta in betas:
-        _check_beta(float(beta))
+        check_beta(float(beta))
     logits = np.log(np.where(ref > 0, ref, 1.0)) + r / betas[:, None]
     logits = np.where(ref > 0, logits, -np.inf)
     policy = special.softmax(logits, axis=-1)
@@ -333,7 +337,7 @@ def kl_penalised_reward(rewards, logprobs, ref_logprobs, beta, estimator="k1", m
     Example: kl_penalised_reward(1.0, np.log([0.5, 0.5]), np.log([0.25, 0.5]), 0.1)["token_rewards"]
              -> array([-0.0693, 1.0])
     """
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     k = np.asarray(kl_estimate(logprobs, ref_logprobs, estimator), dtype=float)
     if k.ndim not in (1, 2):
         raise ValueError("logprobs must be (T,) for one sequence or (B, T) for a batch.")
