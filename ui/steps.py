@@ -16,9 +16,7 @@ A page declares its steps once::
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import streamlit as st
 import streamlit.components.v1 as components
@@ -26,28 +24,18 @@ import streamlit.components.v1 as components
 from ui import state
 from ui.state import Param
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 class Steps:
     """The numbered steps of one lesson, and the URL parameter ``<prefix>_step`` that picks one."""
 
-    def __init__(self, prefix: str, titles: Sequence[str], page: str | None = None):
+    def __init__(self, prefix: str, titles: Sequence[str]):
         self.titles = tuple(titles)
         self.labels = tuple(f"{i}. {title}" for i, title in enumerate(self.titles, start=1))
         self.param = Param(f"{prefix}_step", self.labels[0], options=self.labels)
-        if page is None:  # the page script that declares the steps
-            page = Path(sys._getframe(1).f_code.co_filename).resolve().relative_to(ROOT)
-        self.page = str(page)  # for the links to the previous and the next step
 
     @property
     def key(self) -> str:
         return self.param.key
-
-    def current(self) -> int:
-        """The step on screen, counting from 1 (the first step before the picker exists)."""
-        value = st.session_state.get(self.key, self.param.default)
-        return self.labels.index(value) + 1 if value in self.labels else 1
 
     def _go(self, number: int) -> None:
         """Button callback: move to step ``number`` (the bound picker carries it to the URL)."""
@@ -60,9 +48,10 @@ class Steps:
             raise ValueError(f"{len(self.labels)} step titles but {len(sections)} sections")
         if st.session_state.pop(_SCROLL, False):
             _scroll_to_top()
-        state.choice(self.param, "Steps of this lesson", help="Each step is one idea with its "
-                     "own interactive demo. The step you are on is part of the shared link.")
-        number = self.current()
+        picked = state.choice(self.param, "Steps of this lesson", help="Each step is one idea "
+                              "with its own interactive demo. The step you are on is part of "
+                              "the shared link.")
+        number = self.labels.index(picked) + 1
         sections[number - 1]()
         st.divider()
         back, middle, forward = st.columns([2, 1, 2], vertical_alignment="center")
