@@ -295,7 +295,8 @@ def sampling() -> None:
         "is still the product along its path.",
         "RLHF",
     )
-    _sampling_demo()
+    prompt = state.choice(TEMP_PROMPT, "Prompt")
+    _sampling_demo(prompt)
     _samples_demo()
     cards.takeaway("The same model writes differently at different temperatures. Training "
                    "always uses T = 1: the temperature is a choice made when sampling.")
@@ -303,28 +304,21 @@ def sampling() -> None:
 
 
 @st.fragment
-def _sampling_demo() -> None:
-    left, right = st.columns([1, 1.4])
-    with left:
-        prompt = state.choice(TEMP_PROMPT, "Prompt")
-    with right:
-        temperature = state.slider(TEMPERATURE, "Temperature T")
+def _sampling_demo(prompt: str) -> None:
+    temperature = state.slider(TEMPERATURE, "Temperature T")
     p = _prompt_index(prompt)
     tempered = _tempered(float(temperature))
     ranked = lm.most_likely(TASK.ref_probs[p], TOP_K)
+    one_best = int(lm.most_likely(tempered[p], 1)[0])
     show(tf.tempered_replies([TASK.texts[s] for s in ranked], TASK.ref_probs[p, ranked],
                              tempered[p, ranked], temperature), key="lm_temp_chart",
          caption="Grey: the model as trained. Purple: at your temperature. Below 1 the top "
          "replies grow; above 1 the probability spreads out to the other "
-         f"{TASK.n_replies - TOP_K} replies, not shown.")
-    one, two, three = st.columns(3)
-    one.metric("Entropy of the replies", f"{lm.entropy(tempered[p]):.2f} nats",
-               help="How unpredictable a whole reply is: 0 if the model always writes the same "
-               f"one, ln {TASK.n_replies} = {np.log(TASK.n_replies):.2f} if all are equally "
-               "likely.")
-    one_best = int(lm.most_likely(tempered[p], 1)[0])
-    two.metric("Most likely reply", TASK.texts[one_best])
-    three.metric("Its probability", f"{tempered[p, one_best]:.3f}")
+         f"{TASK.n_replies - TOP_K} replies, not shown. At T = {temperature:g} the most likely "
+         f"reply is *{TASK.texts[one_best]}* ({tempered[p, one_best]:.3f}), and the entropy of "
+         f"the replies is {lm.entropy(tempered[p]):.2f} nats (0 if the model always writes the "
+         f"same reply, ln {TASK.n_replies} = {np.log(TASK.n_replies):.2f} if all are equally "
+         "likely).")
 
 
 @st.fragment

@@ -44,6 +44,10 @@ def link_notes(at) -> str:
     return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
 
 
+def captions(at) -> str:
+    return " ".join(c.value for c in at.caption)
+
+
 def markdown(at) -> str:
     return " ".join(m.value for m in at.markdown)
 
@@ -110,8 +114,11 @@ def test_a_reply_the_model_cannot_write_gets_a_friendly_error(text):
 def test_temperature_and_samples_come_from_the_lessons():
     at = at_step(3, lm_temp="0.5", lm_n="5", lm_seed="7", lm_temp_prompt="The service was")
     tempered = lm.distribution(TASK, TASK.ref_logits, 0.5)
-    assert metric(at, "Entropy of the replies") == f"{lm.entropy(tempered[1]):.2f} nats"
-    assert metric(at, "Most likely reply") == "bad."
+    caption = captions(at)
+    assert f"the entropy of the replies is {lm.entropy(tempered[1]):.2f} nats" in caption
+    best = int(lm.most_likely(tempered[1], 1)[0])
+    assert TASK.texts[best] == "bad."
+    assert f"most likely reply is *bad.* ({tempered[1, best]:.3f})" in caption
     _, replies = lm.sample(TASK, TASK.ref_logits, 5, 7, 0.5, 1)
     assert "sampled at T = 0.5: " + " · ".join(f"*{TASK.texts[s]}*" for s in replies) \
         in markdown(at)
@@ -165,8 +172,8 @@ def test_a_shared_link_reproduces_the_view():
     assert at.slider(key="lm_temp").value == 2.0
     assert at.button_group(key="lm_temp_prompt").value == "The service was"
     assert at.number_input(key="lm_seed").value == 42
-    assert metric(at, "Entropy of the replies") == \
-        f"{lm.entropy(lm.distribution(TASK, TASK.ref_logits, 2.0)[1]):.2f} nats"
+    assert f"the entropy of the replies is " \
+        f"{lm.entropy(lm.distribution(TASK, TASK.ref_logits, 2.0)[1]):.2f} nats" in captions(at)
 
 
 def test_a_malformed_link_falls_back_with_a_note():
