@@ -100,6 +100,46 @@ CURRICULUM: tuple[Lesson, ...] = (
         "log-probability of a reply, sampling with a temperature, and a hidden human taste.",
         icon=":material/forum:",
     ),
+    Lesson(
+        slug="rlhf",
+        title="RLHF: reward model, KL penalty, PPO",
+        page="pages/rlhf.py",
+        part="Preference training",
+        videos=("rlhf", "dpo"),
+        summary="Train a reward model on preference pairs, see the best policy a KL penalty "
+        "allows, fine-tune the tiny LM with PPO, and watch a weak reward model get gamed.",
+        icon=":material/model_training:",
+    ),
+    Lesson(
+        slug="dpo",
+        title="DPO: the loss, the derivation, the training",
+        page="pages/dpo.py",
+        part="Preference training",
+        videos=("dpo",),
+        summary="The DPO loss with sliders, where the reward goes in the derivation, what the "
+        "gradient does, and DPO training of the tiny LM from a good and a poor start.",
+        icon=":material/target:",
+    ),
+    Lesson(
+        slug="dpo-vs-rlhf",
+        title="Lab: DPO or RLHF?",
+        page="pages/dpo_vs_rlhf.py",
+        part="Preference training",
+        videos=("dpo", "rlhf"),
+        summary="Run both on the same data and compare them on the reward–KL frontier: "
+        "how close each gets to the best possible trade-off, and at what cost.",
+        icon=":material/science:",
+    ),
+    Lesson(
+        slug="questions",
+        title="Questions from learners",
+        page="pages/questions.py",
+        part="Questions",
+        videos=("kl", "rl", "ppo", "rlhf", "dpo"),
+        summary="The questions viewers asked under the videos, answered briefly, each with a "
+        "link that opens the lesson in the state that shows the answer.",
+        icon=":material/quiz:",
+    ),
 )
 
 # The lessons that are published: those whose page exists.

@@ -1,0 +1,37 @@
+"""Questions learners asked under the videos, answered briefly, each with a link that opens the
+lesson in the exact state that shows the answer."""
+
+import streamlit as st
+
+from ui import course
+from ui.learner_questions import LEARNER_QUESTIONS
+from ui.state import Param, check_link, choice
+
+ALL = "All lessons"
+LESSON_TITLES = {lesson.slug: lesson.title for lesson in course.LESSONS}
+# Only questions whose lesson is published are shown (a lesson's page may not exist yet).
+SHOWN = tuple(q for q in LEARNER_QUESTIONS if q.slug in LESSON_TITLES)
+FILTER = Param("q_lesson", ALL, options=(ALL, *dict.fromkeys(
+    LESSON_TITLES[q.slug] for q in SHOWN)))
+
+st.title("Questions from learners")
+st.markdown(
+    "Viewers of the video series asked these questions in the comments. Here they are in our "
+    "own words, each with a short answer. The answers are not the end of it: every link opens "
+    "the lesson at the step and with the settings that show the answer, so you can check it "
+    "and then move the controls yourself."
+)
+check_link([FILTER])
+picked = choice(FILTER, "Show the questions about", widget="selectbox")
+
+for number, item in enumerate(SHOWN, start=1):
+    if picked != ALL and LESSON_TITLES[item.slug] != picked:
+        continue
+    lesson = course.lesson(item.slug)
+    with st.container(border=True):
+        st.subheader(f"{number}. {item.topic}", anchor=False)
+        st.markdown(f"**The question.** {item.question}")
+        st.markdown(f"**The short answer.** {item.answer}")
+        st.page_link(lesson.page, label=f"Open the demo: {item.demo}",
+                     icon=":material/play_circle:", query_params=item.params)
+        st.caption(f"In the lesson *{lesson.title}*.")

@@ -1,0 +1,84 @@
+"""The questions page: every learner question is listed with an answer and a deep link, every
+link opens its lesson without exception and with its widgets holding the linked values, the
+lesson filter works, and a bad filter in the URL falls back with a note."""
+
+from urllib.parse import parse_qsl
+
+import pytest
+from conftest import open_page
+from fuzz import fuzz_page
+
+from ui import course
+from ui.learner_questions import LEARNER_QUESTIONS, lesson_slugs
+
+PAGE = "pages/questions.py"
+PUBLISHED = {lesson.slug for lesson in course.LESSONS}
+QUESTIONS = [q for q in LEARNER_QUESTIONS if q.slug in PUBLISHED]
+
+
+def link_notes(at) -> str:
+    return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
+
+
+def holds(value, raw: str) -> bool:
+    """Whether a widget's value is the one the link asked for (numbers compared as numbers)."""
+    if isinstance(value, bool):
+        return str(value).lower() == raw.lower()
+    if isinstance(value, (int, float)):
+        return float(value) == pytest.approx(float(raw))
+    return str(value) == raw
+
+
+def test_every_question_of_a_published_lesson_is_listed_with_its_link():
+    at = open_page(PAGE)
+    assert not at.exception
+    assert [h.value for h in at.subheader] == [
+        f"{i}. {q.topic}" for i, q in enumerate(QUESTIONS, start=1)]
+    links = at.get("page_link")
+    assert len(links) == len(QUESTIONS)
+    for link, q in zip(links, QUESTIONS, strict=True):
+        assert dict(parse_qsl(link.proto.query_string)) == q.params
+        assert link.proto.label == f"Open the demo: {q.demo}"
+        assert link.proto.page == course.lesson(q.slug).page.removeprefix("pages/") \
+            .removesuffix(".py")
+
+
+def test_the_course_answers_the_design_questions():
+    # Every lesson that answers a learner question is a lesson of the course.
+    assert set(lesson_slugs()) <= {lesson.slug for lesson in course.CURRICULUM}
+    assert len(LEARNER_QUESTIONS) >= 8
+    for q in LEARNER_QUESTIONS:
+        sentences = [s for s in q.answer.replace("?", ".").split(". ") if s.strip()]
+        assert 2 <= len(sentences) <= 6, q.topic
+        assert any(key.endswith("_step") for key in q.params), q.topic
+
+
+@pytest.mark.parametrize("q", QUESTIONS, ids=[q.topic for q in QUESTIONS])
+def test_every_link_opens_its_lesson_in_the_linked_state(q):
+    at = open_page(course.lesson(q.slug).page, q.params)
+    assert not at.exception
+    assert not link_notes(at), link_notes(at)
+    for key, raw in q.params.items():
+        assert key in at.session_state, f"{q.slug} has no widget {key}"
+        assert holds(at.session_state[key], raw), (key, at.session_state[key], raw)
+
+
+def test_the_filter_shows_one_lesson():
+    ppo = course.lesson("ppo").title
+    at = open_page(PAGE, {"q_lesson": ppo})
+    expected = [f"{i}. {q.topic}" for i, q in enumerate(QUESTIONS, start=1) if q.slug == "ppo"]
+    assert expected and [h.value for h in at.subheader] == expected
+    at.selectbox(key="q_lesson").set_value("All lessons").run()
+    assert len(at.subheader) == len(QUESTIONS)
+
+
+def test_a_malformed_filter_falls_back_with_a_note():
+    at = open_page(PAGE, {"q_lesson": "No such lesson"})
+    assert not at.exception
+    assert "q_lesson" in link_notes(at)
+    assert len(at.subheader) == len(QUESTIONS)
+
+
+def test_the_fuzzer_drives_the_page():
+    at = open_page(PAGE)
+    assert fuzz_page(at, steps=10, seed=3) == {"q_lesson"}
