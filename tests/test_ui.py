@@ -42,6 +42,20 @@ def test_param_problem_says_what_is_used_instead():
     assert "default (10)" in Param("n", 10, lo=1, hi=500).problem("ten")
 
 
+@pytest.mark.parametrize("param, raw, kept", [
+    (Param("n", 10, lo=1, hi=500), "2.5", "2"),  # a fraction is cut to the whole number
+    (Param("n", 10, lo=1, hi=500), "0.5", None),  # cut to 0, below the range: default
+    (Param("n", 10, lo=1, hi=500), "9" * 5000, None),  # too large even for a float
+    (Param("n", 10, lo=1, hi=500), "ten", None),
+    (Param("x", 0.5, lo=0.0, hi=1.0), "2", None),
+    (Param("c", "a", options=("a", "b")), "z", None),
+    (Param("t", "", max_chars=5), "abcdefgh", "abcde"),  # text is kept, cut short
+])
+def test_param_repaired_keeps_what_the_note_promises(param, raw, kept):
+    assert param.problem(raw) is not None
+    assert param.repaired(raw) == kept
+
+
 @pytest.mark.parametrize(
     ("response", "right"),
     [(None, None), (-3.0, True), (-3.0000001, True), (-2.9, False), (float("nan"), False)],

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.state.session_state_proxy import get_session_state
 
 MAX_TEXT_CHARS = 200
 
@@ -79,6 +80,32 @@ class Param:
                 f"({self.default}) is used"
         return None
 
+    def repaired(self, raw: str) -> str | None:
+        """The URL value to keep after ``problem`` found one in ``raw``: None drops it, so the
+        widget starts at its default."""
+        if self.kind == "text":
+            return raw[: self.max_chars]
+        if self.kind == "int":
+            try:
+                truncated = int(float(raw))
+            except (ValueError, OverflowError):
+                return None
+            return str(truncated) if self.problem(str(truncated)) is None else None
+        return None
+
+
+def _replace_in_opened_link(key: str, kept: str | None) -> None:
+    """Streamlit seeds a bound widget from the link as it was opened, not from the current
+    ``st.query_params``; replace the bad value there too (None removes it). Relies on
+    Streamlit's QueryParams keeping that link in ``_initial_query_params`` (1.67); the
+    course-wide malformed-link test fails loudly if that changes."""
+    with get_session_state().query_params() as params:
+        opened = params._initial_query_params
+        if kept is None:
+            opened.pop(key, None)
+        else:
+            opened[key] = [kept]
+
 
 def check_link(params: Sequence[Param]) -> list[str]:
     """Show one friendly note for URL values that do not fit; return the notes (for tests).
@@ -92,6 +119,14 @@ def check_link(params: Sequence[Param]) -> list[str]:
         raw = st.query_params[p.key]
         problem = p.problem(raw)
         if problem:
+            # Repair the link before any widget reads it: Streamlit's own parsing of a bound
+            # widget's URL value can fail on extreme input (e.g. a 5000-digit whole number).
+            kept = p.repaired(raw)
+            if kept is None:
+                del st.query_params[p.key]
+            else:
+                st.query_params[p.key] = kept
+            _replace_in_opened_link(p.key, kept)
             shown = raw if len(raw) <= 24 else raw[:21] + "..."
             notes.append(f"`{p.key}={shown}` {problem}.")
     if notes:
