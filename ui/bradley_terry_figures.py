@@ -31,7 +31,7 @@ def win_heatmap(names: Sequence[str], probs: np.ndarray):
     )
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(side="top", showgrid=False)
-    fig.update_layout(xaxis_title=None, margin=dict(t=90))
+    fig.update_layout(margin=dict(t=120))
     return fig
 
 

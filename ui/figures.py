@@ -115,7 +115,8 @@ def fmt(value: float, digits: int = 3) -> str:
 
 
 def panels(titles: Sequence[str], x_title: str, gap: float = 0.07) -> dict:
-    """Layout for side-by-side panels sharing one row: axes x, x2, ... with titled tops."""
+    """Layout for side-by-side panels sharing one row: axes x, x2, ...; each panel's title
+    (the quantity it plots, with its unit) is its y axis title."""
     width = (1 - gap * (len(titles) - 1)) / len(titles)
     layout: dict = {"annotations": [], "shapes": []}
     for i, title in enumerate(titles):
@@ -123,10 +124,7 @@ def panels(titles: Sequence[str], x_title: str, gap: float = 0.07) -> dict:
         left = i * (width + gap)
         layout[f"xaxis{suffix}"] = dict(domain=[left, left + width], anchor=f"y{suffix}",
                                         title=dict(text=x_title))
-        layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}")
-        layout["annotations"].append(dict(
-            text=title, x=left + width / 2, y=1.0, xref="paper", yref="paper", xanchor="center",
-            yanchor="bottom", showarrow=False, font=dict(size=15)))
+        layout[f"yaxis{suffix}"] = dict(anchor=f"x{suffix}", title=dict(text=title))
     return layout
 
 

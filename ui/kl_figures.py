@@ -34,7 +34,7 @@ def product_latex(counts: Sequence[int], probs: Sequence[float]) -> str:
 
 def average_loglik_bars(names: Sequence[str], values: Sequence[float], unit: str, best: str):
     """One bar per die: the average log-likelihood per roll; the most likely die stands out."""
-    fig = new_figure("Average log-likelihood per roll: higher is more likely", "",
+    fig = new_figure("Average log-likelihood per roll: higher is more likely", "die",
                      f"log-likelihood ÷ n ({unit} per roll)")
     finite = [v if np.isfinite(v) else None for v in values]
     fig.add_bar(
@@ -97,7 +97,8 @@ def running_kl(n: np.ndarray, estimates: np.ndarray, kl: float, unit: str) -> go
 
 def decomposition(rows: Sequence[tuple[str, float, float]], unit: str):
     """Stacked bars: entropy H(P) plus KL(P‖Q) makes the cross-entropy CE(P, Q)."""
-    fig = new_figure("Cross-entropy = entropy + KL divergence", f"{unit} per roll", "")
+    fig = new_figure("Cross-entropy = entropy + KL divergence", f"{unit} per roll",
+                     "the pair of distributions")
     labels = [r[0] for r in rows]
     fig.add_bar(y=labels, x=[r[1] for r in rows], orientation="h", name="entropy H(P)",
                 marker_color=theme.COLORS["P"], texttemplate="H = %{x:.3f}",

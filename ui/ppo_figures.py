@@ -190,7 +190,7 @@ def one_batch(steps: np.ndarray, promise: np.ndarray, gain: np.ndarray, step: in
     _axis_title(layout, left, "gradient steps on the same batch", "change in expected reward")
     _axis_title(layout, right, "ratio r (log scale)", "samples", x_range=[-6.3, 6.3],
                 x_tickvals=list(np.log2(LOG2_TICKS)), x_ticktext=list(LOG2_TEXT))
-    return _figure(data, layout, height=420, legend=BELOW)
+    return _figure(data, layout, "One batch, many gradient steps", height=420, legend=BELOW)
 
 
 # Section 2
@@ -226,9 +226,8 @@ def clip_panels(r_grid: np.ndarray, panels: dict, epsilon: float, r: float):
         if panel.get("here") is not None:
             value, slope = panel["here"]
             data += [_point(top, r, value), _point(bottom, r, slope)]
-        _axis_title(layout, top, y_title="objective" if col == 0 else None)
-        _axis_title(layout, bottom, "probability ratio r", "slope" if col == 0 else None,
-                    y_range=[-2.4, 2.4])
+        _axis_title(layout, top, y_title="objective (advantage units)")
+        _axis_title(layout, bottom, "probability ratio r", "slope dL/dr", y_range=[-2.4, 2.4])
     layout["shapes"] = shapes
     return _figure(data, layout, f"Clipping with ε = {epsilon:g}: grey = flat, slope 0",
                    height=580, legend=dict(orientation="h", y=-0.12, x=0, yanchor="top"))
@@ -266,7 +265,8 @@ def learner_vs_ppo(r_grid: np.ndarray, learner: np.ndarray, ppo: np.ndarray, eps
         _axis_title(layout, axes, "probability ratio r",
                     "objective (advantage units)" if col == 0 else None)
     layout["shapes"] = shapes
-    return _figure(data, layout, height=380)
+    return _figure(data, layout, f"The learner's formula against PPO's at ε = {epsilon:g}",
+                   height=380)
 
 
 def knock_curves(steps: np.ndarray, gain: np.ndarray, wrong: np.ndarray, names: Sequence[str]):
@@ -287,7 +287,8 @@ def knock_curves(steps: np.ndarray, gain: np.ndarray, wrong: np.ndarray, names: 
     _axis_title(layout, left, "gradient steps after the bad step", "J(π) − J(π_old)")
     _axis_title(layout, right, "gradient steps after the bad step", "share of the batch",
                 y_tickformat=".0%", y_range=[0, 1])
-    return _figure(data, layout, height=380, legend=BELOW)
+    return _figure(data, layout, "After one step the wrong way: who pulls the policy back?",
+                   height=380, legend=BELOW)
 
 
 def ratio_scatter(ratios: np.ndarray, advantages: np.ndarray, epsilon: float,
@@ -403,7 +404,8 @@ def training_curves(updates: np.ndarray, run: dict, names: Sequence[str], optima
     _axis_title(layout, clip, "update", "share of samples", y_tickformat=".0%",
                 y_rangemode="tozero")
     _axis_title(layout, kl, "update", "nats (log scale)", y_type="log", y_dtick=1)
-    return _figure(data, layout, height=420, legend=BELOW)
+    return _figure(data, layout, "Training the bandit: reward, clipping and KL per update",
+                   height=420, legend=BELOW)
 
 
 RATIO_EDGES = np.linspace(-3, 3, 25)  # log2 r from 1/8 to 8, in quarter steps

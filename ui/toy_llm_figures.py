@@ -117,12 +117,13 @@ def _reply_bars(texts: Sequence[str], first: np.ndarray, second: np.ndarray,
     # labels to fit the margins costs a second layout pass on every redraw.
     layout = _bar_layout(title, "probability of the whole reply", "",
                          barmode="group", showlegend=True, height=440,
-                         margin=dict(l=170, r=20, t=70, b=60),
+                         margin=dict(l=200, r=20, t=70, b=60),
                          legend=dict(orientation="h", y=1.0, x=1, xanchor="right",
                                      yanchor="bottom"),
                          xaxis=dict(title=dict(text="probability of the whole reply"),
                                     range=[0, 1.08 * top], automargin=False),
-                         yaxis=dict(autorange="reversed", automargin=False))
+                         yaxis=dict(title=dict(text="reply", standoff=12), autorange="reversed",
+                                    automargin=False))
     return go.Figure(data=data, layout=layout)
 
 
