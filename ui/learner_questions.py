@@ -131,6 +131,20 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
                 "ppo_qa": "1.0"},
         demo="r = 0.4, ε = 0.3, A = 1 with both formulas compared",
     ),
+    LearnerQuestion(
+        topic="DPO or RLHF: which works better?",
+        question="In practice, which gives the better model: DPO, or RLHF with a reward model "
+        "and PPO?",
+        answer="It depends on the data, the reward model and how far from the reference the "
+        "model may move, and published studies disagree: the DPO paper found DPO ahead, while "
+        "later comparisons found carefully tuned PPO ahead. The lab runs both on the same "
+        "preference data of the tiny language model and places every run on the exact "
+        "reward–KL frontier, so you can see which one comes closer at which KL and why. Its "
+        "verdict is written from your run, not in advance.",
+        slug="dpo-vs-rlhf",
+        params={"lab_step": "3. Run the sweep", "lab_pairs": "3000", "lab_noise": "0"},
+        demo="the sweep of both methods on 3,000 clean preference pairs",
+    ),
 )
 
 
