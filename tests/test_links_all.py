@@ -5,15 +5,12 @@ widget inside its range (falling back to defaults) and say so in a link note."""
 import pytest
 from conftest import open_page
 from fuzz import _widgets
+from pagetest import link_notes
 
 from ui import course
 
 STOPS = [course.HOME, *course.LESSONS]
 LONG = "9" * 5000
-
-
-def link_notes(at) -> str:
-    return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
 
 
 def step_labels(stop) -> list[str | None]:

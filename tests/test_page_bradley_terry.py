@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
+from pagetest import metric, step_opener
 
 from lessons import bradley_terry as bt
 
@@ -26,10 +27,7 @@ WIDGETS = {  # the widgets of each step, at its defaults
 LESSON_NAV = {"bt_step", "bt_step_back", "bt_step_next"}
 BALANCED = "0 6 7 8 / 4 0 6 7 / 3 4 0 5 / 2 3 5 0"
 
-
-def at_step(number: int, **params):
-    """The page opened on step ``number`` (counting from 1), with more link parameters."""
-    return open_page(PAGE, {"bt_step": STEPS[number - 1], **params})
+at_step = step_opener(PAGE, "bt_step", STEPS)
 
 
 def page_constant(name):
@@ -38,12 +36,6 @@ def page_constant(name):
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == name:
             return ast.literal_eval(node.value)
     raise KeyError(name)
-
-
-def metric(at, label):
-    values = [m.value for m in at.metric if m.label == label]
-    assert values, f"no metric {label!r}"
-    return values[0]
 
 
 def text_of(elements):

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
+from pagetest import captions, link_notes, markdown, step_opener
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from lessons import frontier as fr
@@ -42,22 +43,7 @@ CSV_COLUMNS = ["method", "coefficient", "coefficient_value", "true_reward", "kl_
 TINY = fr.Budget(dpo_steps=10, ppo_iterations=3, ppo_batch=64, reward_model_steps=10,
                  preferred_steps=5)
 
-
-def at_step(number: int, **params):
-    """The page opened on step ``number`` (counting from 1), with more link parameters."""
-    return open_page(PAGE, {"lab_step": STEPS[number - 1], **params})
-
-
-def link_notes(at) -> str:
-    return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
-
-
-def markdown(at) -> str:
-    return " ".join(m.value for m in at.markdown)
-
-
-def captions(at) -> str:
-    return " ".join(c.value for c in at.caption)
+at_step = step_opener(PAGE, "lab_step", STEPS)
 
 
 def strip(rows):

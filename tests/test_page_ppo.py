@@ -4,6 +4,7 @@ the widgets, shared links restore the view, bad links and bad text get notes, an
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
+from pagetest import link_notes, metric
 
 from lessons import ppo
 
@@ -39,17 +40,6 @@ def go(at, number: int):
     at.button_group(key="ppo_step").set_value(STEPS[number - 1]).run()
     assert not at.exception
     return at
-
-
-def metric(at, label: str) -> str:
-    matches = [m.value for m in at.metric if m.label == label]
-    assert matches, f"no metric {label!r} in {[m.label for m in at.metric]}"
-    return matches[0]
-
-
-def link_notes(at) -> str:
-    """The text of the page's bad-link note (takeaways are info boxes too, with another icon)."""
-    return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
 
 
 def six_case_table(at):

@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
+from pagetest import link_notes
 
 from ui import course
 from ui.learner_questions import LEARNER_QUESTIONS, lesson_slugs
@@ -14,10 +15,6 @@ from ui.learner_questions import LEARNER_QUESTIONS, lesson_slugs
 PAGE = "pages/questions.py"
 PUBLISHED = {lesson.slug for lesson in course.LESSONS}
 QUESTIONS = [q for q in LEARNER_QUESTIONS if q.slug in PUBLISHED]
-
-
-def link_notes(at) -> str:
-    return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
 
 
 def holds(value, raw: str) -> bool:

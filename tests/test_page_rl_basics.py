@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import MALFORMED_TEXT, fuzz_page
+from pagetest import link_notes, metric
 
 from lessons import gridworld as gw
 
@@ -32,16 +33,6 @@ CLASSIC_VI = gw.value_iteration(CLASSIC)
 
 def step(number: int, **params) -> dict:
     return {"gw_step": LABELS[number - 1], **params}
-
-
-def metric(at, label: str) -> str:
-    values = [m.value for m in at.metric if m.label == label]
-    assert values, f"no metric {label!r} in {[m.label for m in at.metric]}"
-    return values[0]
-
-
-def link_notes(at) -> str:
-    return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
 
 
 @pytest.mark.parametrize("number", range(1, 7))

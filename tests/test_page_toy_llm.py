@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
+from pagetest import captions, link_notes, markdown, metric, step_opener
 
 from lessons import toy_lm as lm
 
@@ -28,28 +29,7 @@ STEP_WIDGETS = {
 }
 NAVIGATION = {"lm_step", "lm_step_back", "lm_step_next"}
 
-
-def at_step(number: int, **params):
-    """The page opened on step ``number`` (counting from 1), with more link parameters."""
-    return open_page(PAGE, {"lm_step": STEPS[number - 1], **params})
-
-
-def metric(at, label):
-    values = [m.value for m in at.metric if m.label == label]
-    assert values, f"no metric {label!r} in {[m.label for m in at.metric]}"
-    return values[0]
-
-
-def link_notes(at) -> str:
-    return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
-
-
-def captions(at) -> str:
-    return " ".join(c.value for c in at.caption)
-
-
-def markdown(at) -> str:
-    return " ".join(m.value for m in at.markdown)
+at_step = step_opener(PAGE, "lm_step", STEPS)
 
 
 def test_the_step_picker_lists_the_lesson():

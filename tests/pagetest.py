@@ -1,0 +1,41 @@
+"""What the page tests read off an AppTest run: the bad-link note, metrics, text, captions, and
+a page opened at one step of its lesson."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from conftest import open_page
+from streamlit.testing.v1 import AppTest
+
+LINK_NOTE_ICON = ":material/link_off:"
+
+
+def step_opener(page: str, key: str, steps: Sequence[str]) -> Callable[..., AppTest]:
+    """``at_step(number, **params)``: the page opened on step ``number`` (from 1), with more
+    link parameters."""
+
+    def at_step(number: int, **params) -> AppTest:
+        return open_page(page, {key: steps[number - 1], **params})
+
+    return at_step
+
+
+def link_notes(at: AppTest) -> str:
+    """The text of the page's bad-link note (takeaways are info boxes too, with another icon)."""
+    return " ".join(i.value for i in at.info if i.icon == LINK_NOTE_ICON)
+
+
+def metric(at: AppTest, label: str) -> str:
+    """The value of the first metric with this label (fails if there is none)."""
+    values = [m.value for m in at.metric if m.label == label]
+    assert values, f"no metric {label!r} in {[m.label for m in at.metric]}"
+    return values[0]
+
+
+def markdown(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def captions(at: AppTest) -> str:
+    return " ".join(c.value for c in at.caption)
