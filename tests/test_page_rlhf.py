@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
+from pagetest import captions, link_notes, markdown, metric, step_opener
 
 from lessons import bradley_terry as bt
 from lessons import rlhf
@@ -37,27 +38,7 @@ HANDFUL_REWARD = np.array([lm.taste(words) for words in (
 PPO_ITERATIONS = 40
 
 
-def at_step(number: int, **params):
-    """The page opened on step ``number`` (counting from 1), with more link parameters."""
-    return open_page(PAGE, {"rlhf_step": STEPS[number - 1], **params})
-
-
-def metric(at, label):
-    values = [m.value for m in at.metric if m.label == label]
-    assert values, f"no metric {label!r} in {[m.label for m in at.metric]}"
-    return values[0]
-
-
-def link_notes(at) -> str:
-    return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
-
-
-def captions(at) -> str:
-    return " ".join(c.value for c in at.caption)
-
-
-def markdown(at) -> str:
-    return " ".join(m.value for m in at.markdown)
+at_step = step_opener(PAGE, "rlhf_step", STEPS)
 
 
 def reward_model(n_pairs, noise, seed):
