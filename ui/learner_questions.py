@@ -145,6 +145,44 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         params={"lab_step": "3. Run the sweep", "lab_pairs": "3000", "lab_noise": "0"},
         demo="the sweep of both methods on 3,000 clean preference pairs",
     ),
+    LearnerQuestion(
+        topic="Where do the preferences go?",
+        question="DPO has no reward model. How do human preferences end up stored in the "
+        "network's own probabilities?",
+        answer="The best policy under a KL penalty is π* = π_ref·exp(r/β)/Z, so the reward can "
+        "be read back from it: r = β·log(π*/π_ref) + β·log Z. Put that into the Bradley–Terry "
+        "probability of a preference and Z cancels, because both replies answer the same "
+        "prompt. What is left depends only on the policy and the reference, so raising "
+        "β·log(π/π_ref) for chosen replies over rejected ones is learning the reward.",
+        slug="dpo",
+        params={"dpo_step": "3. Where does the reward go?", "dpo_deriv": "d. Into Bradley–Terry"},
+        demo="the derivation at the step where Z cancels, checked on numbers",
+    ),
+    LearnerQuestion(
+        topic="Does the starting model matter?",
+        question="How much does the reference model that DPO starts from matter?",
+        answer="A lot: DPO can only move probability in proportion to what the reference "
+        "already gives, because the KL term ties the result to π_ref. If the reference gives "
+        "the best replies little probability, the same data and the same β end at a lower "
+        "true reward, and reaching the good replies costs much more KL. The lesson runs the "
+        "same DPO training from a good and from a poor reference side by side.",
+        slug="dpo",
+        params={"dpo_step": "6. Does the starting model matter?", "dpo_s_tau": "0.5"},
+        demo="DPO from a good and from a very poor reference",
+    ),
+    LearnerQuestion(
+        topic="Which method does an equation belong to?",
+        question="An equation shown as DPO's main equation was really PPO's. How can I tell "
+        "which method an equation comes from?",
+        answer="Every equation in the course sits on a card whose badge names its method: PPO, "
+        "RLHF, DPO, Bradley–Terry or KL. PPO's clipped objective is a reinforcement-learning "
+        "loss with ratios and advantages; DPO's loss has no advantage and no sampling, only "
+        "log-ratios of the policy to the reference on a chosen and a rejected reply. The DPO "
+        "lesson sets the two pipelines side by side.",
+        slug="dpo",
+        params={"dpo_step": "1. RLHF vs DPO"},
+        demo="RLHF and DPO side by side, each equation labelled",
+    ),
 )
 
 
