@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
+from pagetest import captions, link_notes, markdown, metric, step_opener
 
 from lessons import dpo, rlhf
 from lessons import toy_lm as lm
@@ -39,27 +40,7 @@ NAVIGATION = {"dpo_step", "dpo_step_back", "dpo_step_next"}
 BETA, LR, N_PAIRS, NOISE, STEPS_TRAINED = 1.0, 0.1, 128, 1.0, 150
 
 
-def at_step(number: int, **params):
-    """The page opened on step ``number`` (counting from 1), with more link parameters."""
-    return open_page(PAGE, {"dpo_step": STEPS[number - 1], **params})
-
-
-def metric(at, label):
-    values = [m.value for m in at.metric if m.label == label]
-    assert values, f"no metric {label!r} in {[m.label for m in at.metric]}"
-    return values[0]
-
-
-def link_notes(at) -> str:
-    return " ".join(i.value for i in at.info if i.icon == ":material/link_off:")
-
-
-def markdown(at) -> str:
-    return " ".join(m.value for m in at.markdown)
-
-
-def captions(at) -> str:
-    return " ".join(c.value for c in at.caption)
+at_step = step_opener(PAGE, "dpo_step", STEPS)
 
 
 def assert_loss_caption(at, logps, beta):
