@@ -93,5 +93,6 @@ def test_a_malformed_step_falls_back_to_the_first(stop):
         at = open_page(stop.page, {key: raw})
         assert not at.exception
         assert at.button_group(key=key).value == first
+        assert [h.value for h in at.header][0].startswith("1. "), stop.slug  # step 1 is shown
         if raw:
-            assert key in link_notes(at)
+            assert f"`{key}=" in link_notes(at)

@@ -223,13 +223,6 @@ def test_a_malformed_link_falls_back_with_a_note():
     assert at.number_input(key="lab_seed").value == 0
 
 
-def test_an_unknown_step_falls_back_to_the_first():
-    at = open_page(PAGE, {"lab_step": "99. Nowhere"})
-    assert not at.exception
-    assert "lab_step=99. Nowhere" in link_notes(at)
-    assert at.header[0].value.startswith("1.")
-
-
 def test_self_check_grades_answers():
     at = at_step(7)
     kl = fr.optimal_frontier(TASK, [1.0])["kl"][0]

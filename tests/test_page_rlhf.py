@@ -242,13 +242,6 @@ def test_a_malformed_link_falls_back_with_a_note():
     assert at.slider(key="rlhf_beta").value == 1.0
 
 
-def test_an_unknown_step_falls_back_to_the_first():
-    at = open_page(PAGE, {"rlhf_step": "99. Nowhere"})
-    assert not at.exception
-    assert "rlhf_step=99. Nowhere" in link_notes(at)
-    assert at.header[0].value.startswith("1.")
-
-
 def test_self_check_grades_answers():
     at = at_step(6)
     at.radio(key="quiz_rlhf_memory").set_value(

@@ -166,13 +166,6 @@ def test_a_malformed_link_falls_back_with_a_note():
     assert at.number_input(key="lm_n").value == 8
 
 
-def test_an_unknown_step_falls_back_to_the_first():
-    at = open_page(PAGE, {"lm_step": "99. Nowhere"})
-    assert not at.exception
-    assert "lm_step=99. Nowhere" in link_notes(at)
-    assert at.header[0].value.startswith("1.")
-
-
 def test_self_check_grades_answers():
     at = at_step(8)
     at.number_input(key="quiz_toy-llm_logprob").set_value(-3.653).run()
