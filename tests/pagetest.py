@@ -39,3 +39,15 @@ def markdown(at: AppTest) -> str:
 
 def captions(at: AppTest) -> str:
     return " ".join(c.value for c in at.caption)
+
+
+def assert_step_alone(at: AppTest, number: int, charts: int) -> None:
+    """Step ``number`` is shown on its own: no exception, error or link note, its one numbered
+    heading, and ``charts`` charts."""
+    assert not at.exception
+    assert not at.error
+    assert not link_notes(at)
+    headers = [h.value for h in at.header] + [h.value for h in at.subheader]
+    numbered = [h for h in headers if h[0].isdigit()]
+    assert len(numbered) == 1 and numbered[0].startswith(f"{number}.")
+    assert len(at.get("plotly_chart")) == charts

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
-from pagetest import captions, link_notes, markdown, metric, step_opener
+from pagetest import assert_step_alone, captions, link_notes, markdown, metric, step_opener
 
 from lessons import toy_lm as lm
 
@@ -42,13 +42,7 @@ def test_the_step_picker_lists_the_lesson():
 @pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
 def test_every_step_renders_alone_without_exception(number):
     at = at_step(number)
-    assert not at.exception
-    assert not at.error
-    assert not link_notes(at)
-    headers = [h.value for h in at.header] + [h.value for h in at.subheader]
-    numbered = [h for h in headers if h[0].isdigit()]
-    assert len(numbered) == 1 and numbered[0].startswith(f"{number}.")
-    assert len(at.get("plotly_chart")) == CHARTS[number]
+    assert_step_alone(at, number, CHARTS[number])
 
 
 def test_step_one_lists_the_most_likely_replies():
