@@ -1,5 +1,6 @@
 """The shared UI kit's pure parts: URL parameter checks, quiz grading, the manifest, the theme."""
 
+import inspect
 from pathlib import Path
 
 import plotly.io as pio
@@ -118,3 +119,29 @@ def test_parse_numbers(text, expected):
 def test_parse_numbers_explains_bad_input(text, message):
     with pytest.raises(ValueError, match=message):
         parse_numbers(text, "P", min_count=2)
+
+
+def _code_page():
+    import streamlit as st
+
+    from lessons import information
+    from ui import code
+
+    st.title("Code")
+    code.show_code(information.entropy, information.kl_divergence)
+
+
+def test_code_is_rendered_only_while_its_expander_is_open():
+    from streamlit.testing.v1 import AppTest
+
+    from lessons import information
+    from ui import code
+
+    at = AppTest.from_function(_code_page).run()
+    assert not at.exception
+    assert len(at.expander) == 1 and not at.code  # closed: nothing highlighted on the page
+    at.session_state[code.code_key((information.entropy, information.kl_divergence))] = True
+    at.run()
+    sources = [c.value for c in at.code]
+    assert sources == [inspect.getsource(information.entropy).rstrip(),
+                       inspect.getsource(information.kl_divergence).rstrip()]
