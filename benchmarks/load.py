@@ -1,16 +1,39 @@
-"""Load test: many learners at once. Serves the app and drives N concurrent browser sessions
-through every page, with widget changes, and reports rerun latency, errors and server memory.
+"""Load test: many learners at once. Serves the app and drives N concurrent sessions through
+every page, with widget changes, and reports rerun latency, errors and server memory.
 
     python benchmarks/load.py                      # 1, 10 and 30 sessions
     python benchmarks/load.py --sessions 5 --json
+    python benchmarks/load.py --sessions 2 --pages kl-divergence questions
 
-Each session opens every page of the course in turn (home, every lesson, the questions) and
-makes two changes there: the lesson's "Next" step (a full rerun of the page) and one press of
-the first slider on that step (a fragment rerun), or the page's one control where it has no
-steps. Latency is the time from the change to the app reporting that its script finished.
-Errors are exceptions shown on a page, JavaScript page errors, connection dialogs and changes
-that never finished. The browsers share the machine with the server, so on a small machine the
-latencies include their rendering too: read them as an upper bound for the server.
+Each session is a lightweight websocket client that speaks Streamlit's own protocol, as the
+browser does: it connects to ``/_stcore/stream``, sends ``BackMsg.rerun_script`` messages (a
+``ClientState`` with the page, the query string and the changed widget's value) and reads the
+``ForwardMsg`` replies until ``script_finished``. No browser is needed, so 30 sessions fit on a
+small machine, and the latency is the server's: the time from sending the message to receiving
+``script_finished``, without any drawing.
+
+A session first opens the app's address (the home page), like a learner following a link, then
+visits every page of the course in turn (home, every lesson, the questions) and makes three
+changes there:
+
+- open: switch to the page at its first step (a full rerun);
+- step: go to step 2 by a rerun with the lesson's ``<prefix>_step`` URL parameter set (a full
+  rerun); skipped on pages without steps;
+- widget: change the first slider of the step by one step, or, where the step has no slider,
+  its first selectbox, segmented control, number input or radio (none on a step without
+  them). A widget inside an ``st.fragment`` is changed with a fragment run, as the frontend does.
+
+The report gives p50 and p95 latency of full reruns (first load, open and step) and of widget
+changes, how many widget changes of each kind ran and how many of them redrew a chart with a
+new figure. The runs for 1, 10 and 30 sessions go one after another against one server, so the
+first run also warms it up (imports, caches), as the first learners of the day do.
+
+Errors are exception elements on a page, a run that does not finish with success, a page that
+was not found or is not the one asked for, a step that was not reached, a closed connection,
+and a run that does not finish within 60 s (the session stops there). Memory is the server's
+resident set size, sampled every 0.2 s while the sessions run; "MB per session" is the growth of
+the peak from the smallest to the largest number of sessions, divided by the sessions added.
+The client runs on the same machine as the server and takes a little CPU from it.
 """
 
 from __future__ import annotations
@@ -19,184 +42,485 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
+import os
 import statistics
 import sys
 import threading
 import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.Slider_pb2 import Slider
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 from bench import _rss_mb  # noqa: E402
-from browser import IDLE_JS, QUIET_JS  # noqa: E402
-from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, serve  # noqa: E402
+from conftest import free_port, serve  # noqa: E402
 
 from ui import course  # noqa: E402
 
-# Records every change of the app's script state with its time.
-RUNS_JS = """() => {
-  if (window.__runs) return;
-  window.__runs = [];
-  new MutationObserver(ms => { for (const m of ms) window.__runs.push(
-      [m.target.getAttribute('data-test-script-state'), performance.now()]); })
-    .observe(document.querySelector('[data-testid="stApp"]'),
-             {attributes: true, attributeFilter: ['data-test-script-state']});
-}"""
-
-# True once the script ran and finished after time t0.
-FINISHED_JS = """(t0) => {
-  const after = (window.__runs || []).filter(r => r[1] >= t0);
-  const started = after.findIndex(r => r[0] === 'running');
-  return started >= 0 && after.slice(started).some(r => r[0] === 'notRunning');
-}"""
-
-DONE_AT_JS = """(t0) => {
-  const after = window.__runs.filter(r => r[1] >= t0);
-  const started = after.findIndex(r => r[0] === 'running');
-  return after.slice(started).find(r => r[0] === 'notRunning')[1] - t0;
-}"""
+RUN_TIMEOUT_S = 60.0  # a run that takes longer is an error and ends its session
+RSS_EVERY_S = 0.2
+HOST_MB = 1024  # the host size the memory estimate is for
+# Widgets a session changes when a step has no slider, in order of preference.
+OTHER_WIDGETS = ("selectbox", "button_group", "number_input", "radio")
+FINISHED_OK = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
+FULL_KINDS = ("connect", "open", "step")  # the kinds of change that rerun the whole script
 
 
+class RunError(Exception):
+    """A run that went wrong in a way that ends the session (timeout, closed connection)."""
+
+
+@dataclass
+class Shown:
+    """One element a run drew: its kind ("slider", "plotly_chart", ...), proto and place."""
+
+    kind: str
+    proto: object
+    path: tuple[int, ...]
+    fragment_id: str
+
+
+@dataclass
+class Run:
+    """What the server sent back for one ``rerun_script`` message."""
+
+    fragment_id: str = ""  # the fragment it reran; "" for a run of the whole script
+    ms: float = 0.0
+    status: int | None = None
+    elements: list[Shown] = field(default_factory=list)
+    pages: dict[str, str] = field(default_factory=dict)  # URL path -> page script hash
+    page_ran: str | None = None  # script hash of the page the navigation ran
+    not_found: bool = False
+    exceptions: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        """What went wrong in this run, in words (empty if nothing did)."""
+        found = [f"exception shown: {text}" for text in self.exceptions]
+        if self.status not in FINISHED_OK:
+            name = ForwardMsg.ScriptFinishedStatus.Name(self.status)
+            found.append(f"script finished with {name}")
+        if self.not_found:
+            found.append("page not found")
+        return found
+
+
+class Client:
+    """One learner's session: a websocket speaking Streamlit's protobuf protocol."""
+
+    def __init__(self, ws: ClientConnection, url: str):
+        self.ws, self.url = ws, url
+        self.charts: dict[tuple[int, ...], str] = {}  # delta path -> plotly spec on screen
+
+    async def rerun(self, *, path: str = "", page_hash: str = "", page_name: str = "",
+                    query: str = "", widget: WidgetState | None = None,
+                    fragment_id: str = "") -> Run:
+        """Ask for a script run as the frontend does and read the replies until it finished.
+
+        ``path`` is the page's URL path ("" for the app's address), ``page_hash`` or
+        ``page_name`` the page to run, ``query`` the query string without "?", ``widget`` the
+        one widget value that changed and ``fragment_id`` the fragment to rerun, if any.
+        Raises RunError if the connection closes or the run does not finish in time.
+        """
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = query
+        state.page_script_hash = page_hash
+        state.page_name = page_name
+        state.fragment_id = fragment_id
+        state.widget_states.SetInParent()
+        if widget is not None:
+            state.widget_states.widgets.append(widget)
+        state.context_info.timezone = "UTC"
+        state.context_info.locale = "en-US"
+        state.context_info.url = f"{self.url}/{path}"
+        run = Run(fragment_id=fragment_id)
+        start = time.perf_counter()
+        try:
+            await self.ws.send(msg.SerializeToString())
+            async with asyncio.timeout(RUN_TIMEOUT_S):
+                while run.status is None:
+                    self._read(await self.ws.recv(), run)
+        except TimeoutError:
+            raise RunError(f"no script_finished within {RUN_TIMEOUT_S:g} s") from None
+        except ConnectionClosed as error:
+            raise RunError(f"connection closed ({error})") from None
+        run.ms = (time.perf_counter() - start) * 1000
+        return run
+
+    def _read(self, data: bytes, run: Run) -> None:
+        """Add one ForwardMsg to ``run``."""
+        msg = ForwardMsg()
+        msg.ParseFromString(data)
+        kind = msg.WhichOneof("type")
+        if kind == "script_finished":
+            # A run stopped early for a rerun (st.rerun) is followed by the run that replaces it.
+            if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                run.status = msg.script_finished
+        elif kind == "navigation":
+            run.pages = {p.url_pathname: p.page_script_hash for p in msg.navigation.app_pages}
+            run.page_ran = msg.navigation.page_script_hash
+        elif kind == "page_not_found":
+            run.not_found = True
+        elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            what = element.WhichOneof("type")
+            shown = Shown(what, getattr(element, what), tuple(msg.metadata.delta_path),
+                          msg.delta.fragment_id)
+            run.elements.append(shown)
+            if what == "exception":
+                e = shown.proto
+                text = f"{e.type}: {e.message}" if e.type else e.message
+                run.exceptions.append(text[:200] + (" (warning)" if e.is_warning else ""))
+
+    def redrawn(self, run: Run) -> int:
+        """How many charts ``run`` drew with a spec different from the one on screen before,
+        at the same place; then remember what is on screen now."""
+        drawn = {s.path: s.proto.spec for s in run.elements if s.kind == "plotly_chart"}
+        changed = sum(path in self.charts and self.charts[path] != spec
+                      for path, spec in drawn.items())
+        if run.fragment_id:
+            self.charts.update(drawn)  # a fragment run redraws only its own part of the page
+        else:
+            self.charts = drawn
+        return changed
+
+
+def _step_picker(run: Run) -> Shown | None:
+    """The lesson's step picker: the segmented control bound to ``<prefix>_step``."""
+    return next((s for s in run.elements if s.kind == "button_group"
+                 and s.proto.query_param_key.endswith("_step")), None)
+
+
+def _slider_value(p: Slider) -> WidgetState:
+    """The slider's value one step further (back one step at the top of its range)."""
+    now = list(p.value if p.set_value else p.default)
+    state = WidgetState(id=p.id)
+    if p.type == Slider.SELECT_SLIDER or p.options:
+        # Select sliders hold option indices and take the option labels back.
+        last = len(p.options) - 1
+        index = int(now[-1])
+        now[-1] = index + 1 if index < last else index - 1
+        state.string_array_value.data.extend(p.options[int(i)] for i in now)
+        return state
+    high = now[-1]
+    if high + p.step <= p.max + 1e-9:
+        now[-1] = high + p.step
+    else:
+        now[0] = now[0] - p.step
+    state.double_array_value.data.extend(now)
+    return state
+
+
+def _next_option(options: list[str], current: int) -> str:
+    """The option after the one at index ``current`` (the first after the last or none)."""
+    return options[(max(current, 0) + 1) % len(options)]
+
+
+def _widget_value(shown: Shown) -> WidgetState:
+    """The new value of a widget changed by one notch, as the frontend would send it."""
+    p = shown.proto
+    if shown.kind == "slider":
+        return _slider_value(p)
+    state = WidgetState(id=p.id)
+    if shown.kind in ("selectbox", "radio"):
+        options = list(p.options)
+        current = options.index(p.raw_value) if p.raw_value in options else p.default
+        state.string_value = _next_option(options, current)
+    elif shown.kind == "button_group":
+        options = [o.content for o in p.options]
+        picked = [options.index(v) for v in p.raw_values if v in options]
+        current = picked[0] if picked else (p.default[0] if p.default else -1)
+        state.string_array_value.data.append(_next_option(options, current))
+    elif shown.kind == "number_input":
+        now = p.value if p.set_value else p.default
+        step = p.step or 1.0
+        up = not p.has_max or now + step <= p.max
+        state.double_value = now + step if up else now - step
+    return state
+
+
+def _changeable(shown: Shown) -> bool:
+    """A slider or one of OTHER_WIDGETS that is enabled and has something to change to."""
+    if shown.kind != "slider" and shown.kind not in OTHER_WIDGETS:
+        return False
+    if shown.proto.disabled:
+        return False
+    return shown.kind in ("slider", "number_input") or len(shown.proto.options) > 1
+
+
+def _widget_to_change(run: Run) -> Shown | None:
+    """The first slider of the shown step, else its first other changeable widget."""
+    picker = _step_picker(run)
+    after = picker.path if picker else (0,)
+    # In the main area (delta paths start with 0; the sidebar's with 1), below the step picker.
+    candidates = sorted((s for s in run.elements
+                         if s.path[0] == 0 and s.path > after and _changeable(s)),
+                        key=lambda s: s.path)
+    sliders = [s for s in candidates if s.kind == "slider"]
+    return (sliders or candidates or [None])[0]
+
+
+@dataclass
+class Change:
+    """One timed change: which page, what kind, how long and what it redrew."""
+
+    page: str
+    kind: str  # "connect", "open", "step" or "widget"
+    ms: float
+    widget: str = ""  # for widget changes: e.g. "slider, fragment run"
+    redrawn: int = 0  # charts whose spec changed
+
+
+@dataclass
 class Tally:
-    """Latencies and errors of all sessions of one run."""
+    """Changes and errors of all sessions of one run."""
 
-    def __init__(self):
-        self.latencies: list[float] = []
-        self.errors: list[str] = []
+    changes: list[Change] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
 
+    def error(self, page: str, message: str) -> None:
+        """Count an error on ``page``."""
+        self.errors.append({"page": page, "message": message})
 
-async def _idle(page, timeout_ms: int = 120_000) -> None:
-    await page.evaluate(QUIET_JS)
-    await page.wait_for_function(IDLE_JS, arg=150, timeout=timeout_ms)
-
-
-async def _timed(page, action, tally: Tally, what: str) -> None:
-    """Run ``action`` (a coroutine function) and time it until the script finished."""
-    await page.evaluate(RUNS_JS)
-    t0 = await page.evaluate("() => performance.now()")
-    try:
-        await action()
-        await page.wait_for_function(FINISHED_JS, arg=t0, timeout=120_000)
-        tally.latencies.append(await page.evaluate(DONE_AT_JS, t0))
-        await _idle(page)
-    except Exception as error:  # a change that never finished is an error of the run
-        tally.errors.append(f"{what}: {type(error).__name__}: {str(error)[:200]}")
+    def record(self, client: Client, run: Run, page: str, kind: str, widget: str = "") -> None:
+        """Keep the run's time and report its problems as errors."""
+        self.changes.append(Change(page, kind, run.ms, widget, client.redrawn(run)))
+        for problem in run.problems():
+            self.error(page, f"{kind}: {problem}")
 
 
-async def _check(page, tally: Tally, what: str) -> None:
-    shown = await page.locator('[data-testid="stException"]').count()
-    if shown:
-        tally.errors.append(f"{what}: {shown} exception(s) shown")
-    dialogs = await page.locator('[role="dialog"]').all_inner_texts()
-    if dialogs:
-        tally.errors.append(f"{what}: dialog {dialogs[0][:80]!r}")
+async def _visit(client: Client, stop: course.Lesson, pages: dict[str, str],
+                 tally: Tally) -> None:
+    """Open one page, go to its step 2 and change one widget there."""
+    where = stop.slug
+    path = "" if stop is course.HOME else stop.slug
+    if path not in pages:
+        tally.error(where, f"not in the app's navigation (pages: {sorted(pages)})")
+        return
+    shown = await client.rerun(path=path, page_hash=pages[path])
+    tally.record(client, shown, where, "open")
+    if shown.page_ran != pages[path]:
+        tally.error(where, "open: the app ran another page")
+    query = ""
+    picker = _step_picker(shown)
+    if picker is not None and len(picker.proto.options) > 1:
+        label = picker.proto.options[1].content
+        query = urlencode({picker.proto.query_param_key: label})
+        shown = await client.rerun(path=path, page_hash=pages[path], query=query)
+        tally.record(client, shown, where, "step")
+        captions = [s.proto.body for s in shown.elements if s.kind == "markdown"]
+        if not any(c.startswith("Step 2 of ") for c in captions):
+            tally.error(where, f"step: step 2 ({label!r}) is not shown")
+    target = _widget_to_change(shown)
+    if target is None:
+        return
+    value = _widget_value(target)
+    run = await client.rerun(path=path, page_hash=pages[path], query=query, widget=value,
+                             fragment_id=target.fragment_id)
+    how = "fragment run" if target.fragment_id else "full rerun"
+    tally.record(client, run, where, "widget", f"{target.kind}, {how}")
 
 
-async def _session(browser, url: str, tally: Tally, start_delay: float) -> None:
+async def _session(url: str, stops: list[course.Lesson], tally: Tally,
+                   start_delay: float) -> None:
+    """One learner: open the app, then visit every page in ``stops``."""
     await asyncio.sleep(start_delay)
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = await context.new_page()
-    page.on("pageerror", lambda error: tally.errors.append(f"page error: {error}"))
+    stream = url.replace("http://", "ws://") + "/_stcore/stream"
+    where = course.HOME.slug  # the page the app's address opens
     try:
-        await page.goto(url)
-        await _idle(page)
-        for stop in (course.HOME, *course.LESSONS):
-            what = stop.slug
-            await page.goto(url if stop is course.HOME else f"{url}/{stop.slug}")
-            await _idle(page)
-            main = page.locator('[data-testid="stMain"]')
-            following = main.get_by_role("button", name="Next: ", exact=False)
-            if await following.count():
-                await _timed(page, following.first.click, tally, f"{what}: next step")
-            sliders = main.locator('[data-testid="stSlider"] input[type="range"]')
-            if await sliders.count():
-                handle = sliders.first
-                await handle.evaluate("e => e.scrollIntoView({block: 'center'})")
-                await handle.locator("xpath=../..").click()
-                await _idle(page)
-                await _timed(page, lambda h=handle: h.press("ArrowRight"), tally,
-                             f"{what}: slider")
-            elif stop.slug == "questions":
-                async def pick(main=main):
-                    await main.locator('[data-testid="stSelectbox"]').click()
-                    await page.get_by_role("option").nth(1).click()
-                await _timed(page, pick, tally, f"{what}: filter")
-            await _check(page, tally, what)
-    except Exception as error:
-        tally.errors.append(f"session: {type(error).__name__}: {str(error)[:200]}")
-    finally:
-        await context.close()
+        # Browsers send no websocket pings; a busy server must not drop the session for them.
+        async with connect(stream, subprotocols=["streamlit"], max_size=None,
+                           ping_interval=None, open_timeout=RUN_TIMEOUT_S) as ws:
+            client = Client(ws, url)
+            first = await client.rerun()  # the app's address, as a link opens it
+            tally.record(client, first, where, "connect")
+            for stop in stops:
+                where = stop.slug
+                await _visit(client, stop, first.pages, tally)
+    except RunError as error:
+        tally.error(where, f"{error}; the session stopped")
+    except (OSError, TimeoutError, ConnectionClosed) as error:
+        tally.error(where, f"connection failed: {type(error).__name__}: {error}")
+
+
+def _drain(stream, tail: deque) -> None:
+    """Keep the last lines of the server's log; reading it also keeps its pipe from filling."""
+    for line in iter(stream.readline, b""):
+        tail.append(line.decode(errors="replace").rstrip())
 
 
 def _watch_rss(pid: int, peak: list[float], stop: threading.Event) -> None:
+    """Keep the highest RSS of ``pid`` in ``peak[0]`` until ``stop`` is set."""
     while not stop.is_set():
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a child just ended
             peak[0] = max(peak[0], _rss_mb(pid))
-        stop.wait(0.5)
+        stop.wait(RSS_EVERY_S)
 
 
-async def run(url: str, pid: int, sessions: int) -> dict:
-    from playwright.async_api import async_playwright
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    # The command name in field 2 may hold spaces: count the fields after its ")".
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    tally, peak, stop = Tally(), [0.0], threading.Event()
+
+def _percentile(values: list[float], q: float) -> float | None:
+    """The nearest-rank percentile ``q`` (0..1) of ``values``, rounded to 0.1."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[max(0, math.ceil(q * len(ordered)) - 1)], 1)
+
+
+def _latency(changes: list[Change]) -> dict:
+    """Count, median, 95th percentile and maximum of the changes' times in ms."""
+    ms = [c.ms for c in changes]
+    return {"count": len(ms), "p50_ms": round(statistics.median(ms), 1) if ms else None,
+            "p95_ms": _percentile(ms, 0.95), "max_ms": round(max(ms), 1) if ms else None}
+
+
+async def _drive(url: str, stops: list[course.Lesson], sessions: int, tally: Tally) -> None:
+    """Run ``sessions`` sessions at the same time."""
+    # Learners do not arrive in the same millisecond: spread the starts over 2 seconds.
+    await asyncio.gather(*(_session(url, stops, tally, 2.0 * i / sessions)
+                           for i in range(sessions)))
+
+
+def run(url: str, pid: int, sessions: int, stops: list[course.Lesson]) -> dict:
+    """Drive ``sessions`` concurrent sessions through ``stops``; the report of that run."""
+    rss_before = round(_rss_mb(pid), 1)
+    tally, peak, stop = Tally(), [rss_before], threading.Event()
     watcher = threading.Thread(target=_watch_rss, args=(pid, peak, stop), daemon=True)
     watcher.start()
-    started = time.perf_counter()
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        # Learners do not arrive in the same millisecond: spread the starts over 2 seconds.
-        await asyncio.gather(*(_session(browser, url, tally, 2.0 * i / sessions)
-                               for i in range(sessions)))
-        await browser.close()
-    stop.set()
-    watcher.join()
-    time.sleep(2)
-    lat = sorted(tally.latencies)
-
-    def pct(q: float) -> float | None:
-        return round(lat[min(len(lat) - 1, int(q * len(lat)))], 1) if lat else None
-
+    started, server_cpu, client_cpu = time.perf_counter(), _cpu_s(pid), time.process_time()
+    try:
+        asyncio.run(_drive(url, stops, sessions, tally))
+    finally:
+        stop.set()
+        watcher.join()
+    wall = time.perf_counter() - started
+    server_cpu, client_cpu = _cpu_s(pid) - server_cpu, time.process_time() - client_cpu
+    changes = tally.changes
+    widgets = [c for c in changes if c.kind == "widget"]
+    by_page: dict[str, dict[str, int]] = {}
+    for c in changes:
+        counts = by_page.setdefault(c.page, {"full": 0, "widget": 0})
+        counts["widget" if c.kind == "widget" else "full"] += 1
     return {
         "sessions": sessions,
-        "changes": len(lat),
-        "p50_ms": round(statistics.median(lat), 1) if lat else None,
-        "p95_ms": pct(0.95),
-        "max_ms": round(lat[-1], 1) if lat else None,
+        "full": _latency([c for c in changes if c.kind in FULL_KINDS]),
+        "widget": _latency(widgets),
+        "by_kind": {kind: _latency([c for c in changes if c.kind == kind])
+                    for kind in (*FULL_KINDS, "widget")},
+        "widget_kinds": dict(Counter(c.widget for c in widgets)),
+        "charts_redrawn_by_widgets": sum(c.redrawn > 0 for c in widgets),
+        "by_page": by_page,
         "errors": len(tally.errors),
-        "error_samples": tally.errors[:5],
+        "error_list": tally.errors,
+        "rss_before_mb": rss_before,
         "rss_peak_mb": round(peak[0], 1),
-        "rss_after_mb": round(_rss_mb(pid), 1),
-        "wall_s": round(time.perf_counter() - started, 1),
+        "wall_s": round(wall, 1),
+        "server_cpu_s": round(server_cpu, 1),
+        "client_cpu_s": round(client_cpu, 1),
     }
 
 
+def memory_estimate(results: list[dict], host_mb: float = HOST_MB) -> dict | None:
+    """MB per session from the peaks at the fewest and the most sessions, and how many
+    sessions a server alone on a ``host_mb`` host holds at that rate."""
+    if len(results) < 2:
+        return None
+    low = min(results, key=lambda r: r["sessions"])
+    high = max(results, key=lambda r: r["sessions"])
+    added = high["sessions"] - low["sessions"]
+    if added <= 0:
+        return None
+    per_session = max((high["rss_peak_mb"] - low["rss_peak_mb"]) / added, 0.0)
+    base = low["rss_peak_mb"] - low["sessions"] * per_session  # the server with no sessions
+    fits = math.floor((host_mb - base) / per_session) if per_session > 0 else None
+    return {"mb_per_session": round(per_session, 2), "base_mb": round(base, 1),
+            "from_sessions": [low["sessions"], high["sessions"]],
+            "host_mb": host_mb, "sessions_that_fit": fits}
+
+
+def _print(report: dict) -> None:
+    """Print the report as a table, the details of each run and the memory estimate."""
+    print(f"server RSS before any session: {report['idle_rss_mb']} MB; pages: "
+          f"{', '.join(report['pages'])}")
+    print(f"{'':>8} {'full reruns':>26} {'widget changes':>26}")
+    print(f"{'sessions':>8} {'n':>6} {'p50 ms':>9} {'p95 ms':>9} {'n':>6} {'p50 ms':>9} "
+          f"{'p95 ms':>9} {'errors':>7} {'RSS before':>11} {'RSS peak':>9} {'wall s':>7}")
+    for r in report["runs"]:
+        full, widget = r["full"], r["widget"]
+        print(f"{r['sessions']:>8} {full['count']:>6} {full['p50_ms']!s:>9} "
+              f"{full['p95_ms']!s:>9} {widget['count']:>6} {widget['p50_ms']!s:>9} "
+              f"{widget['p95_ms']!s:>9} {r['errors']:>7} {r['rss_before_mb']:>11} "
+              f"{r['rss_peak_mb']:>9} {r['wall_s']:>7}")
+    for r in report["runs"]:
+        kinds = ", ".join(f"{kind} {cell['count']} (p50 {cell['p50_ms']}, p95 {cell['p95_ms']})"
+                          for kind, cell in r["by_kind"].items() if cell["count"])
+        widgets = ", ".join(f"{n} {what}" for what, n in sorted(r["widget_kinds"].items()))
+        print(f"\n{r['sessions']} sessions: {kinds}")
+        print(f"  widget changes: {widgets or 'none'}; "
+              f"{r['charts_redrawn_by_widgets']} redrew a chart with a new spec")
+        print(f"  CPU: server {r['server_cpu_s']} s, load client {r['client_cpu_s']} s, "
+              f"in {r['wall_s']} s")
+        for error in r["error_list"]:
+            print(f"  error on {error['page']}: {error['message']}")
+    if any(r["errors"] for r in report["runs"]) and report["server_log_tail"]:
+        print("\nthe server's log ends with:")
+        print("\n".join(f"  {line}" for line in report["server_log_tail"]))
+    memory = report["memory"]
+    if memory:
+        low, high = memory["from_sessions"]
+        fits = memory["sessions_that_fit"]
+        print(f"\nmemory per session: {memory['mb_per_session']} MB (peak RSS at {high} minus "
+              f"peak at {low} sessions, divided by {high - low}); the server alone would hold "
+              f"{fits if fits is not None else 'any number of'} sessions in "
+              f"{memory['host_mb']} MB (server without sessions ~{memory['base_mb']} MB)")
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, nargs="*", default=[1, 10, 30])
+    slugs = [stop.slug for stop in (course.HOME, *course.LESSONS)]
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30],
+                        help="numbers of concurrent sessions, one run each (default: 1 10 30)")
+    parser.add_argument("--pages", nargs="+", choices=slugs, metavar="SLUG",
+                        help=f"pages to visit (default: all): {', '.join(slugs)}")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
+    if min(args.sessions) < 1:
+        parser.error("--sessions must be 1 or more")
+    stops = [stop for stop in (course.HOME, *course.LESSONS)
+             if not args.pages or stop.slug in args.pages]
     port = free_port()
     server = serve(ROOT / "app.py", port)
+    log: deque[str] = deque(maxlen=40)
+    threading.Thread(target=_drain, args=(server.stderr, log), daemon=True).start()
     url = f"http://127.0.0.1:{port}"
     try:
         idle_rss = round(_rss_mb(server.pid), 1)
-        results = [asyncio.run(run(url, server.pid, n)) for n in args.sessions]
+        results = [run(url, server.pid, n, stops) for n in args.sessions]
     finally:
         server.terminate()
         server.wait(timeout=20)
+    report = {"idle_rss_mb": idle_rss, "pages": [s.slug for s in stops], "runs": results,
+              "memory": memory_estimate(results), "server_log_tail": list(log)}
     if args.json:
-        print(json.dumps({"idle_rss_mb": idle_rss, "runs": results}, indent=2))
-        return
-    print(f"server RSS before any session: {idle_rss} MB")
-    print(f"{'sessions':>8} {'changes':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
-          f"{'errors':>7} {'peak RSS MB':>12} {'RSS after':>10} {'wall s':>7}")
-    for r in results:
-        print(f"{r['sessions']:>8} {r['changes']:>8} {r['p50_ms']!s:>8} {r['p95_ms']!s:>8} "
-              f"{r['max_ms']!s:>8} {r['errors']:>7} {r['rss_peak_mb']:>12} "
-              f"{r['rss_after_mb']:>10} {r['wall_s']:>7}")
-        for sample in r["error_samples"]:
-            print(f"         error: {sample}")
+        print(json.dumps(report, indent=2))
+    else:
+        _print(report)
 
 
 if __name__ == "__main__":
