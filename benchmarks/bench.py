@@ -6,6 +6,9 @@ it. Measures, per page:
     (median of --presses presses), and its ratio to the bare page;
   - page load: navigation until every chart is drawn (median of --loads), ratio to the bare page;
   - the full-script AppTest rerun time (server CPU per rerun);
+  - the same two measures for the bare page's slider and chart inside the course's frame
+    (navigation, sidebar, the slider bound to the URL in a fragment): the floor every lesson
+    starts from;
 and, once: the wall time of each training demo at page defaults, and the server's memory with 1,
 10 and 30 concurrent sessions.
 
@@ -294,11 +297,12 @@ def main() -> None:
     stops = [course.HOME, *course.LESSONS]
     if args.pages:
         stops = [s for s in stops if s.slug in args.pages]
-    app_port, bare_port = free_port(), free_port()
+    app_port, bare_port, frame_port = free_port(), free_port(), free_port()
     cold = time.perf_counter()
     app = serve(ROOT / "app.py", app_port)
     cold_start_s = time.perf_counter() - cold
     bare_server = serve(ROOT / "benchmarks" / "bare_app.py", bare_port)
+    frame_server = serve(ROOT / "benchmarks" / "shell_app.py", frame_port)
     app_url, bare_url = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
     report: dict = {"pages": {}, "demos": {}, "cold_start_s": round(cold_start_s, 2)}
     try:
@@ -316,6 +320,12 @@ def main() -> None:
             bare.focus()
             bare_samples = [bare.press() for _ in range(args.presses)]
             bare_load = load_time(page, bare_url, args.loads)
+            frame_url = f"http://127.0.0.1:{frame_port}/bare-in-shell"
+            page.goto(frame_url)
+            wait_idle(page, 120_000)
+            (frame,) = slider_latencies(page, frame_url, bare, args.presses, 1).values()
+            report["frame"] = {**frame, "load_ms": round(load_time(page, frame_url, args.loads))}
+            bare_samples.append(frame["bare_ms"])
             for stop in stops:
                 url = app_url if stop is course.HOME else f"{app_url}/{stop.slug}"
                 step_urls = lesson_steps(page, url)
@@ -347,7 +357,7 @@ def main() -> None:
             report["rss_mb"] = memory(browser, url, app.pid, args.sessions)
             browser.close()
     finally:
-        for proc in (app, bare_server):
+        for proc in (app, bare_server, frame_server):
             proc.terminate()
             proc.wait(timeout=20)
     for name, demo in DEMOS:
@@ -360,6 +370,10 @@ def main() -> None:
         return
     print(f"bare page: slider->chart {report['bare']['latency_ms']} ms (median of every "
           f"re-measurement), load {report['bare']['load_ms']} ms")
+    frame = report["frame"]
+    print(f"bare slider and chart inside the course frame: slider->chart {frame['ms']} ms "
+          f"({frame['ratio']}x bare), load {frame['load_ms']} ms "
+          f"({round(frame['load_ms'] / report['bare']['load_ms'], 2)}x bare)")
     print(f"cold start (server healthy) {report['cold_start_s']} s, "
           f"first page drawn {report['first_page_s']} s")
     for slug, row in report["pages"].items():

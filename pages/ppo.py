@@ -667,6 +667,13 @@ def _training_demo() -> None:
          caption="Without clipping, several epochs on a lucky batch (a long-shot jackpot) push "
          "the policy far in one update: KL per update is many times PPO's, and some seeds "
          "crash. PPO's updates stay small and every seed keeps improving.")
+    _inspect_update(run, names, epsilon)
+
+
+@st.fragment
+def _inspect_update(run: dict, names: tuple[str, str], epsilon: float) -> None:
+    """One update of the first seed: its ratio histograms and the KL estimators. A fragment of
+    its own, so moving through the updates redraws only this part, not the training curves."""
     controls, chart = st.columns([1, 3], gap="large")
     with controls:
         update = state.slider(INSPECT, "Update to inspect")
