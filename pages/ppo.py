@@ -84,7 +84,6 @@ PARAMS = (LESSON_STEPS.param, RATIO, ADVANTAGE, STEPS, BATCH_SEED, EPSILON, CLIP
           REWARDS, VALUES, GAMMA, LAMBDA, RUN_EPSILON, EPOCHS, LEARNING_RATE, RUN_SEED, VERSUS,
           INSPECT)
 
-HIGHLIGHT_ROW = "background-color: rgba(240, 228, 66, 0.45); font-weight: 600"
 
 
 # Page-side caches: the runs are pure functions of their settings
@@ -109,6 +108,17 @@ def _train(epsilon: float, epochs: int, lr: float, seed: int, other: str) -> tup
                       n_seeds=N_SEEDS, updates=UPDATES, batch_size=BATCH_SIZE,
                       minibatches=MINIBATCHES)
     return run, time.perf_counter() - start
+
+
+def _table(frame: pd.DataFrame, digits: int = 4, formats: dict[str, str] | None = None) -> None:
+    """A small static table with its numbers written out. Plain ``st.table`` on purpose: a
+    pandas Styler made every slider move on its step about 150 ms slower."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            pattern = (formats or {}).get(column, f"{{:.{digits}f}}")
+            shown[column] = [pattern.format(value) for value in shown[column]]
+    st.table(shown, hide_index=True)
 
 
 def _signed(value: float) -> str:
@@ -285,6 +295,7 @@ def clipping_section() -> None:
 
 def _six_case_table(rows: list[dict]):
     table = pd.DataFrame({
+        "Now": ["**here ▶**" if row["current"] else "" for row in rows],
         "Advantage": [row["sign"] for row in rows],
         "Ratio region": [row["region"] for row in rows],
         "r": [f"{row['ratio']:.2f}" for row in rows],
@@ -293,11 +304,8 @@ def _six_case_table(rows: list[dict]):
         "L^CLIP": [f"{row['value']:.3f}" for row in rows],
         "Slope dL/dr": [_signed(row["gradient"]) for row in rows],
         "Gradient zero?": ["yes: flat" if row["zero_gradient"] else "no" for row in rows],
-        "Now": ["◀ here" if row["current"] else "" for row in rows],
     })
-    current = [row["current"] for row in rows]
-    return table.style.hide(axis="index").apply(
-        lambda column: [HIGHLIGHT_ROW if here else "" for here in current], axis=0)
+    return table
 
 
 @st.fragment
@@ -339,9 +347,9 @@ def _clipping_demo() -> None:
     show(pf.clip_panels(grid, panels, epsilon, r), key="ppo_clip_chart",
          caption="Grey stretches are flat: there the slope (bottom) is exactly 0. Each update "
          "starts at r = 1 (open circle), in the middle of the band, where the slope is A.")
-    st.markdown("**The six cases.** The row of your (r, A) is highlighted; the other rows use "
+    st.markdown("**The six cases.** The row of your (r, A) is marked **here ▶**; the other rows use "
                 "a typical r of their region and the same size of A.")
-    st.table(_six_case_table(rows))
+    st.table(_six_case_table(rows), hide_index=True)
 
 
 # 3. The learner's min/max question
@@ -562,7 +570,7 @@ def _gae_demo() -> None:
         show(pf.gae_dial(LAMBDA_GRID, dial, lam, float(adv[0])), key="ppo_gae_dial",
              caption="Â_0 is a polynomial in λ: it runs from δ_0 (TD) to G_0 − V(s_0) "
              "(Monte Carlo).")
-    st.table(
+    _table(
         pd.DataFrame({
             "t": t,
             "R_t": rewards,
@@ -573,8 +581,8 @@ def _gae_demo() -> None:
             "Â_t, λ = 0": adv_td,
             "Â_t, λ = 1": adv_mc,
             "critic target Â_t + V(s_t)": targets,
-        }).style.hide(axis="index").format(precision=4).format(
-            "{:g}", subset=["R_t", "V(s_t)", "V(s_t+1)"])
+        }),
+        formats={"R_t": "{:g}", "V(s_t)": "{:g}", "V(s_t+1)": "{:g}"},
     )
     st.caption("The last column is what PPO trains the critic towards (the λ-return). In this "
                "page's bandit every episode is one step with no next state, so δ_0 = R − V(x) "
@@ -646,14 +654,14 @@ def _training_demo() -> None:
     names = ("ppo", other)
     left, right = st.columns([3, 1], gap="large")
     with left:
-        st.table(
+        _table(
             pd.DataFrame({
                 "Run": [pf.OBJECTIVE_NAMES[key] for key in names],
                 "Final expected reward": summary["final"],
                 f"Seeds that crashed (of {N_SEEDS})": summary["crashed"],
                 "Mean KL per update (nats)": summary["kl"],
-            }).style.hide(axis="index").format({"Final expected reward": "{:.3f}",
-                                                 "Mean KL per update (nats)": "{:.4f}"})
+            }),
+            formats={"Final expected reward": "{:.3f}"},
         )
         st.caption(f"Means over {N_SEEDS} seeds; the best possible expected reward is "
                    f"{run['optimal']:.3f}. A seed counts as crashed when its expected reward "
@@ -696,7 +704,7 @@ def _inspect_update(run: dict, names: tuple[str, str], epsilon: float) -> None:
             "clip fraction": run["clip_fraction"][i, 0, u],
             "wrong side": run["wrong_side"][i, 0, u],
         })
-    st.table(pd.DataFrame(rows).style.hide(axis="index").format(precision=4))
+    _table(pd.DataFrame(rows))
     st.caption(f"Update {update}, from the batch's ratios after the last epoch. Both estimators "
                "use only the batch; k1 can even come out negative, k3 never does.")
 

@@ -42,6 +42,11 @@ def go(at, number: int):
     return at
 
 
+def numbers(column) -> list[float]:
+    """A table column of numbers written out as text (the page formats them)."""
+    return [float(value) for value in column]
+
+
 def six_case_table(at):
     return next(d.value for d in at.table if "Ratio region" in d.value.columns)
 
@@ -126,8 +131,8 @@ def test_gae_table_matches_lessons(page):
     page.slider(key="ppo_lam").set_value(0.5).run()
     table = next(d.value for d in page.table if "δ_t" in d.value.columns)
     expected = ppo.gae([1, 0, 2], [0.5, 1, 0.5, 0], 0.5, 0.5)
-    assert list(table["Â_t (λ = 0.5)"]) == pytest.approx(expected, abs=1e-4)
-    assert list(table["δ_t"]) == pytest.approx(
+    assert numbers(table["Â_t (λ = 0.5)"]) == pytest.approx(expected, abs=1e-4)
+    assert numbers(table["δ_t"]) == pytest.approx(
         ppo.td_errors([1, 0, 2], [0.5, 1, 0.5, 0], 0.5), abs=1e-4)
 
 
@@ -146,7 +151,7 @@ def test_training_table_matches_the_run(page):
     run = ppo.ppo_run(("ppo", "unclipped"), epsilon=0.2, epochs=4, lr=1.0, seed=0)
     summary = ppo.summarize_run(run, 0.8, 10)
     table = next(d.value for d in page.table if "Final expected reward" in d.value.columns)
-    assert list(table["Final expected reward"]) == pytest.approx(summary["final"])
+    assert numbers(table["Final expected reward"]) == pytest.approx(summary["final"], abs=5e-4)
     assert list(table["Seeds that crashed (of 8)"]) == list(summary["crashed"])
     assert summary["crashed"][0] == 0 < summary["crashed"][1]
     page.button_group(key="ppo_vs").set_value("learner's clip(r)·A").run()
@@ -160,11 +165,12 @@ def test_inspected_update_reports_both_kl_estimators():
     run = ppo.ppo_run(("ppo", "unclipped"), epochs=3)
     for i in range(2):
         ratio = run["ratios"][i, 2, -1]
-        assert table.iloc[i]["approx KL k3 = mean((r−1) − log r)"] == pytest.approx(
-            ppo.approx_kl(ratio, "k3"))
-        assert table.iloc[i]["approx KL k1 = mean(−log r)"] == pytest.approx(
-            ppo.approx_kl(ratio, "k1"))
-        assert table.iloc[i]["exact KL"] == pytest.approx(run["kl_exact"][i, 0, 2])
+        row = table.iloc[i]
+        assert float(row["approx KL k3 = mean((r−1) − log r)"]) == pytest.approx(
+            ppo.approx_kl(ratio, "k3"), abs=5e-5)
+        assert float(row["approx KL k1 = mean(−log r)"]) == pytest.approx(
+            ppo.approx_kl(ratio, "k1"), abs=5e-5)
+        assert float(row["exact KL"]) == pytest.approx(run["kl_exact"][i, 0, 2], abs=5e-5)
 
 
 def test_shared_link_restores_the_view():
