@@ -347,8 +347,8 @@ def _clipping_demo() -> None:
     show(pf.clip_panels(grid, panels, epsilon, r), key="ppo_clip_chart",
          caption="Grey stretches are flat: there the slope (bottom) is exactly 0. Each update "
          "starts at r = 1 (open circle), in the middle of the band, where the slope is A.")
-    st.markdown("**The six cases.** The row of your (r, A) is marked **here ▶**; the other rows use "
-                "a typical r of their region and the same size of A.")
+    st.markdown("**The six cases.** The row of your (r, A) is marked **here ▶**; the other rows "
+                "use a typical r of their region and the same size of A.")
     st.table(_six_case_table(rows), hide_index=True)
 
 
