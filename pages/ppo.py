@@ -293,8 +293,8 @@ def clipping_section() -> None:
     code.show_code(ppo.clip_ratio, ppo.clipped_objective, ppo.objective_gradient)
 
 
-def _six_case_table(rows: list[dict]):
-    table = pd.DataFrame({
+def _six_case_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame({
         "Now": ["**here ▶**" if row["current"] else "" for row in rows],
         "Advantage": [row["sign"] for row in rows],
         "Ratio region": [row["region"] for row in rows],
@@ -305,7 +305,6 @@ def _six_case_table(rows: list[dict]):
         "Slope dL/dr": [_signed(row["gradient"]) for row in rows],
         "Gradient zero?": ["yes: flat" if row["zero_gradient"] else "no" for row in rows],
     })
-    return table
 
 
 @st.fragment
