@@ -52,5 +52,5 @@ def test_every_chart_has_a_title_axis_titles_and_a_caption(case):
 def test_charts_reach_pages_only_through_figures_show():
     users = [p.relative_to(ROOT) for p in Path(ROOT).glob("*/*.py")
              if "plotly_chart" in p.read_text(encoding="utf-8")
-             and p.parts[-2] in ("pages", "ui")]
+             and p.parts[-2] in ("app_pages", "ui")]
     assert users == [Path("ui/figures.py")]

@@ -13,7 +13,7 @@ from pagetest import metric, step_opener
 from lessons import bradley_terry as bt
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = "pages/bradley_terry.py"
+PAGE = "app_pages/bradley_terry.py"
 STEPS = ("1. Scores to win probabilities", "2. It is a softmax", "3. Elo ratings",
          "4. Scores from data", "5. You are the annotator", "6. Check yourself")
 WIDGETS = {  # the widgets of each step, at its defaults

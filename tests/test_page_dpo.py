@@ -17,7 +17,7 @@ from lessons import dpo, rlhf
 from lessons import toy_lm as lm
 from ui.dpo_figures import signed
 
-PAGE = "pages/dpo.py"
+PAGE = "app_pages/dpo.py"
 TASK = lm.make_task()
 STEPS = ("1. RLHF vs DPO", "2. The loss, with sliders", "3. Where does the reward go?",
          "4. What the gradient does", "5. Train the tiny LM with DPO",

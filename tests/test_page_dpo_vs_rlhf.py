@@ -21,7 +21,7 @@ from lessons import frontier as fr
 from lessons import toy_lm as lm
 from ui.figures import fmt
 
-PAGE = "pages/dpo_vs_rlhf.py"
+PAGE = "app_pages/dpo_vs_rlhf.py"
 TASK = lm.make_task()
 STEPS = ("1. The question and the frontier", "2. Five contenders, one dataset",
          "3. Run the sweep", "4. What each method costs", "5. The effect of data",

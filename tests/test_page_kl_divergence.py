@@ -7,7 +7,7 @@ from fuzz import fuzz_page
 
 from lessons import information as info
 
-PAGE = "pages/kl_divergence.py"
+PAGE = "app_pages/kl_divergence.py"
 STEPS = ("1. Which die rolled it?", "2. Why divide by n?", "3. From the game to the formula",
          "4. Entropy, cross-entropy, KL", "5. KL is not symmetric",
          "6. When is a KL significant?", "7. Beyond KL", "8. Why it matters for LLMs",

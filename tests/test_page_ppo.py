@@ -8,7 +8,7 @@ from pagetest import link_notes, metric
 
 from lessons import ppo
 
-PAGE = "pages/ppo.py"
+PAGE = "app_pages/ppo.py"
 STEPS = ("1. The surrogate objective", "2. Clipping", "3. The min/max question",
          "4. Advantages with GAE", "5. PPO in action", "6. Check yourself")
 WIDGETS = {  # the widgets of each step

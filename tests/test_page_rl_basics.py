@@ -10,7 +10,7 @@ from pagetest import link_notes, metric
 
 from lessons import gridworld as gw
 
-PAGE = "pages/rl_basics.py"
+PAGE = "app_pages/rl_basics.py"
 LABELS = ("1. The grid world", "2. Values and Bellman", "3. Q-learning", "4. Policy gradients",
           "5. Bridge to PPO", "6. Check yourself")
 NAVIGATION = {"gw_step"}

@@ -16,7 +16,7 @@ from lessons import rlhf
 from lessons import toy_lm as lm
 from ui.figures import fmt
 
-PAGE = "pages/rlhf.py"
+PAGE = "app_pages/rlhf.py"
 TASK = lm.make_task()
 STEPS = ("1. The RLHF pipeline", "2. The reward model", "3. The KL-penalised objective",
          "4. PPO fine-tuning", "5. Over-optimisation", "6. Check yourself")

@@ -12,7 +12,7 @@ from pagetest import assert_step_alone, captions, link_notes, markdown, metric, 
 
 from lessons import toy_lm as lm
 
-PAGE = "pages/toy_llm.py"
+PAGE = "app_pages/toy_llm.py"
 TASK = lm.make_task()
 STEPS = ("1. A tiny language model", "2. Write a reply token by token",
          "3. Sampling with a temperature", "4. The policy view", "5. A hidden human taste",

@@ -86,7 +86,7 @@ def test_manifest_is_consistent():
 
 def test_every_page_script_is_registered():
     registered = {s.page for s in (course.HOME, *course.LESSONS)}
-    on_disk = {p.relative_to(ROOT).as_posix() for p in (ROOT / "pages").glob("*.py")}
+    on_disk = {p.relative_to(ROOT).as_posix() for p in (ROOT / "app_pages").glob("*.py")}
     assert on_disk == registered
 
 

@@ -1,7 +1,7 @@
 """The course manifest: every lesson declared once.
 
 The navigation (app.py), the home page's map and the progress table all read this list, so a new
-lesson is one entry here plus one script in pages/. Only lessons whose page exists are listed.
+lesson is one entry here plus one script in app_pages/. Only lessons whose page exists are listed.
 """
 
 from dataclasses import dataclass
@@ -41,7 +41,7 @@ class Lesson:
 HOME = Lesson(
     slug="home",
     title="Start here",
-    page="pages/home.py",
+    page="app_pages/home.py",
     part="",
     videos=(),
     summary="What the course is, the map, and your progress.",
@@ -53,7 +53,7 @@ CURRICULUM: tuple[Lesson, ...] = (
     Lesson(
         slug="kl-divergence",
         title="The dice game: KL divergence",
-        page="pages/kl_divergence.py",
+        page="app_pages/kl_divergence.py",
         part="Foundations",
         videos=("kl", "dpo"),
         summary="Which die rolled this sequence? From likelihoods to entropy, cross-entropy "
@@ -63,7 +63,7 @@ CURRICULUM: tuple[Lesson, ...] = (
     Lesson(
         slug="bradley-terry",
         title="Bradley–Terry: from scores to preferences",
-        page="pages/bradley_terry.py",
+        page="app_pages/bradley_terry.py",
         part="Foundations",
         videos=("dpo", "rlhf"),
         summary="Turn scores into win probabilities, fit scores from who-beat-whom data, and "
@@ -73,7 +73,7 @@ CURRICULUM: tuple[Lesson, ...] = (
     Lesson(
         slug="rl-basics",
         title="Reinforcement learning in a grid world",
-        page="pages/rl_basics.py",
+        page="app_pages/rl_basics.py",
         part="Reinforcement learning",
         videos=("rl", "ppo"),
         summary="States, actions and rewards in a grid world: values and the Bellman equation, "
@@ -83,7 +83,7 @@ CURRICULUM: tuple[Lesson, ...] = (
     Lesson(
         slug="ppo",
         title="PPO: ratio, advantage, clipping",
-        page="pages/ppo.py",
+        page="app_pages/ppo.py",
         part="Reinforcement learning",
         videos=("ppo", "rlhf"),
         summary="The surrogate objective, why PPO clips the probability ratio, the min/max "
@@ -93,7 +93,7 @@ CURRICULUM: tuple[Lesson, ...] = (
     Lesson(
         slug="toy-llm",
         title="An LLM is a policy",
-        page="pages/toy_llm.py",
+        page="app_pages/toy_llm.py",
         part="Preference training",
         videos=("rlhf",),
         summary="A tiny language model you can read in full: next-token probabilities, the "
@@ -103,7 +103,7 @@ CURRICULUM: tuple[Lesson, ...] = (
     Lesson(
         slug="rlhf",
         title="RLHF: reward model, KL penalty, PPO",
-        page="pages/rlhf.py",
+        page="app_pages/rlhf.py",
         part="Preference training",
         videos=("rlhf", "dpo"),
         summary="Train a reward model on preference pairs, see the best policy a KL penalty "
@@ -113,7 +113,7 @@ CURRICULUM: tuple[Lesson, ...] = (
     Lesson(
         slug="dpo",
         title="DPO: the loss, the derivation, the training",
-        page="pages/dpo.py",
+        page="app_pages/dpo.py",
         part="Preference training",
         videos=("dpo",),
         summary="The DPO loss with sliders, where the reward goes in the derivation, what the "
@@ -123,7 +123,7 @@ CURRICULUM: tuple[Lesson, ...] = (
     Lesson(
         slug="dpo-vs-rlhf",
         title="Lab: DPO or RLHF?",
-        page="pages/dpo_vs_rlhf.py",
+        page="app_pages/dpo_vs_rlhf.py",
         part="Preference training",
         videos=("dpo", "rlhf"),
         summary="Run both on the same data and compare them on the reward–KL frontier: "
@@ -133,7 +133,7 @@ CURRICULUM: tuple[Lesson, ...] = (
     Lesson(
         slug="questions",
         title="Questions from learners",
-        page="pages/questions.py",
+        page="app_pages/questions.py",
         part="Questions",
         videos=("kl", "rl", "ppo", "rlhf", "dpo"),
         summary="The questions viewers asked under the videos, answered briefly, each with a "

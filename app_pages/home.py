@@ -27,29 +27,16 @@ st.markdown(
 )
 
 st.header("The map", divider="gray")
-if course.LESSONS:
+route, tips = st.columns([3, 2], gap="large")
+with route:
     figures.show(
         figures.course_map(course.LESSONS, course.VIDEOS),
         key="course_map",
-        caption="Each station is a lesson, in the order to take them; hover for its summary "
-        "and the video it accompanies.",
-        height=230,
+        caption="Each station is a lesson, in the order to take them, under the part of the "
+        "course it belongs to; hover over a station for its summary and the video it "
+        "accompanies.",
     )
-    for part in course.PARTS:
-        stops = course.lessons_in(part)
-        if not stops:
-            continue
-        st.subheader(part)
-        for stop in stops:
-            with st.container(border=True):
-                st.page_link(stop.page, label=f"**{stop.title}**", icon=stop.icon)
-                videos = ", ".join(course.VIDEOS[v] for v in stop.videos)
-                st.caption(f"{stop.summary}  \nAccompanies: *{videos}*")
-else:
-    st.info("The lessons appear here, in order, as the course grows.")
-
-study, teach = st.columns(2, gap="large")
-with study:
+with tips:
     st.subheader(":material/person: How to study alone")
     st.markdown(
         "- Watch the video a lesson accompanies, then open the lesson and *predict* what a "
@@ -59,7 +46,6 @@ with study:
         "- Open *Show the code* to read the exact function behind a chart.\n"
         "- Finish with the self-check; your score appears below and in the sidebar."
     )
-with teach:
     st.subheader(":material/co_present: How to use it in class")
     st.markdown(
         "- Switch on **Presenter mode** in the sidebar: chart text gets larger and charts "
@@ -69,6 +55,17 @@ with teach:
         "- Prepare a few links before class (one per point you want to make) and open them "
         "in turn, or send them to students as exercises."
     )
+
+for part in course.PARTS:
+    stops = course.lessons_in(part)
+    if not stops:
+        continue
+    st.subheader(part)
+    for stop in stops:
+        with st.container(border=True):
+            st.page_link(stop.page, label=f"**{stop.title}**", icon=stop.icon)
+            videos = ", ".join(course.VIDEOS[v] for v in stop.videos)
+            st.caption(f"{stop.summary}  \nAccompanies: *{videos}*")
 
 WARM_UP = [
     quiz.Choice(
