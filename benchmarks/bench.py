@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from browser import wait_idle  # noqa: E402
+from browser import step_picker, wait_idle  # noqa: E402
 from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, open_page, serve  # noqa: E402
 
 from ui import course  # noqa: E402
@@ -37,7 +37,7 @@ from ui import course  # noqa: E402
 def _ppo_demo() -> None:
     from lessons import ppo
 
-    # pages/ppo.py at its defaults: PPO and the unclipped comparison, 8 seeds each
+    # app_pages/ppo.py at its defaults: PPO and the unclipped comparison, 8 seeds each
     ppo.ppo_run(("ppo", "unclipped"), epsilon=0.2, epochs=4, lr=1.0, seed=0, n_seeds=8,
                 updates=40, batch_size=64, minibatches=4)
 
@@ -62,7 +62,7 @@ def _toy_lm_demos() -> list[tuple[str, object]]:
 def _gridworld_demos() -> list[tuple[str, object]]:
     from lessons import gridworld as gw
 
-    # pages/rl_basics.py at its defaults: the classic 4×3 world
+    # app_pages/rl_basics.py at its defaults: the classic 4×3 world
     g = gw.make_grid("...T/.W.D/S...", gamma=0.9, slip=0.2, step_cost=0.04)
     return [
         ("grid world: Q-learning, 300 episodes",
@@ -130,22 +130,11 @@ def _rss_mb(pid: int) -> float:
     return total / 1024
 
 
-STEP_JS = r"""() => {
-  // The lesson's step picker: the button group whose widget key ends in "_step".
-  const box = [...document.querySelectorAll('[class*="st-key-"]')].find(
-    e => [...e.classList].some(c => /^st-key-[a-z]+_step$/.test(c)));
-  if (!box) return null;
-  const key = [...box.classList].find(c => /^st-key-[a-z]+_step$/.test(c)).slice(7);
-  return [key, [...box.querySelectorAll('button')].map(b => b.innerText.trim())
-    .filter(t => /^\d+\. /.test(t))];
-}"""
-
-
 def lesson_steps(page, url: str) -> list[str]:
     """URLs of every step of a lesson (just ``url`` for a page without steps)."""
     page.goto(url)
     wait_idle(page)
-    found = page.evaluate(STEP_JS)
+    found = step_picker(page)
     if not found:
         return [url]
     key, labels = found

@@ -39,3 +39,21 @@ def shown_exceptions(page) -> list[str]:
 def shown_dialogs(page) -> list[str]:
     """The text of open modal dialogs, such as Streamlit's "Page not found"."""
     return page.locator('[role="dialog"]').all_inner_texts()
+
+
+# The lesson's step picker: the button group whose widget key ends in "_step"; its key and the
+# labels of its steps ("1. ...", "2. ..."), or null on a page without steps.
+STEP_JS = r"""() => {
+  const box = [...document.querySelectorAll('[class*="st-key-"]')].find(
+    e => [...e.classList].some(c => /^st-key-[a-z]+_step$/.test(c)));
+  if (!box) return null;
+  const key = [...box.classList].find(c => /^st-key-[a-z]+_step$/.test(c)).slice(7);
+  return [key, [...box.querySelectorAll('button')].map(b => b.innerText.trim())
+    .filter(t => /^\d+\. /.test(t))];
+}"""
+
+
+def step_picker(page) -> tuple[str, list[str]] | None:
+    """(URL key, step labels) of the open lesson's step picker; None on a page without steps."""
+    found = page.evaluate(STEP_JS)
+    return None if found is None else (found[0], found[1])

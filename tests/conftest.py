@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,16 +25,20 @@ CHROMIUM_ARGS = [
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def open_page(page: str, query_params: dict | None = None, timeout: float = 60) -> AppTest:
-    """Run the app at ``page`` (e.g. "pages/kl_divergence.py"), opened with ``query_params``.
+def pytest_collection_modifyitems(items):
+    """Every browser test serves the app, so ``-m "not served"`` leaves out both kinds."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.served)
 
-    AppTest renders the shared sidebar only on the first run of a navigation app, so sidebar
-    checks belong to the home page (which needs no page switch) or to the browser tests.
-    """
+
+def open_page(page: str, query_params: dict | None = None, timeout: float = 60) -> AppTest:
+    """Run the app at ``page`` (e.g. "app_pages/kl_divergence.py"), opened with
+    ``query_params``: the course's frame (navigation, sidebar) and the page."""
     at = AppTest.from_file(str(APP), default_timeout=timeout)
     at.query_params.update(query_params or {})
     at.run()
-    if page != "pages/home.py":
+    if page != "app_pages/home.py":
         at.switch_page(page)
         at.run()
     return at
@@ -45,18 +50,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(script: Path, port: int) -> subprocess.Popen:
-    """Start ``streamlit run script`` on localhost:port and wait until it is healthy."""
+def serve(script: Path, port: int, log: Path | None = None, audit: Path | None = None,
+          address: str | None = "127.0.0.1") -> subprocess.Popen:
+    """Start ``streamlit run script`` on port ``port`` and wait until it is healthy.
+
+    ``log`` receives the server's output (else the caller reads ``proc.stderr``); with
+    ``audit``, every network connection and name lookup the server makes is written there
+    (see audited_server.py). ``address=None`` listens where ``streamlit run app.py`` does
+    (every interface), as the README's command and a deployment do."""
+    launcher = [sys.executable, "-m", "streamlit"]
+    env = dict(os.environ)
+    if audit is not None:
+        launcher = [sys.executable, str(Path(__file__).with_name("audited_server.py"))]
+        env["AUDIT_LOG"] = str(audit)
+    output = log.open("wb") if log is not None else subprocess.PIPE
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [*launcher, "run", str(script), "--server.port", str(port),
+         *(["--server.address", address] if address else []),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=output if log is not None else subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log is not None else output, env=env,
     )
+    if log is not None:
+        output.close()  # the server holds its own handle
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {proc.stderr.read().decode()[-2000:]}")
+            tail = log.read_text()[-2000:] if log is not None else proc.stderr.read().decode()
+            raise RuntimeError(f"streamlit exited: {tail[-2000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
                 return proc
@@ -66,29 +87,44 @@ def serve(script: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("streamlit did not become healthy within 60 s")
 
 
-@pytest.fixture(scope="session")
-def app_url():
+@dataclass
+class Served:
+    """A running app: its address, process, log of its output and of its network use."""
+
+    url: str
+    proc: subprocess.Popen
+    log: Path
+    audit: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def start_app(folder: Path, script: Path = APP, address: str | None = "127.0.0.1") -> Served:
+    """A freshly started server for ``script``, logging into ``folder``."""
     port = free_port()
-    proc = serve(APP, port)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=20)
+    log, audit = folder / f"server-{port}.log", folder / f"network-{port}.log"
+    proc = serve(script, port, log=log, audit=audit, address=address)
+    return Served(f"http://127.0.0.1:{port}", proc, log, audit)
 
 
 @pytest.fixture(scope="session")
-def warm_app_url(app_url, browser):
-    """The served app after one visit to its home page.
+def app_server(tmp_path_factory):
+    served = start_app(tmp_path_factory.mktemp("app"))
+    yield served
+    served.stop()
 
-    Streamlit 1.67 answers the very first session of a fresh server that opens a deep link
-    (e.g. /kl-divergence) with a "Page not found" dialog, although it then runs the right page.
-    Tests of deep links start from a server that has served one session, as on a live host.
-    """
-    from browser import open_app
 
-    context = browser.new_context()
-    open_app(context.new_page(), app_url)
-    context.close()
-    return app_url
+@pytest.fixture(scope="session")
+def app_url(app_server):
+    return app_server.url
 
 
 @pytest.fixture(scope="session")

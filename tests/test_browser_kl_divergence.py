@@ -9,8 +9,8 @@ from browser import open_app, shown_dialogs, shown_exceptions, wait_idle
 pytestmark = pytest.mark.browser
 
 
-def test_shared_link_and_keyboard_slider(page, warm_app_url):
-    open_app(page, f"{warm_app_url}/kl-divergence?kl_step=7.+Beyond+KL&kl_unit=nats&kl_shift=5")
+def test_shared_link_and_keyboard_slider(page, app_url):
+    open_app(page, f"{app_url}/kl-divergence?kl_step=7.+Beyond+KL&kl_unit=nats&kl_shift=5")
     assert page.locator("h2").first.inner_text().startswith("7. Beyond KL")
     assert shown_dialogs(page) == []
     main = page.locator('[data-testid="stMain"]')
@@ -32,8 +32,8 @@ def test_shared_link_and_keyboard_slider(page, warm_app_url):
 SCROLLED = "() => document.querySelector('[data-testid=\"stMain\"]').scrollTop"
 
 
-def test_next_opens_the_next_step_at_its_top_and_in_the_url(page, warm_app_url):
-    open_app(page, f"{warm_app_url}/kl-divergence?kl_unit=nats")
+def test_next_opens_the_next_step_at_its_top_and_in_the_url(page, app_url):
+    open_app(page, f"{app_url}/kl-divergence?kl_unit=nats")
     following = page.get_by_role("button", name="Next: Why divide by n?")
     following.scroll_into_view_if_needed()
     assert page.evaluate(SCROLLED) > 0
@@ -50,8 +50,8 @@ def test_next_opens_the_next_step_at_its_top_and_in_the_url(page, warm_app_url):
     assert shown_exceptions(page) == []
 
 
-def test_self_check_answer_updates_the_progress(page, warm_app_url):
-    open_app(page, f"{warm_app_url}/kl-divergence?kl_step=9.+Check+yourself")
+def test_self_check_answer_updates_the_progress(page, app_url):
+    open_app(page, f"{app_url}/kl-divergence?kl_step=9.+Check+yourself")
     question = page.locator('[data-testid="stMain"] [data-testid="stRadio"]').filter(
         has_text="Which is larger")
     question.get_by_text("KL(P‖Q)", exact=True).click()

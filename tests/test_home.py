@@ -2,11 +2,10 @@
 
 from conftest import open_page
 from fuzz import fuzz_page
-from streamlit.testing.v1 import AppTest
 
 from ui import course
 
-HOME = "pages/home.py"
+HOME = "app_pages/home.py"
 
 
 def test_home_renders_with_sidebar():
@@ -49,23 +48,16 @@ def test_reset_progress_forgets_answers():
     assert at.radio(key="quiz_home_sum").value is None
 
 
-def _sidebar_app():
-    from ui import sidebar
-
-    sidebar.render()
-
-
 def test_share_link_carries_the_query_string():
-    # The sidebar alone: AppTest re-renders only the chosen page on reruns of a navigation app.
+    # On a lesson, after a rerun: the sidebar is the same frame on every page.
     # (The browser test checks the same link after real clicks.)
-    at = AppTest.from_function(_sidebar_app, default_timeout=30)
+    at = open_page("app_pages/kl_divergence.py", {"presenter": "true", "kl_unit": "nats"})
     at.context["url"] = "http://localhost:8501/kl-divergence"
-    at.query_params["presenter"] = "true"
-    at.run()
     assert at.sidebar.toggle(key="presenter").value is True
     at.sidebar.button(key="share_link").click().run()
     assert not at.exception
-    assert at.sidebar.code[0].value == "http://localhost:8501/kl-divergence?presenter=true"
+    assert at.sidebar.code[0].value == \
+        "http://localhost:8501/kl-divergence?presenter=true&kl_unit=nats"
 
 
 def test_presenter_mode_from_a_link():

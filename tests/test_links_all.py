@@ -78,7 +78,8 @@ def test_a_malformed_link_gives_a_note_never_a_traceback(case, variant):
     if step is not None:  # the step itself was well-formed: the page stays on it
         assert at.button_group(key=step[0]).value == step[1]
     # Every URL-bound widget (all but the self-check's answers) earns its line in the note.
-    # (AppTest draws the sidebar only for the home page; see conftest.open_page.)
+    # (open_page runs the start page before switching, so the sidebar's note about a bad
+    # presenter value was shown, and the value repaired, on that first run.)
     bound = [w.key for w in keyed if not w.key.startswith("quiz_")
              and (stop is course.HOME or w.key != "presenter")]
     notes = link_notes(at)

@@ -1,40 +1,100 @@
 """The frame around every page: page settings, the navigation built from the course manifest,
 and the shared sidebar. ``app.py`` runs it; the benchmark runs the same frame around its bare
-page, to measure what the frame itself costs."""
+page, to measure what the frame itself costs.
+
+Two addresses that match no lesson are answered by the course itself rather than by
+Streamlit's "Page not found" dialog: ``/home`` opens the start page (whose own address is the
+app's root), and any other unknown address gets a friendly page with the way back.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui import course, sidebar
 
 ROOT = Path(__file__).resolve().parents[1]
+FAVICON = ROOT / "ui" / "favicon.svg"
+MAX_SHOWN_PATH = 60
 
 
 def _page(lesson: course.Lesson, default: bool = False) -> st.Page:
+    # The default page lives at the app's root and claims no other address, which leaves
+    # /home free for the alias below.
     return st.Page(
-        ROOT / lesson.page, title=lesson.title, icon=lesson.icon, url_path=lesson.slug,
-        default=default,
+        ROOT / lesson.page, title=lesson.title, icon=lesson.icon,
+        url_path="" if default else lesson.slug, default=default,
     )
+
+
+def requested_path() -> str:
+    """The page name the browser asked for ("" for the app's root).
+
+    Streamlit resolves it against the navigation after the script has built it; reading it
+    first lets the course answer addresses that match no page (Streamlit 1.67 keeps it in the
+    run's ``pages_manager``; the fresh-server browser test opens such addresses)."""
+    ctx = get_script_run_ctx()
+    return (ctx.pages_manager.intended_page_name or "") if ctx else ""
+
+
+def _markdown_text(text: str) -> str:
+    """``text`` shown literally in Markdown: every markup character escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
+
+
+def _no_such_page(home: st.Page, path: str) -> st.Page:
+    """A hidden page at ``path`` that says so and leads back into the course."""
+
+    def no_such_page() -> None:
+        shown = path if len(path) <= MAX_SHOWN_PATH else path[: MAX_SHOWN_PATH - 1] + "…"
+        st.title("No such page")
+        st.markdown(f"The course has no page at the address **/{_markdown_text(shown)}**. "
+                    "Perhaps the link was cut short or mistyped. Every lesson is listed in the "
+                    "navigation, and here:")
+        for lesson in course.LESSONS:
+            st.page_link(ROOT / lesson.page, label=lesson.title, icon=lesson.icon)
+        st.page_link(home, label="Go to the start page", icon=":material/home:")
+
+    return st.Page(no_such_page, title="No such page", icon=":material/link_off:",
+                   url_path=path, visibility="hidden")
+
+
+def _home_alias() -> st.Page:
+    """A hidden page at /home; ``run`` sends it on to the start page at its own address."""
+    return st.Page(lambda: None, title=course.HOME.title, url_path=course.HOME.slug,
+                   visibility="hidden")
 
 
 def run(extra_sections: Mapping[str, Sequence[st.Page]] | None = None) -> None:
     """Set up the page, draw the navigation and the sidebar, then run the page picked."""
     st.set_page_config(
         page_title="Dice to DPO",
-        page_icon=":material/casino:",
+        page_icon=str(FAVICON),
         layout="wide",
         menu_items={"About": "Dice to DPO: an interactive course on the math of preference "
                              "training, from a KL-divergence dice game to DPO."},
     )
-    sections = {"": [_page(course.HOME, default=True)]}
+    home = _page(course.HOME, default=True)
+    sections = {"": [home]}
     for part in course.PARTS:
         if lessons := course.lessons_in(part):
             sections[part] = [_page(lesson) for lesson in lessons]
     sections.update({name: list(pages) for name, pages in (extra_sections or {}).items()})
+    known = {page.url_path for pages in sections.values() for page in pages}
+    path = requested_path()
+    alias = _home_alias()
+    if path == course.HOME.slug:
+        sections[""].append(alias)
+    elif path and path not in known:
+        sections[""].append(_no_such_page(home, path))
     page = st.navigation(sections)
+    if page is alias:
+        # Before any widget binds its query parameter, so the whole link comes along.
+        st.switch_page(home, query_params=st.query_params.to_dict())
     sidebar.render()
     page.run()
