@@ -45,9 +45,33 @@ def test_no_html_from_users_or_urls():
     assert offenders == []
 
 
+def _constants(tree: ast.Module) -> set[str]:
+    """Module-level names bound once to a string literal."""
+    return {target.id for node in tree.body if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+            for target in node.targets if isinstance(target, ast.Name)}
+
+
+def test_javascript_runs_only_from_fixed_scripts():
+    # st.html(..., unsafe_allow_javascript=True) may only show a script written in the code,
+    # never text built at run time (from a link, a widget or anything else).
+    uses = []
+    for path in PY_FILES:
+        if path.parent.name == "tests":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and any(
+                    k.arg == "unsafe_allow_javascript" for k in node.keywords):
+                body = node.args[0] if node.args else None
+                fixed = isinstance(body, ast.Name) and body.id in _constants(tree)
+                uses.append((path.relative_to(ROOT).as_posix(), fixed))
+    assert uses == [("ui/steps.py", True)]
+
+
 def test_pages_compute_no_math_inline():
     # Pages call lessons/; numpy and scipy belong there (or in ui/ for drawing).
-    for page in (ROOT / "pages").glob("*.py"):
+    for page in (ROOT / "app_pages").glob("*.py"):
         assert not _imports(page) & {"scipy"}, page.name
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from ui import state
 from ui.state import Param
@@ -70,11 +69,10 @@ class Steps:
 _SCROLL = "_steps_scroll_to_top"
 # A fixed script (nothing from the user or the URL goes in): after Previous/Next, show the new
 # step from its top instead of where the old one was scrolled to.
-_SCROLL_SCRIPT = """<script>
-const main = window.parent.document.querySelector('[data-testid="stMain"]');
-if (main) { main.scrollTo({top: 0}); }
+SCROLL_SCRIPT = """<script>
+document.querySelector('[data-testid="stMain"]')?.scrollTo({top: 0});
 </script>"""
 
 
 def _scroll_to_top() -> None:
-    components.html(_SCROLL_SCRIPT, height=0)
+    st.html(SCROLL_SCRIPT, unsafe_allow_javascript=True)
