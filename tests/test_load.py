@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.served
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("bradley-terry", "questions")  # a slider in a fragment; a selectbox in a full rerun
 
