@@ -6,6 +6,7 @@ presenter mode, the course template and an accessible caption.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -54,40 +55,60 @@ PART_COLORS = {
 }
 
 
+MAP_ROW = 44  # pixels per station on the course map
+MAP_WRAP = 30  # characters per line of a station's label
+
+
+def _wrapped(text: str, width: int = MAP_WRAP) -> tuple[str, int]:
+    """``text`` broken at spaces into lines of at most ``width`` characters, joined by <br>;
+    and the number of lines."""
+    lines = textwrap.wrap(text, width) or [""]
+    return "<br>".join(lines), len(lines)
+
+
 def course_map(stops: Sequence, video_titles: dict[str, str]) -> go.Figure:
-    """The course as a route: one station per lesson, in order, coloured by part."""
+    """The course as a route running down the page: one station per lesson, in order, under
+    the heading of its part. Labels sit to the right of their station at a fixed distance in
+    pixels, so the map reads the same on a phone and on a projector."""
     fig = new_figure("The route through the course", "", "")
-    x = list(range(len(stops)))
-    y = [0] * len(stops)
-    fig.add_scatter(x=x, y=y, mode="lines", line=dict(color=theme.COLORS["muted"], width=8),
-                    hoverinfo="skip", showlegend=False)
+    rows, y = [], 0.0  # (kind, y, stop index or part name)
+    for i, stop in enumerate(stops):
+        if i == 0 or stop.part != stops[i - 1].part:
+            rows.append(("part", y, stop.part))
+            y -= 0.75
+        rows.append(("stop", y, i))
+        y -= 1.0 + 0.3 * (_wrapped(stop.title)[1] - 1)
+    station_y = [row[1] for row in rows if row[0] == "stop"]
+    fig.add_scatter(x=[0] * len(stops), y=station_y, mode="lines",
+                    line=dict(color=theme.COLORS["muted"], width=8), hoverinfo="skip",
+                    showlegend=False)
     for part, color in PART_COLORS.items():
         idx = [i for i, stop in enumerate(stops) if stop.part == part]
         if not idx:
             continue
         fig.add_scatter(
-            x=idx,
-            y=[0] * len(idx),
-            mode="markers+text",
-            name=part,
+            x=[0] * len(idx), y=[station_y[i] for i in idx], mode="markers+text", name=part,
             marker=dict(size=30, color=color, line=dict(color="white", width=3)),
-            text=[f"<b>{i + 1}</b>" for i in idx],
-            textfont=dict(color="white"),
-            textposition="middle center",
-            customdata=[
-                [stops[i].title, stops[i].summary,
-                 "; ".join(video_titles[v] for v in stops[i].videos)]
-                for i in idx
-            ],
+            text=[f"<b>{i + 1}</b>" for i in idx], textposition="middle center",
+            textfont=dict(color=theme.text_on(color)),
+            customdata=[[stops[i].title, stops[i].summary,
+                         "; ".join(video_titles[v] for v in stops[i].videos)] for i in idx],
             hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
             "<i>%{customdata[2]}</i><extra></extra>",
+            showlegend=False,
         )
-        for i in idx:
-            fig.add_annotation(x=i, y=-0.45, text=stops[i].title, showarrow=False,
-                               yanchor="top", font=dict(size=13))
-    fig.update_xaxes(visible=False, range=[-0.6, max(len(stops) - 0.4, 2.4)])
-    fig.update_yaxes(visible=False, range=[-1.5, 0.8])
-    fig.update_layout(height=230, legend=dict(orientation="h", y=1.15, x=0), hovermode="closest")
+    for kind, row_y, what in rows:
+        if kind == "part":
+            fig.add_annotation(x=0, y=row_y, text=f"<b>{what.upper()}</b>", showarrow=False,
+                               xanchor="left", xshift=26, font=dict(color=theme.TEXT))
+        else:
+            text, _ = _wrapped(stops[what].title)
+            fig.add_annotation(x=0, y=row_y, text=text, showarrow=False, xanchor="left",
+                               xshift=26, align="left")
+    fig.update_xaxes(visible=False, range=[-0.2, 4], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[y + 0.4, 0.6], fixedrange=True)
+    fig.update_layout(height=int(56 + MAP_ROW * (0.6 - y - 0.4) + 10), hovermode="closest",
+                      showlegend=False, margin=dict(l=10, r=10, t=56, b=10))
     return fig
 
 

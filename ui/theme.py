@@ -44,6 +44,27 @@ METHOD_COLORS = {
     "DPO": "green",
 }
 
+TEXT = "#1B1F24"  # body text, as in .streamlit/config.toml
+
+
+def luminance(color: str) -> float:
+    """Relative luminance of a "#RRGGBB" colour (WCAG 2.1, the sRGB formula)."""
+    channels = [int(color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two colours, from 1 (none) to 21 (black on white)."""
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_on(background: str) -> str:
+    """The text colour (white or the body text colour) that reads best on ``background``."""
+    return max(("#FFFFFF", TEXT), key=lambda text: contrast(text, background))
+
+
 FONT_FAMILY = "Source Sans Pro, Helvetica Neue, Arial, sans-serif"
 BASE_FONT_SIZE = 15
 PRESENTER_FONT_SIZE = 21
@@ -70,7 +91,7 @@ def _template(font_size: int) -> go.layout.Template:
     )
     return go.layout.Template(
         layout=dict(
-            font=dict(family=FONT_FAMILY, size=font_size, color="#1B1F24"),
+            font=dict(family=FONT_FAMILY, size=font_size, color=TEXT),
             title=dict(font=dict(size=font_size + 3), x=0, xanchor="left"),
             colorway=colorway,
             paper_bgcolor="white",
