@@ -51,3 +51,26 @@ def assert_step_alone(at: AppTest, number: int, charts: int) -> None:
     numbered = [h for h in headers if h[0].isdigit()]
     assert len(numbered) == 1 and numbered[0].startswith(f"{number}.")
     assert len(at.get("plotly_chart")) == charts
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """Every chart on the page as the plotly spec the browser receives."""
+    import json
+
+    return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+
+
+def explorables(at: AppTest) -> list[dict]:
+    """The charts on the page that carry frames and their own slider."""
+    return [spec for spec in chart_specs(at) if spec.get("frames")]
+
+
+def shown_note(spec: dict) -> str:
+    """The line of numbers an explorable shows at the frame it opened at ("" if none)."""
+    notes = [a["text"] for a in spec["layout"].get("annotations", [])
+             if a.get("name") == "explorable-note"]
+    return notes[0].replace("<br>", " ") if notes else ""
+
+
+def opened_frame(spec: dict) -> int:
+    return spec["layout"]["sliders"][0]["active"]

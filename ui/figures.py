@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+from plotly.basedatatypes import BaseFigure
 
 from ui import theme
 
@@ -27,16 +28,55 @@ def presenter_mode() -> bool:
     return bool(st.session_state.get("presenter", False))
 
 
-def show(fig: go.Figure, key: str, caption: str, height: int | None = None) -> None:
-    """Draw ``fig`` with the course look; ``caption`` says in one line what to notice."""
-    base = height or fig.layout.height or theme.BASE_HEIGHT
-    if presenter_mode():
-        fig.update_layout(
-            template=theme.PRESENTER_TEMPLATE, height=int(base * theme.PRESENTER_HEIGHT_SCALE)
-        )
+class _Prepared(BaseFigure):
+    """A figure spec (a plain dict) that Streamlit sends as it is: plotly's validation of a
+    spec with many frames costs tens of milliseconds per rerun, and the course's own builders
+    write valid specs (their tests render them)."""
+
+    def __init__(self, spec: dict):  # noqa: D107 (no plotly state: only the spec)
+        object.__setattr__(self, "_prepared_spec", spec)
+
+    def to_dict(self) -> dict:
+        return self._prepared_spec
+
+
+def _scaled_controls(layout: dict, scale: float) -> dict:
+    """An explorable's slider and buttons moved down with presenter mode's larger text."""
+    layout = dict(layout)
+    for name in ("sliders", "updatemenus"):
+        if layout.get(name):
+            layout[name] = [{**item, "pad": {**item.get("pad", {}),
+                                             "t": int(item.get("pad", {}).get("t", 0) * scale)}}
+                            for item in layout[name]]
+    if layout.get("sliders") and "margin" in layout:
+        margin = dict(layout["margin"])
+        margin["b"] = int(margin.get("b", 0) * scale)
+        layout["margin"] = margin
+    return layout
+
+
+def show(fig: go.Figure | dict, key: str, caption: str, height: int | None = None) -> None:
+    """Draw ``fig`` (a figure, or a plain spec as ``ui.explorable`` builds them) with the
+    course look; ``caption`` says in one line what to notice."""
+    presenter = presenter_mode()
+    if isinstance(fig, dict):
+        layout = fig["layout"]
+        base = height or layout.get("height") or theme.BASE_HEIGHT
+        if presenter:
+            layout = _scaled_controls(layout, theme.PRESENTER_FONT_SIZE / theme.BASE_FONT_SIZE)
+        name = theme.PRESENTER_TEMPLATE if presenter else theme.TEMPLATE
+        layout = {**layout, "template": theme.template_spec(name), "height": int(
+            base * (theme.PRESENTER_HEIGHT_SCALE if presenter else 1))}
+        chart = _Prepared({**fig, "layout": layout})
     else:
-        fig.update_layout(template=theme.TEMPLATE, height=base)
-    st.plotly_chart(fig, theme=None, key=key, config=PLOTLY_CONFIG, alt=caption)
+        base = height or fig.layout.height or theme.BASE_HEIGHT
+        if presenter:
+            fig.update_layout(template=theme.PRESENTER_TEMPLATE,
+                              height=int(base * theme.PRESENTER_HEIGHT_SCALE))
+        else:
+            fig.update_layout(template=theme.TEMPLATE, height=base)
+        chart = fig
+    st.plotly_chart(chart, theme=None, key=key, config=PLOTLY_CONFIG, alt=caption)
     st.caption(caption)
 
 

@@ -5,6 +5,8 @@ Colours come from the Okabe–Ito palette. Each colour has one meaning everywher
 learner who has seen "blue = P, orange = Q" in the dice game reads every later chart the same way.
 """
 
+import functools
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -104,6 +106,12 @@ def _template(font_size: int) -> go.layout.Template:
             height=BASE_HEIGHT,
         )
     )
+
+
+@functools.cache
+def template_spec(name: str) -> dict:
+    """A registered template as the plain dict a figure spec carries (plotly.js has no names)."""
+    return pio.templates[name].to_plotly_json()
 
 
 def register_templates() -> None:
