@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from lessons import information as info
-from ui import cards, code, course, figures, quiz, state, steps
+from ui import cards, code, course, explorable, figures, quiz, state, steps
 from ui import kl_figures as kf
 from ui.state import Param
 
@@ -88,14 +88,24 @@ def running_estimates(p: str, q: str, n: int, runs: int, seed: int, unit: str) -
 
 
 @st.cache_data(max_entries=32)
+def running_replay(p: str, q: str, n: int, runs: int, seed: int, unit: str) -> dict:
+    estimates = running_estimates(p, q, n, runs, seed, unit)
+    kl = info.kl_divergence(DICE[p], DICE[q], base=unit)
+    return kf.running_kl_replay(np.arange(1, n + 1), estimates, kl, unit)
+
+
+@st.cache_data(max_entries=32)
 def exact_p_value(counts: tuple, model: str) -> dict:
     return info.multinomial_p_value(np.array(counts), DICE[model])
 
 
 @st.cache_data(max_entries=8)
-def shift_curves(unit: str, shape: str) -> dict:
-    return info.divergence_curves(SUPPORT, BUMP_CENTER, BUMP_WIDTH, SHIFTS, base=unit,
-                                  shape=shape)
+def shift_explorable(unit: str, shape: str) -> dict:
+    curves = info.divergence_curves(SUPPORT, BUMP_CENTER, BUMP_WIDTH, SHIFTS, base=unit,
+                                    shape=shape)
+    p = info.shifted_distribution(SUPPORT, BUMP_CENTER, BUMP_WIDTH, shape)
+    qs = [info.shifted_distribution(SUPPORT, BUMP_CENTER + s, BUMP_WIDTH, shape) for s in SHIFTS]
+    return kf.sliding_divergences(SUPPORT, p, qs, curves, unit)
 
 
 def dice_caption(names) -> None:
@@ -290,11 +300,12 @@ def _game_to_formula_demo(unit: str) -> None:
         seed = state.number(LLN_SEED, "First seed")
     estimates = running_estimates(p, q, n, runs, seed, unit)
     kl = info.kl_divergence(DICE[p], DICE[q], base=unit)
-    figures.show(
-        kf.running_kl(np.arange(1, n + 1), estimates, kl, unit),
-        key="kl_lln_chart",
-        caption=f"Each thin line is one seeded run; all of them close in on KL({p}‖{q}) = "
-        f"{figures.fmt(kl)} {unit} (dashed) as n grows.",
+    replay = running_replay(p, q, n, runs, seed, unit)
+    explorable.show(
+        replay, key="kl_lln_chart", start=explorable.frame_count(replay) - 1,
+        caption=f"Each line is one seeded run; all of them close in on KL({p}‖{q}) = "
+        f"{figures.fmt(kl)} {unit} (the dashed line) as n grows. Press play, or drag the "
+        "slider under the chart, to roll the dice again from the first roll.",
     )
     spread = np.ptp(estimates[:, -1]) if runs > 1 else 0.0
     st.markdown(f"After {n} rolls the runs end between **{figures.fmt(estimates[:, -1].min())}** "
@@ -552,11 +563,6 @@ def beyond_kl(unit: str) -> None:
                                 help="Smooth: discretised normal curves, never exactly zero. "
                                 "Hard edges: triangles that are zero away from their centre.")]
     _beyond_kl_demo(unit, shape)
-    figures.show(kf.divergences_vs_shift(shift_curves(unit, shape), unit),
-                 key="kl_curves_chart",
-                 caption="The whole story at once: KL grows ever faster (smooth bumps) or jumps to "
-                 "∞, shaded (hard edges); JS and TV flatten at their maximum; Wasserstein grows "
-                 "in step with the shift.", height=340)
     cards.takeaway("KL is sensitive to where probabilities are zero; Wasserstein to how far "
                    "mass is apart. Choose the measure that matches the question.")
     code.show_code(info.wasserstein, info.js_divergence, info.total_variation)
@@ -564,23 +570,18 @@ def beyond_kl(unit: str) -> None:
 
 @st.fragment
 def _beyond_kl_demo(unit: str, shape: str) -> None:
-    shift = state.slider(SHIFT, "Shift of Q to the right (positions)")
-    try:
-        p = info.shifted_distribution(SUPPORT, BUMP_CENTER, BUMP_WIDTH, shape)
-        q = info.shifted_distribution(SUPPORT, BUMP_CENTER + shift, BUMP_WIDTH, shape)
-        table = info.divergence_table(p, q, SUPPORT, base=unit)
-    except ValueError as error:
-        st.error(str(error), icon=":material/error:")
-        return
-    figures.show(kf.sliding_bumps(SUPPORT, p, q), key="kl_shift_chart",
-                 caption="P (blue) stays put while Q (orange) slides; the overlap shrinks as "
-                 "the shift grows.", height=300)
-    cols = st.columns(5)
-    cols[0].metric("KL(P‖Q)", f"{figures.fmt(table['kl_pq'])} {unit}")
-    cols[1].metric("KL(Q‖P)", f"{figures.fmt(table['kl_qp'])} {unit}")
-    cols[2].metric("Jensen–Shannon", f"{figures.fmt(table['js'])} {unit}")
-    cols[3].metric("Total variation", figures.fmt(table["tv"]))
-    cols[4].metric("Wasserstein (positions)", figures.fmt(table["wasserstein"]))
+    shift = state.slider(SHIFT, "Shift of Q to the right (positions)",
+                         help="Sets where the chart opens, and goes into the shared link. "
+                         "The slider under the chart moves Q at once.")
+    explorable.show(
+        shift_explorable(unit, shape), key="kl_shift_chart",
+        start=explorable.nearest(SHIFTS, shift), height=620,
+        caption="Top: P (blue) stays put while Q (orange) slides; the overlap shrinks as the "
+        "shift grows. Bottom: each measure against the shift, the yellow dot at Q's position "
+        "(shaded where KL is infinite). KL grows ever faster (smooth bumps) or jumps to ∞ "
+        "(hard edges); JS and TV flatten at their maximum; Wasserstein grows in step with "
+        "the shift. Drag the slider under the chart to move Q.",
+    )
 
 
 def why_it_matters() -> None:

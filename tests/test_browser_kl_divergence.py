@@ -14,7 +14,8 @@ def test_shared_link_and_keyboard_slider(page, app_url):
     assert page.locator("h2").first.inner_text().startswith("7. Beyond KL")
     assert shown_dialogs(page) == []
     main = page.locator('[data-testid="stMain"]')
-    assert main.locator('[data-testid="stMetric"]').first.inner_text().endswith("nats")
+    chart = main.locator(".js-plotly-plot").filter(has_text="Q slides away")
+    assert "JS" in chart.inner_text() and " nats" in chart.inner_text()
     shift = main.locator('[data-testid="stSlider"]').filter(has_text="Shift of Q")
     assert shift.locator('input[type="range"]').get_attribute("value") == "5"
     # One click gives the slider keyboard focus; then the arrow keys move it.
@@ -22,10 +23,17 @@ def test_shared_link_and_keyboard_slider(page, app_url):
     page.keyboard.press("ArrowRight")
     page.wait_for_url(re.compile(r"kl_shift=5\.5"))
     wait_idle(page)
-    wasserstein = main.locator('[data-testid="stMetric"]').filter(has_text="Wasserstein")
-    # Wasserstein moves with the shift (5.5 up to the bumps' truncation at the support's ends)
-    value = float(wasserstein.locator('[data-testid="stMetricValue"]').inner_text())
+    # The chart opens at the new shift; its line of numbers says so. Wasserstein moves with
+    # the shift (5.5 up to the bumps' truncation at the support's ends).
+    note = chart.locator(".annotation-text").filter(has_text="Wasserstein").text_content()
+    assert note.startswith("Shift 5.5:")
+    value = float(re.search(r"Wasserstein\s*([0-9.]+)\s*positions", note).group(1))
     assert value == pytest.approx(5.5, abs=0.01)
+    # The slider under the chart moves Q at once, in the browser: the numbers follow.
+    chart.locator(".slider-rail-rect").scroll_into_view_if_needed()
+    rail = chart.locator(".slider-rail-rect").bounding_box()
+    page.mouse.click(rail["x"] + 10, rail["y"] + rail["height"] / 2)  # the first step
+    chart.locator(".annotation-text").filter(has_text="Shift 0:").wait_for()
     assert shown_exceptions(page) == []
 
 

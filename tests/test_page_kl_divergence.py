@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
+from pagetest import explorables, opened_frame, shown_note
 
 from lessons import information as info
+from ui import figures
 
 PAGE = "app_pages/kl_divergence.py"
 STEPS = ("1. Which die rolled it?", "2. Why divide by n?", "3. From the game to the formula",
@@ -51,7 +53,7 @@ def test_every_step_renders_alone_without_exception(number):
     headers = [h.value for h in at.header] + [h.value for h in at.subheader]
     numbered = [h for h in headers if h[0].isdigit()]
     assert len(numbered) == 1 and numbered[0].startswith(f"{number}.")
-    charts = {1: 1, 2: 1, 3: 1, 4: 1, 5: 2, 6: 2, 7: 2, 8: 0, 9: 0}
+    charts = {1: 1, 2: 1, 3: 1, 4: 1, 5: 2, 6: 2, 7: 1, 8: 0, 9: 0}
     assert len(at.get("plotly_chart")) == charts[number]
 
 
@@ -170,7 +172,46 @@ def test_a_shared_link_reproduces_the_view():
     assert at.button_group(key="kl_step").value == STEPS[6]
     assert at.button_group(key="kl_shape").value == "Hard edges"
     assert at.slider(key="kl_shift").value == 5.5
-    assert metric(at, "KL(P‖Q)") == ["∞ nats"]  # hard-edged bumps 5.5 apart
+    (shifting,) = explorables(at)
+    assert shifting["frames"][opened_frame(shifting)]["data"][1]["x"] == [5.5] * 4
+    assert shown_note(shifting).startswith("Shift 5.5: KL(P‖Q) ∞ · ")  # hard edges 5.5 apart
+
+
+@pytest.mark.parametrize("unit, shape", [("bits", "Smooth"), ("nats", "Hard edges")])
+def test_q_sliding_away_shows_the_lessons_values_at_every_shift(unit, shape):
+    at = at_step(7, kl_unit=unit, kl_shape=shape, kl_shift="3.5")
+    (spec,) = explorables(at)
+    shifts = np.arange(0.0, 16.5, 0.5)
+    lesson_shape = {"Smooth": "normal", "Hard edges": "triangle"}[shape]
+    support = np.arange(41)
+    assert len(spec["frames"]) == shifts.size
+    assert opened_frame(spec) == 7  # the link's shift, 3.5
+    for k, s in enumerate(shifts):
+        q = info.shifted_distribution(support, 10.0 + s, 3.0, lesson_shape)
+        table = info.divergence_table(info.shifted_distribution(support, 10.0, 3.0,
+                                                                lesson_shape), q, support, unit)
+        q_trace, markers = spec["frames"][k]["data"]
+        np.testing.assert_allclose(q_trace["y"], q, rtol=1e-4, atol=1e-12)
+        assert markers["x"] == [s] * 4
+        note = spec["frames"][k]["layout"]["annotations"][-1]["text"].replace("<br>", " ")
+        assert f"Shift {s:g}: KL(P‖Q) {figures.fmt(table['kl_pq'])} " in note
+        assert f"Wasserstein {figures.fmt(table['wasserstein'])} positions" in note
+        assert f"JS {figures.fmt(table['js'])} {unit}" in note
+
+
+def test_the_running_average_replay_settles_on_kl_frame_by_frame():
+    at = at_step(3, kl_lln_n="500", kl_lln_runs="4", kl_lln_seed="3")
+    (spec,) = explorables(at)
+    assert opened_frame(spec) == len(spec["frames"]) - 1  # opens at the end of the runs
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+    rolls = np.stack([info.roll_dice(info.DICE["Die 2"], 500, 3 + r) for r in range(4)])
+    running = info.running_average_logratio(rolls, info.DICE["Die 2"], info.DICE["Die 3"])
+    steps = [int(step["label"]) for step in spec["layout"]["sliders"][0]["steps"]]
+    assert steps[0] == 1 and steps[-1] == 500 and steps == sorted(set(steps))
+    for k, n in enumerate(steps):
+        _, markers = spec["frames"][k]["data"]
+        assert markers["x"] == [n] * 4
+        np.testing.assert_allclose(markers["y"], running[:, n - 1], rtol=1e-4)
 
 
 def test_self_check_grades_answers():

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui import theme
-from ui.figures import axis_refs, fmt, hline, label, new_figure, panels, thin
+from ui import explorable, theme
+from ui.explorable import compact
+from ui.figures import fmt, hline, label, new_figure, panels, thin
 
 DIE_COLORS = {"Die 1": theme.OKABE_ITO["blue"], "Die 2": theme.OKABE_ITO["orange"],
               "Die 3": theme.OKABE_ITO["green"], "Fair die": theme.COLORS["reference"]}
@@ -70,28 +71,6 @@ def why_divide_by_n(curve: dict, unit: str, model: str) -> go.Figure:
                                        panel=2, xanchor="right", yanchor="top"))
     layout.update(title=f"Scoring ever longer sequences with {model}", showlegend=False,
                   height=380)
-    return go.Figure(data=data, layout=layout)
-
-
-def running_kl(n: np.ndarray, estimates: np.ndarray, kl: float, unit: str) -> go.Figure:
-    """Running averages of log(p/q) for several seeds, converging to the exact KL."""
-    idx = thin(n.size)
-    # All seeds in one trace, separated by gaps: one line per seed, drawn as one object.
-    gap = np.full((estimates.shape[0], 1), np.nan)
-    x = np.hstack([np.broadcast_to(n[idx], (estimates.shape[0], idx.size)), gap]).ravel()
-    y = np.hstack([estimates[:, idx], gap]).ravel()
-    data = [dict(type="scatter", x=x, y=np.where(np.isfinite(y), y, None), mode="lines",
-                 name="running average, one line per seed",
-                 line=dict(color=theme.COLORS["estimate"], width=1.5), opacity=0.75,
-                 showlegend=True, connectgaps=False)]
-    layout = dict(title="The game's average becomes KL(P‖Q) as n grows",
-                  xaxis=dict(title="rolls n (log scale)", type="log"),
-                  yaxis=dict(title=f"average log(p/q) ({unit} per roll)"),
-                  legend=dict(orientation="h", y=-0.25), shapes=[], annotations=[])
-    if np.isfinite(kl):
-        layout["shapes"].append(hline(kl, "exact", width=3))
-        layout["annotations"].append(label(np.log10(n[-1]), kl, f"KL(P‖Q) = {fmt(kl)} {unit}",
-                                           xanchor="right", yanchor="bottom"))
     return go.Figure(data=data, layout=layout)
 
 
@@ -170,37 +149,124 @@ def p_value_vs_n(n: np.ndarray, p_values: np.ndarray, n_now: int, p_now: float,
     return go.Figure(data=data, layout=layout)
 
 
-def sliding_bumps(support: np.ndarray, p: np.ndarray, q: np.ndarray):
-    """P fixed, Q slid along the axis."""
-    fig = new_figure("P stays, Q slides to the right", "position", "probability")
-    fig.add_bar(x=support, y=p, name="P", marker_color=theme.COLORS["P"], opacity=0.85)
-    fig.add_bar(x=support, y=q, name="Q", marker_color=theme.COLORS["Q"], opacity=0.85)
-    fig.update_layout(barmode="overlay", legend=dict(orientation="h", y=1.12, x=0))
-    return fig
+def running_kl_replay(n: np.ndarray, estimates: np.ndarray, kl: float, unit: str) -> dict:
+    """The dice game played roll by roll: each seeded run's running average of log(p/q) drawn
+    up to the slider's n, settling on KL(P‖Q). An explorable over n (log-spaced) with play."""
+    idx = thin(n.size, 80)
+    grid = np.unique(np.geomspace(1, n.size, min(30, n.size)).round().astype(int))
+    runs = estimates.shape[0]
+
+    def lines(upto: int) -> tuple[list, list]:
+        keep = idx[n[idx] <= upto]
+        xs, ys = [], []
+        for run in range(runs):
+            xs += n[keep].tolist() + [None]
+            ys += compact(estimates[run, keep]) + [None]
+        return xs, ys
+
+    full_x, full_y = lines(n[-1])
+    data = [
+        dict(type="scatter", x=full_x, y=full_y, mode="lines", name="the whole run",
+             line=dict(color=theme.COLORS["muted"], width=1), hoverinfo="skip"),
+        dict(type="scatter", x=full_x, y=full_y, mode="lines",
+             name="running average, one line per seed",
+             line=dict(color=theme.COLORS["estimate"], width=2)),
+        dict(type="scatter", x=[int(n[-1])] * runs, y=compact(estimates[:, -1]),
+             mode="markers", name="after n rolls",
+             marker=dict(size=9, color=theme.COLORS["estimate"],
+                         line=dict(color=theme.COLORS["exact"], width=1))),
+    ]
+    layout = dict(title="The game's average becomes KL(P‖Q) as n grows",
+                  xaxis=dict(title="rolls n (log scale)", type="log"),
+                  yaxis=dict(title=f"average log(p/q) ({unit} per roll)"),
+                  legend=dict(orientation="h", x=1, xanchor="right", y=1, yanchor="top"),
+                  shapes=[], annotations=[], height=380)
+    if np.isfinite(kl):
+        layout["shapes"].append(hline(kl, "exact", width=3))
+        layout["annotations"].append(label(np.log10(n[-1]), kl, f"KL(P‖Q) = {fmt(kl)} {unit}",
+                                           xanchor="right", yanchor="bottom"))
+    frames, notes = [], []
+    for upto in grid:
+        xs, ys = lines(upto)
+        now = estimates[:, upto - 1]
+        frames.append([dict(x=xs, y=ys), dict(x=[int(upto)] * runs, y=compact(now))])
+        spread = (f"the {runs} runs lie between {fmt(now.min())} and {fmt(now.max())}"
+                  if runs > 1 else f"the run is at {fmt(now[0])}")
+        notes.append(f"After {upto} rolls {spread} {unit} per roll; KL = {fmt(kl)}")
+    return explorable.build(dict(data=data, layout=layout), values=[int(v) for v in grid],
+                            label="rolls so far n", frames=frames, changing=[1, 2],
+                            notes=notes, play=True, frame_ms=200)
 
 
-def divergences_vs_shift(curves: dict, unit: str) -> go.Figure:
-    """Four panels: each measure against the shift; KL's infinite stretch is shaded."""
-    labels = {"kl_pq": f"KL(P‖Q) ({unit})", "js": f"Jensen–Shannon ({unit})",
-              "tv": "total variation", "wasserstein": "Wasserstein (positions)"}
-    layout = panels(tuple(labels.values()), "shift of Q", gap=0.06)
+DIVERGENCES = ("kl_pq", "kl_qp", "js", "tv", "wasserstein")
+# The four measures drawn against the shift: label, colour and dash, each its own.
+MEASURES = {"kl_pq": ("KL(P‖Q)", theme.OKABE_ITO["black"], "solid"),
+            "js": ("Jensen–Shannon", theme.OKABE_ITO["green"], "dash"),
+            "tv": ("total variation", theme.OKABE_ITO["purple"], "dot"),
+            "wasserstein": ("Wasserstein", theme.OKABE_ITO["sky"], "dashdot")}
+
+
+def sliding_divergences(support: np.ndarray, p: np.ndarray, qs: Sequence[np.ndarray],
+                        curves: dict, unit: str) -> dict:
+    """Q slides away from P (top) while four measures of the gap follow it (bottom): KL grows
+    ever faster or jumps to ∞, JS and TV flatten, Wasserstein grows in step with the shift.
+
+    The measures have different units, so the bottom panel draws each as a share of its
+    largest finite value over the range (the shape is what differs); the line of numbers
+    above the chart gives all five values, in their units, at the slider's shift. An
+    explorable over the shift."""
     shift = curves["shift"]
-    data = []
-    for panel, key in enumerate(labels):
+    layout: dict = dict(
+        title="Q slides away from P: four ways to measure the gap",
+        xaxis=dict(domain=[0, 1], anchor="y", title=dict(text="position")),
+        yaxis=dict(domain=[0.58, 1], anchor="x", title=dict(text="probability")),
+        xaxis2=dict(domain=[0, 1], anchor="y2", title=dict(text="shift of Q (positions)")),
+        yaxis2=dict(domain=[0, 0.4], anchor="x2", range=[-0.04, 1.08],
+                    title=dict(text="share of its largest value")),
+        legend=dict(orientation="h", x=1, xanchor="right", y=0.99, yanchor="top"),
+        shapes=[], annotations=[], height=600)
+    # Areas, not bars: one path per distribution keeps each frame's redraw quick.
+    data = [dict(type="scatter", x=support, y=compact(p), name="P", mode="lines",
+                 line=dict(color=theme.COLORS["P"], width=2, shape="hvh"), fill="tozeroy",
+                 fillcolor="rgba(0, 114, 178, 0.35)"),
+            dict(type="scatter", x=support, y=compact(qs[0]), name="Q", mode="lines",
+                 line=dict(color=theme.COLORS["Q"], width=2, shape="hvh"), fill="tozeroy",
+                 fillcolor="rgba(230, 159, 0, 0.35)")]
+    shares = {}
+    for key, (name, color, dash) in MEASURES.items():
         values = curves[key]
-        x, y = axis_refs(panel)
-        data.append(dict(type="scatter", x=shift, y=np.where(np.isfinite(values), values, None),
-                         mode="lines", line=dict(color=theme.COLORS["exact"], width=3),
-                         showlegend=False, xaxis=x, yaxis=y))
+        finite = values[np.isfinite(values)]
+        top = finite.max() if finite.size and finite.max() > 0 else 1.0
+        shares[key] = values / top
+        data.append(dict(type="scatter", x=shift, y=compact(shares[key]), mode="lines",
+                         name=name, line=dict(color=color, dash=dash, width=3),
+                         xaxis="x2", yaxis="y2", legendgroup="measures",
+                         customdata=compact(values), hovertemplate=f"{name} %{{customdata:.3g}}"
+                         "<extra></extra>"))
         infinite = ~np.isfinite(values)
         if infinite.any():
             layout["shapes"].append(dict(
-                type="rect", xref=x, yref=f"{y} domain", x0=shift[infinite].min(),
+                type="rect", xref="x2", yref="y2 domain", x0=shift[infinite].min(),
                 x1=shift.max(), y0=0, y1=1, fillcolor=theme.COLORS["rejected"], opacity=0.12,
-                line_width=0))
+                line=dict(width=0)))
             layout["annotations"].append(dict(
-                text="∞", xref=x, yref=f"{y} domain", x=shift[infinite].min(), y=0.95,
-                xanchor="left", showarrow=False, font=dict(size=18,
-                                                           color=theme.COLORS["rejected"])))
-    layout.update(title="Four ways to measure the gap, as Q slides away", height=340)
-    return go.Figure(data=data, layout=layout)
+                text=f"{name} = ∞", xref="x2", yref="y2 domain", x=shift[infinite].min(),
+                y=0.97, xanchor="left", yanchor="top", showarrow=False,
+                font=dict(color=theme.OKABE_ITO["vermillion"])))
+    colors = [color for _, color, _ in MEASURES.values()]
+    data.append(dict(type="scatter", x=[shift[0]] * len(MEASURES), y=[None] * len(MEASURES),
+                     mode="markers", xaxis="x2", yaxis="y2", showlegend=False,
+                     hoverinfo="skip", marker=dict(size=12, color=colors,
+                                                   line=dict(color="white", width=2))))
+    frames, notes = [], []
+    for k, s in enumerate(shift):
+        row = {key: float(curves[key][k]) for key in DIVERGENCES}
+        frames.append([dict(y=compact(qs[k])),
+                       dict(x=[float(s)] * len(MEASURES),
+                            y=compact([shares[key][k] for key in MEASURES]))])
+        notes.append(f"Shift {s:g}: KL(P‖Q) {fmt(row['kl_pq'])} · KL(Q‖P) {fmt(row['kl_qp'])} · "
+                     f"JS {fmt(row['js'])} {unit} <br>total variation {fmt(row['tv'])} · "
+                     f"Wasserstein {fmt(row['wasserstein'])} positions")
+    return explorable.build(dict(data=data, layout=layout), values=[float(s) for s in shift],
+                            label="shift of Q", frames=frames,
+                            changing=[1, len(data) - 1], notes=notes)
