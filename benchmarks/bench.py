@@ -4,6 +4,10 @@ Only ratios to the bare page are stable on a shared machine, so every timing is 
 it. Measures, per page:
   - interaction latency: an arrow key on each slider until the chart below it shows the change
     (median of --presses presses), and its ratio to the bare page;
+  - every explorable (a chart with its own slider): a click on its rail until the chart shows
+    the new frame (median of --moves clicks), against the bare page's slider press for press;
+    the share of moves of a drag along the rail that redrew the chart; WebSocket messages the
+    page sent meanwhile (none: no server round trip); the figure's JSON size;
   - page load: navigation until every chart is drawn (median of --loads), ratio to the bare page;
   - the full-script AppTest rerun time (server CPU per rerun);
   - the same two measures for the bare page's slider and chart inside the course's frame
@@ -28,7 +32,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from browser import step_picker, wait_idle  # noqa: E402
+from browser import (  # noqa: E402
+    EXPLORABLE_INFO_JS,
+    EXPLORABLE_JS,
+    EXPLORABLE_WAIT_JS,
+    WAIT_JS,
+    rail_x,
+    step_picker,
+    wait_idle,
+)
 from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, open_page, serve  # noqa: E402
 
 from ui import course  # noqa: E402
@@ -86,7 +98,7 @@ DEMOS: list[tuple[str, object]] = [
 
 BENCH_JS = """() => {
   if (window.__bench) return;
-  window.__bench = {armed: false, t0: null, t1: null, before: null};
+  window.__bench = {armed: false, t0: null, before: null, beforeData: null};
   document.addEventListener('keydown', () => {
     if (window.__bench.armed && window.__bench.t0 === null) window.__bench.t0 = performance.now();
   }, true);
@@ -103,17 +115,18 @@ BENCH_JS = """() => {
   };
 }"""
 
-CHANGED_JS = """(i) => {
+# Resolves with the time the chart after slider i shows new data and the script has finished
+# (null after 10 s). The full signature is compared only once the chart holds new data arrays.
+CHANGED_JS = """(i) => window.__waitFor(() => {
   const b = window.__bench;
   if (b.t0 === null) return false;
+  const gd = window.__benchChart(i);
+  if (!gd || gd.data === b.beforeData) return false;
   const app = document.querySelector('[data-testid="stApp"]');
-  if (window.__benchSig(i) !== b.before
-      && app.getAttribute('data-test-script-state') === 'notRunning') {
-    b.t1 = performance.now();
-    return true;
-  }
-  return false;
-}"""
+  return app.getAttribute('data-test-script-state') === 'notRunning'
+      && window.__benchSig(i) !== b.before;
+}, 10000)"""
+
 
 
 def _rss_mb(pid: int) -> float:
@@ -172,23 +185,120 @@ class Slider:
         self.page.bring_to_front()
         self.page.evaluate(
             "i => { const b = window.__bench; b.before = window.__benchSig(i);"
-            " b.t0 = null; b.t1 = null; b.armed = true; }", self.index)
+            " b.beforeData = window.__benchChart(i).data; b.t0 = null; b.armed = true; }",
+            self.index)
+        # Kept in the page: Playwright would wait for a promise it is handed back.
+        self.page.evaluate(f"i => {{ window.__pending = ({CHANGED_JS})(i); }}", self.index)
         self.page.keyboard.press(key)
-        try:
-            self.page.wait_for_function(CHANGED_JS, arg=self.index, polling="raf",
-                                        timeout=10_000)
-        except Exception as error:  # the chart did not change: this slider drives no chart
-            print(f"slider {self.label!r} redrew no chart ({error})", file=sys.stderr)
-            return None
-        elapsed = self.page.evaluate("() => window.__bench.t1 - window.__bench.t0")
+        t1 = self.page.evaluate("() => window.__pending")
         self.page.evaluate("() => { window.__bench.armed = false; }")
+        if t1 is None:  # the chart did not change: this slider drives no chart
+            print(f"slider {self.label!r} redrew no chart", file=sys.stderr)
+            return None
+        elapsed = t1 - self.page.evaluate("() => window.__bench.t0")
         wait_idle(self.page, quiet_ms=150)
         return elapsed
+
+
+class Explorable:
+    """One in-chart slider on an open page: clicked on its rail and dragged along it."""
+
+    def __init__(self, page, index: int):
+        self.page, self.index = page, index
+        self.page.evaluate(WAIT_JS)
+        self.page.evaluate(EXPLORABLE_JS)
+        chart = page.locator(".js-plotly-plot").filter(
+            has=page.locator(".slider-rail-touch-rect")).nth(index)
+        chart.scroll_into_view_if_needed()
+        wait_idle(page, quiet_ms=150)
+        self.info = page.evaluate(EXPLORABLE_INFO_JS, index)
+        self.title = self.info["title"]
+
+    def _watch(self, timeout_ms: int = 2000) -> None:
+        """Start waiting, in the page, for the chart to show new data (``_seen`` reads it)."""
+        self.page.evaluate(f"([i, ms]) => {{ window.__pending = ({EXPLORABLE_WAIT_JS})"
+                           "([i, window.__explSig(i), ms]); }", [self.index, timeout_ms])
+
+    def _seen(self) -> float | None:
+        return self.page.evaluate("() => window.__pending")
+
+    def click(self, step: int) -> float | None:
+        """Click the rail at ``step``; ms from the press until the chart shows its frame."""
+        self._watch()
+        self.page.mouse.click(rail_x(self.info, step), self.info["y"])
+        t1 = self._seen()
+        return None if t1 is None else t1 - self.page.evaluate("() => window.__expl.t0")
+
+    def active(self) -> int:
+        return self.page.evaluate(
+            "i => window.__explCharts()[i]._fullLayout.sliders[0].active", self.index)
+
+    def move(self, k: int) -> float | None:
+        """Move number ``k``: a click on a step away from the current one (they hop across
+        the rail), timed until the chart shows it."""
+        step = (k * 7 + 3) % self.info["steps"]
+        if step == self.active():
+            step = (step + 1) % self.info["steps"]
+        return self.click(step)
+
+    def drag(self, moves: int = 40) -> dict:
+        """Drag the grip from one end of the rail to the other in ``moves`` pointer moves:
+        how many moves that reached a new step redrew the chart, and WebSocket messages sent."""
+        sends = self.page.evaluate("() => window.__expl.sends")
+        self.page.mouse.move(rail_x(self.info, 0), self.info["y"])
+        self.page.mouse.down()
+        changed = redrawn = 0
+        active = self.active()
+        for k in range(1, moves + 1):
+            self._watch(timeout_ms=1000)
+            x = rail_x(self.info, (self.info["steps"] - 1) * k / moves)
+            self.page.mouse.move(x, self.info["y"])
+            now_active = self.active()
+            if now_active != active:
+                changed += 1
+                redrawn += self._seen() is not None
+                active = now_active
+        self.page.mouse.up()
+        return {"moves": moves, "new_step": changed, "redrawn": redrawn,
+                "ws_sent": self.page.evaluate("() => window.__expl.sends") - sends}
+
+
+def explorable_latencies(page, url: str, bare: Slider, moves: int) -> list[dict]:
+    """Every explorable on the page at ``url``: rail clicks against the bare page's Streamlit
+    slider, press for press (as slider_latencies), then a drag along the whole rail."""
+    page.goto(url)
+    wait_idle(page)
+    page.evaluate(WAIT_JS)
+    page.evaluate(EXPLORABLE_JS)
+    count = page.evaluate("() => window.__explCharts().length")
+    results = []
+    for index in range(count):
+        chart = Explorable(page, index)
+        sends = page.evaluate("() => window.__expl.sends")
+        mine, yardstick = [], []
+        for k in range(moves):
+            ms = chart.move(k)
+            if ms is None:
+                continue
+            mine.append(ms)
+            yardstick.append(bare.press())
+            page.bring_to_front()
+        clicks_ws = page.evaluate("() => window.__expl.sends") - sends
+        drag = chart.drag()
+        row = {"title": chart.title, "steps": chart.info["steps"], "play": chart.info["play"],
+               "json_bytes": chart.info["bytes"], "moves": len(mine),
+               "ws_sent_clicks": clicks_ws, **{f"drag_{k}": v for k, v in drag.items()}}
+        if mine:
+            ms, bare_ms = statistics.median(mine), statistics.median(yardstick)
+            row.update(ms=round(ms, 1), bare_ms=round(bare_ms, 1), ratio=round(ms / bare_ms, 2))
+        results.append(row)
+    return results
 
 
 def open_for_sliders(page, url: str) -> None:
     page.goto(url)
     wait_idle(page)
+    page.evaluate(WAIT_JS)
     page.evaluate(BENCH_JS)
 
 
@@ -277,6 +387,10 @@ def main() -> None:
     parser.add_argument("--presses", type=int, default=15)
     parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--max-sliders", type=int, default=8, help="sliders timed per page")
+    parser.add_argument("--moves", type=int, default=20,
+                        help="rail clicks timed per explorable (each against a bare press)")
+    parser.add_argument("--steps", type=int, nargs="*",
+                        help="only these step numbers of each lesson (default: all)")
     parser.add_argument("--sessions", type=int, nargs="*", default=[1, 10, 30])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
@@ -318,12 +432,18 @@ def main() -> None:
             for stop in stops:
                 url = app_url if stop is course.HOME else f"{app_url}/{stop.slug}"
                 step_urls = lesson_steps(page, url)
-                sliders, loads, reruns = {}, [], []
+                sliders, loads, reruns, explorables = {}, [], [], {}
                 for number, step_url in enumerate(step_urls, start=1):
+                    if args.steps and number not in args.steps:
+                        continue
                     for label, cell in slider_latencies(page, step_url, bare, args.presses,
                                                         args.max_sliders).items():
                         sliders[f"step {number}: {label}"] = cell
                         bare_samples.append(cell["bare_ms"])
+                    for cell in explorable_latencies(page, step_url, bare, args.moves):
+                        explorables[f"step {number}: {cell['title']}"] = cell
+                        if "bare_ms" in cell:
+                            bare_samples.append(cell["bare_ms"])
                     loads.append(load_time(page, step_url, args.loads))
                     query = dict(parse_qsl(urlsplit(step_url).query))
                     reruns.append(rerun_ms(stop.page, query))
@@ -331,6 +451,7 @@ def main() -> None:
                 report["pages"][stop.slug] = {
                     "steps": len(step_urls),
                     "sliders": sliders,
+                    "explorables": explorables,
                     "latency_ratio_median": round(statistics.median(ratios), 2) if ratios else None,
                     "latency_ratio_max": max(ratios) if ratios else None,
                     "load_ms": [round(x) for x in loads],
@@ -374,6 +495,13 @@ def main() -> None:
         for label, cell in row["sliders"].items():
             print(f"  {label:<58}{cell['ms']:>8} ms  bare {cell['bare_ms']:>6} ms  "
                   f"{cell['ratio']:>5}x")
+        for label, cell in row["explorables"].items():
+            timing = (f"{cell['ms']:>6} ms  bare {cell['bare_ms']:>6} ms  {cell['ratio']:>5}x"
+                      if "ms" in cell else "no move changed the chart")
+            print(f"  explorable {label[:47]:<47}{timing}; drag redrew {cell['drag_redrawn']}"
+                  f"/{cell['drag_new_step']} new steps; WebSocket messages "
+                  f"{cell['ws_sent_clicks'] + cell['drag_ws_sent']}; "
+                  f"{cell['json_bytes'] / 1000:.0f} kB")
     print("training demos (s):", report["demos"] or "none on the registered pages")
     print(f"server RSS (MB) by concurrent sessions on {report['memory_page']}:",
           report["rss_mb"])

@@ -57,3 +57,82 @@ def step_picker(page) -> tuple[str, list[str]] | None:
     """(URL key, step labels) of the open lesson's step picker; None on a page without steps."""
     found = page.evaluate(STEP_JS)
     return None if found is None else (found[0], found[1])
+
+
+# Both kinds of timing end when the page's DOM shows the change: a MutationObserver checks the
+# condition after every change of the document, so no polling interval is added to any time.
+WAIT_JS = """() => {
+  if (window.__waitFor) return;
+  window.__waitFor = (check, timeoutMs) => new Promise(resolve => {
+    if (check()) { resolve(performance.now()); return; }
+    const done = (value) => { observer.disconnect(); clearTimeout(timer); resolve(value); };
+    const observer = new MutationObserver(() => { if (check()) done(performance.now()); });
+    observer.observe(document, {subtree: true, childList: true, attributes: true,
+                                characterData: true});
+    const timer = setTimeout(() => done(null), timeoutMs);
+  });
+}"""
+
+# Explorables: charts with an in-chart slider. Times are taken inside the page: from the
+# pointer's press (capture listener) to the DOM change that shows one of the chart's changing
+# traces holding a new array (plotly replaces a trace's arrays when it shows a frame).
+EXPLORABLE_JS = """() => {
+  if (window.__expl) return;
+  window.__expl = {t0: null, sends: 0};
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (...args) { window.__expl.sends += 1;
+                                                  return send.apply(this, args); };
+  document.addEventListener('mousedown', () => { window.__expl.t0 = performance.now(); }, true);
+  window.__explCharts = () => [...document.querySelectorAll('.js-plotly-plot')].filter(
+    g => g.querySelector('.slider-rail-touch-rect') && g._transitionData?._frames?.length);
+  window.__explSig = (i) => {
+    const gd = window.__explCharts()[i];
+    const traces = gd._transitionData._frames[0].traces || [];
+    return traces.map(t => [gd.data[t].x, gd.data[t].y, gd.data[t].z, gd.data[t].text]);
+  };
+  window.__explSame = (a, b) => a.length === b.length && a.every((t, k) =>
+    t.every((array, j) => array === b[k][j]));
+}"""
+
+EXPLORABLE_INFO_JS = """(i) => {
+  const gd = window.__explCharts()[i];
+  const rail = gd.querySelector('.slider-rail-rect').getBoundingClientRect();
+  const slider = gd._fullLayout.sliders[0];
+  return {title: (gd.layout.title && gd.layout.title.text) || '', steps: slider.steps.length,
+          active: slider.active, left: rail.left, right: rail.right,
+          y: rail.top + rail.height / 2, play: !!gd.querySelector('.updatemenu-button'),
+          bytes: JSON.stringify({data: gd.data, layout: gd.layout,
+                                 frames: gd._transitionData._frames}).length};
+}"""
+
+# Resolves with the time the chart's DOM changed to show new data (null after 2 s).
+EXPLORABLE_WAIT_JS = """([i, before, timeoutMs]) => window.__waitFor(
+  () => !window.__explSame(window.__explSig(i), before), timeoutMs)"""
+
+
+def move_every_explorable(page) -> list[str]:
+    """Click once on the rail of every explorable on the page, at a step other than the one
+    it shows; return the titles of those whose chart did not change."""
+    page.evaluate(WAIT_JS)
+    page.evaluate(EXPLORABLE_JS)
+    stuck = []
+    for index in range(page.evaluate("() => window.__explCharts().length")):
+        chart = page.locator(".js-plotly-plot").filter(
+            has=page.locator(".slider-rail-touch-rect")).nth(index)
+        chart.scroll_into_view_if_needed()
+        info = page.evaluate(EXPLORABLE_INFO_JS, index)
+        target = 0 if info["active"] else info["steps"] - 1
+        page.evaluate(f"([i, ms]) => {{ window.__pending = ({EXPLORABLE_WAIT_JS})"
+                      "([i, window.__explSig(i), ms]); }", [index, 3000])
+        page.mouse.click(rail_x(info, target), info["y"])
+        if page.evaluate("() => window.__pending") is None:
+            stuck.append(info["title"] or f"explorable {index + 1}")
+    return stuck
+
+
+def rail_x(info: dict, step: int) -> float:
+    """Where on an explorable's rail plotly puts a step (the grip's travel is inset)."""
+    inset = 10  # plotly's slider stepInset
+    usable = info["right"] - info["left"] - 2 * inset
+    return info["left"] + inset + usable * step / max(info["steps"] - 1, 1)
+

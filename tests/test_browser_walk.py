@@ -1,7 +1,8 @@
 """A walk through the whole course on a freshly started server, as a learner takes it: every
 page from the sidebar, every step (the second with "Next", the rest with the step picker),
-the questions' filter and presenter mode, watching the network and the server's log. The
-course must work offline and use no deprecated Streamlit API.
+one move of every explorable's own slider, the questions' filter and presenter mode, watching
+the network and the server's log. The course must work offline and use no deprecated
+Streamlit API.
 
 - The browser may ask only the served host for anything (no fonts, icons or scripts from
   elsewhere), so the course works in a classroom without internet.
@@ -16,7 +17,14 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from browser import open_app, shown_dialogs, shown_exceptions, step_picker, wait_idle
+from browser import (
+    move_every_explorable,
+    open_app,
+    shown_dialogs,
+    shown_exceptions,
+    step_picker,
+    wait_idle,
+)
 from conftest import start_app
 
 from ui import course
@@ -28,6 +36,8 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def _check(tab, where: str, problems: list[str]) -> None:
+    problems += [f"{where}: the explorable '{title}' did not follow its slider"
+                 for title in move_every_explorable(tab)]
     problems += [f"{where}: exception {text[:200]}" for text in shown_exceptions(tab)]
     problems += [f"{where}: dialog {text[:200]}" for text in shown_dialogs(tab)]
     main = tab.locator('[data-testid="stMain"]')
