@@ -23,7 +23,6 @@ FAVICON = ROOT / "ui" / "favicon.svg"
 MAX_SHOWN_PATH = 60
 
 
-
 def _page(lesson: course.Lesson, default: bool = False) -> st.Page:
     # The default page lives at the app's root and claims no other address, which leaves
     # /home free for the alias below.
