@@ -757,6 +757,33 @@ def _record(history, step, values):
         history[key][step] = value
 
 
+def checkpoint_steps(steps, count):
+    """The training steps a run keeps the policy's distribution at: ``count`` of them, evenly
+    spread from 0 (π_ref) to ``steps`` (the end), for replaying the run.
+
+    Example: checkpoint_steps(150, 4) -> array([  0,  50, 100, 150])
+    """
+    count = _check_count("checkpoints", count, 0, 1000)
+    if count == 0:
+        return np.array([], dtype=int)
+    return np.unique(np.linspace(0, steps, min(count, steps + 1)).round().astype(int))
+
+
+class _Checkpoints:
+    """π(y|x) of the policy at the steps of `checkpoint_steps`, collected during a run."""
+
+    def __init__(self, task, steps, count):
+        self.task, self.steps, self.probs = task, checkpoint_steps(steps, count), []
+
+    def see(self, step, logits):
+        if step in self.steps:
+            self.probs.append(distribution(self.task, logits))
+
+    def result(self):
+        return {"step": self.steps, "probs": np.array(self.probs).reshape(
+            len(self.steps), *self.task.true_rewards.shape)}
+
+
 # DPO
 
 
@@ -811,7 +838,7 @@ DPO_METRICS = ("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies
 
 
 def train_dpo(task, pairs, beta=1.0, loss_type="sigmoid", label_smoothing=0.0, steps=150,
-              lr=0.1, batch_size=None, seed=0, logits=None, target=None):
+              lr=0.1, batch_size=None, seed=0, logits=None, target=None, checkpoints=0):
     """Fine-tune the policy with DPO on fixed preference pairs, with Adam from π_ref.
 
     pairs: from `preference_pairs`; loss_type, label_smoothing: as in lessons.dpo (TRL's
@@ -820,7 +847,9 @@ def train_dpo(task, pairs, beta=1.0, loss_type="sigmoid", label_smoothing=0.0, s
     logits: the starting policy (default π_ref; the reference of the loss is always π_ref);
     target: a distribution (P, S) to measure the distance to, e.g. optimum(task, beta).
     History: TRL's metrics (DPO_METRICS) per batch, and the exact true_reward, kl, entropy
-    (and kl_to_target). Returns {"logits": (P, N, A), "history": dict of (steps + 1,) arrays}.
+    (and kl_to_target). Returns {"logits": (P, N, A), "history": dict of (steps + 1,) arrays};
+    with ``checkpoints`` > 0 also "checkpoints": {"step": (c,), "probs": (c, P, S)}, the
+    policy's distribution over replies at `checkpoint_steps(steps, checkpoints)`.
     """
     prompt, chosen, rejected = _check_pairs(task, pairs)
     steps = _check_count("steps", steps, 0, 100_000)
@@ -835,15 +864,19 @@ def train_dpo(task, pairs, beta=1.0, loss_type="sigmoid", label_smoothing=0.0, s
                 "weight": np.ones(len(prompt))}
         batches = _batches(rng, len(prompt), batch_size, steps)
     history = _history((*DPO_METRICS, *_exact_keys(target)), steps)
+    kept = _Checkpoints(task, steps, checkpoints)
     state = _adam_state(theta)
     _record(history, 0, exact_metrics(task, theta, target=target))
+    kept.see(0, theta)
     for step, batch in enumerate(batches, start=1):
         _, logged, grad = dpo_objective(task, theta, data["prompt"][batch], data["chosen"][batch],
                                         data["rejected"][batch], beta, loss_type,
                                         label_smoothing, data["weight"][batch])
         theta = _adam(theta, grad, state, lr)
         _record(history, step, logged | exact_metrics(task, theta, target=target))
-    return {"logits": theta, "history": history}
+        kept.see(step, theta)
+    return {"logits": theta, "history": history} | (
+        {"checkpoints": kept.result()} if checkpoints else {})
 
 
 # Supervised fine-tuning on the preferred replies
@@ -863,13 +896,14 @@ def sft_objective(task, logits, prompt, reply):
 
 
 def train_preferred_ft(task, pairs, steps=100, lr=0.1, batch_size=None, seed=0, logits=None,
-                       target=None):
+                       target=None, checkpoints=0):
     """Supervised fine-tuning on the chosen replies only (the rejected ones are thrown away),
     with Adam from π_ref. Nothing keeps it near the reference: it drifts towards the chosen
     replies' empirical distribution.
 
     History: loss (NLL of the batch, nats), true_reward, kl, entropy (and kl_to_target).
-    Returns {"logits": (P, N, A), "history": dict of (steps + 1,) arrays}.
+    Returns {"logits": (P, N, A), "history": dict of (steps + 1,) arrays}, and "checkpoints"
+    as `train_dpo` does.
     """
     prompt, chosen, _ = _check_pairs(task, pairs)
     steps = _check_count("steps", steps, 0, 100_000)
@@ -878,13 +912,17 @@ def train_preferred_ft(task, pairs, steps=100, lr=0.1, batch_size=None, seed=0, 
     rng = np.random.default_rng(seed)
     batches = _batches(rng, len(prompt), batch_size, steps)
     history = _history(("loss", *_exact_keys(target)), steps)
+    kept = _Checkpoints(task, steps, checkpoints)
     state = _adam_state(theta)
     _record(history, 0, exact_metrics(task, theta, target=target))
+    kept.see(0, theta)
     for step, batch in enumerate(batches, start=1):
         loss, grad = sft_objective(task, theta, prompt[batch], chosen[batch])
         theta = _adam(theta, grad, state, lr)
         _record(history, step, {"loss": loss} | exact_metrics(task, theta, target=target))
-    return {"logits": theta, "history": history}
+        kept.see(step, theta)
+    return {"logits": theta, "history": history} | (
+        {"checkpoints": kept.result()} if checkpoints else {})
 
 
 # The reward model
@@ -975,7 +1013,7 @@ PPO_METRICS = ("loss", "batch_reward", "batch_score", "batch_kl", "clip_fraction
 
 def train_ppo_rlhf(task, scores=None, beta=1.0, iterations=40, batch_size=128, epochs=4,
                    minibatches=2, lr=0.1, epsilon=0.2, value_lr=0.5, kl_estimator="k1",
-                   whiten=True, seed=0, logits=None, target=None):
+                   whiten=True, seed=0, logits=None, target=None, checkpoints=0):
     """RLHF's RL step: PPO on the KL-penalised reward, from π_ref (Ouyang et al. 2022, Eq. 2).
 
     Each iteration samples batch_size replies from π_old (prompts uniform), scores them with
@@ -991,7 +1029,8 @@ def train_ppo_rlhf(task, scores=None, beta=1.0, iterations=40, batch_size=128, e
     cleanrl logs), value_error (mean |G − V| before the critic's update); exact: true_reward,
     score (E[scores]), kl, objective (score − β·kl), entropy, and kl_to_target if a target
     distribution (P, S) is given (e.g. optimum(task, beta, scores)).
-    Returns {"logits": (P, N, A), "values": (P, N), "history": dict of (iterations + 1,) arrays}.
+    Returns {"logits": (P, N, A), "values": (P, N), "history": dict of (iterations + 1,) arrays},
+    and "checkpoints" (at iterations) as `train_dpo` does.
     """
     scores = task.true_rewards if scores is None else np.asarray(scores, dtype=float)
     if scores.shape != (len(task.prompts), task.n_replies) or not np.all(np.isfinite(scores)):
@@ -1014,7 +1053,9 @@ def train_ppo_rlhf(task, scores=None, beta=1.0, iterations=40, batch_size=128, e
     def exact(theta):
         return exact_metrics(task, theta, scores, beta, target)
 
+    kept = _Checkpoints(task, iterations, checkpoints)
     _record(history, 0, exact(theta))
+    kept.see(0, theta)
     for it in range(1, iterations + 1):
         # Rollouts from π_old, and their KL-penalised rewards
         prompt, reply = prompt_reply = _draw_batch(task, theta, batch_size, rng)
@@ -1060,7 +1101,9 @@ def train_ppo_rlhf(task, scores=None, beta=1.0, iterations=40, batch_size=128, e
             "batch_score": np.mean(scores[prompt, reply]),
             "batch_kl": np.mean(penalised["sequence_kl"]), "value_error": value_error,
         } | exact(theta))
-    return {"logits": theta, "values": values, "history": history}
+        kept.see(it, theta)
+    return {"logits": theta, "values": values, "history": history} | (
+        {"checkpoints": kept.result()} if checkpoints else {})
 
 
 def _draw_batch(task, logits, n, rng):

@@ -556,3 +556,39 @@ def test_histories_can_track_the_distance_to_a_target():
     assert ppo_h["objective"][0] == pytest.approx(ppo_h["score"][0])
     with pytest.raises(ValueError):
         lm.logits_for(TASK, np.full((P, S), 0.5))
+
+
+# Checkpoints for replays
+
+
+def test_checkpoint_steps_spread_from_the_start_to_the_end():
+    assert lm.checkpoint_steps(150, 4).tolist() == [0, 50, 100, 150]
+    assert lm.checkpoint_steps(3, 10).tolist() == [0, 1, 2, 3]
+    assert lm.checkpoint_steps(10, 0).tolist() == []
+    with pytest.raises(ValueError, match="checkpoints"):
+        lm.checkpoint_steps(10, -1)
+
+
+@pytest.mark.parametrize("trainer", ["dpo", "sft", "ppo"])
+def test_checkpoints_hold_the_policy_at_their_steps_without_changing_the_run(trainer):
+    task = lm.make_task()
+    pairs = lm.preference_pairs(task, 300, seed=1)
+    runs = {
+        "dpo": lambda **kw: lm.train_dpo(task, pairs, steps=12, **kw),
+        "sft": lambda **kw: lm.train_preferred_ft(task, pairs, steps=12, **kw),
+        "ppo": lambda **kw: lm.train_ppo_rlhf(task, iterations=4, batch_size=32, **kw),
+    }[trainer]
+    plain, kept = runs(), runs(checkpoints=3)
+    assert "checkpoints" not in plain
+    np.testing.assert_array_equal(plain["logits"], kept["logits"])  # same run, same result
+    steps, probs = kept["checkpoints"]["step"], kept["checkpoints"]["probs"]
+    last = 12 if trainer != "ppo" else 4
+    assert steps.tolist() == lm.checkpoint_steps(last, 3).tolist()
+    assert probs.shape == (len(steps), *task.true_rewards.shape)
+    np.testing.assert_allclose(probs[0], lm.distribution(task, task.ref_logits))
+    np.testing.assert_allclose(probs[-1], lm.distribution(task, kept["logits"]))
+    np.testing.assert_allclose(probs.sum(axis=-1), 1.0)
+    # the exact reward logged at a checkpoint's step is the checkpoint's expected reward
+    middle = steps[1]
+    np.testing.assert_allclose(kept["history"]["true_reward"][middle],
+                               lm.expected_reward(probs[1], task.true_rewards))
