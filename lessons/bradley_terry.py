@@ -6,17 +6,19 @@ Give every item (a chess player, a reply of a chatbot) a real-valued score s. Br
     P(i ≻ j) = e^{s_i} / (e^{s_i} + e^{s_j}) = σ(s_i − s_j),
 
 a two-way softmax, so only the difference of the scores matters (`win_probability`,
-`two_way_softmax`, `win_matrix`). Elo ratings are the same model on another scale: one Elo
-point is ln(10)/400 of a score unit (`elo_expected`, `elo_to_score`), and Elo's update rule is a
-stochastic gradient step on the Bradley–Terry log-likelihood (`elo_update`).
+`two_way_softmax`, `win_matrix`; `strength` is Bradley and Terry's own parameter e^s). Elo
+ratings are the same model on another scale: one Elo point is ln(10)/400 of a score unit
+(`elo_expected`, `elo_to_score`), and Elo's update rule is a stochastic gradient step on the
+Bradley–Terry log-likelihood (`elo_update`).
 
 Going backwards, a table wins[i, j] = "how often i beat j" gives scores by maximum likelihood
-(`log_likelihood`, `fit_scores`), with standard errors from the Fisher information
-(`information_matrix`, `score_covariance`) and a goodness-of-fit test against the model that
-gives every pair its own win rate (`fit_report`). The maximum-likelihood scores exist only when
-the "who beat whom" graph is strongly connected (Zermelo 1929, Ford 1957): an item that won
-every game would need the score +∞. `diagnose_wins` finds such tables and says why, and an L2
-penalty (a Gaussian prior on the scores) gives finite scores for every table.
+(`log_likelihood`, `fit_scores`, and Newton step by Newton step `newton_path`), with standard
+errors from the Fisher information (`information_matrix`, `score_covariance`) and a
+goodness-of-fit test against the model that gives every pair its own win rate (`fit_report`).
+The maximum-likelihood scores exist only when the "who beat whom" graph is strongly connected
+(Zermelo 1929, Ford 1957): an item that won every game would need the score +∞.
+`diagnose_wins` finds such tables and says why, and an L2 penalty (a Gaussian prior on the
+scores) gives finite scores for every table.
 
 The reward model of RLHF is Bradley–Terry with a score computed from the reply: r(y) = w·φ(y)
 here, a neural network there, trained with `reward_model_loss` = mean of −log σ(r_w − r_l)
@@ -102,6 +104,16 @@ def win_probability(score_a, score_b):
     """
     a, b = _check_scores(score_a, "score_a"), _check_scores(score_b, "score_b")
     return _scalar_or_array(special.expit(a - b))
+
+
+def strength(score):
+    """π = e^s   (Bradley & Terry's own parameter: P(i ≻ j) = π_i / (π_i + π_j))
+
+    The numerator of the softmax: adding c to every score multiplies every strength by e^c
+    and leaves every ratio of strengths, so every win probability, as it was.
+    Example: strength(1.0) -> 2.7183
+    """
+    return _scalar_or_array(np.exp(_check_scores(score, "score")))
 
 
 def two_way_softmax(score_a, score_b):
@@ -275,6 +287,17 @@ def _objective_hessian(scores, wins, l2):
     return information_matrix(scores, wins, l2) + 1.0
 
 
+def _require_mle(wins):
+    """Raise a ValueError that says why, when the table has no maximum-likelihood scores."""
+    diagnosis = diagnose_wins(wins)
+    if not diagnosis["mle_exists"]:
+        reasons = " ".join(problem["message"] for problem in diagnosis["problems"])
+        raise ValueError(
+            f"The maximum-likelihood scores do not exist for this table. {reasons} "
+            "A small L2 penalty (l2 > 0) gives finite scores."
+        )
+
+
 def fit_scores(wins, l2=0.0):
     """ŝ = argmax_s ℓ(s) − λ/2·|s|²,  then centred so that Σ ŝ_i = 0   (maximum likelihood)
 
@@ -287,18 +310,56 @@ def fit_scores(wins, l2=0.0):
     wins = _check_wins(wins)
     l2 = _check_l2(l2)
     if l2 == 0:
-        diagnosis = diagnose_wins(wins)
-        if not diagnosis["mle_exists"]:
-            reasons = " ".join(problem["message"] for problem in diagnosis["problems"])
-            raise ValueError(
-                f"The maximum-likelihood scores do not exist for this table. {reasons} "
-                "A small L2 penalty (l2 > 0) gives finite scores."
-            )
+        _require_mle(wins)
     result = optimize.minimize(
         _objective, np.zeros(wins.shape[0]), args=(wins, l2), method="Newton-CG",
         jac=_objective_gradient, hess=_objective_hessian, options={"xtol": 1e-12},
     )
     return result.x - result.x.mean()
+
+
+def newton_path(wins, l2=0.0, max_steps=30, tol=1e-10):
+    """s ← s + t·I(s)⁺·∇J(s),  J(s) = ℓ(s) − λ/2·|s|², from s = 0   (Newton–Raphson, halving t
+    until J rises)
+
+    The fit of `fit_scores`, one Newton step at a time: each step solves the quadratic that
+    matches ℓ's slope and curvature (the Fisher information I) at the current scores. Scores
+    stay centred (I's null direction 1 is never entered). Stops when |∇J| < tol.
+    Returns dict: scores (k + 1, n) from all zeros to the fit, log_likelihood and objective
+    (k + 1,) ℓ(s) and J(s) at each, gradient_norm (k + 1,), step_size (k + 1,) (t of the step
+    that led there; 0 for the start).
+    Example: newton_path([[0, 3], [1, 0]])["scores"][1] -> array([ 0.5, -0.5])
+    """
+    wins = _check_wins(wins)
+    l2 = _check_l2(l2)
+    if l2 == 0:
+        _require_mle(wins)
+
+    def objective(s):
+        return log_likelihood(s, wins) - 0.5 * l2 * s @ s
+
+    scores, sizes = [np.zeros(wins.shape[0])], [0.0]
+    for _ in range(max_steps):
+        s = scores[-1]
+        gradient = log_likelihood_gradient(s, wins) - l2 * s
+        if np.linalg.norm(gradient) < tol:
+            break
+        direction = np.linalg.pinv(information_matrix(s, wins, l2), hermitian=True) @ gradient
+        t = 1.0
+        while objective(s + t * direction) < objective(s) and t > 1e-6:
+            t /= 2
+        scores.append(s + t * direction)
+        sizes.append(t)
+    scores = np.array(scores)
+    loglik = np.array([log_likelihood(s, wins) for s in scores])
+    return {
+        "scores": scores,
+        "log_likelihood": loglik,
+        "objective": loglik - 0.5 * l2 * np.sum(scores**2, axis=1),
+        "gradient_norm": np.array([np.linalg.norm(log_likelihood_gradient(s, wins) - l2 * s)
+                                   for s in scores]),
+        "step_size": np.array(sizes),
+    }
 
 
 def regularization_path(wins, l2_values):
@@ -645,7 +706,8 @@ def fit_reward_model(features, chosen, rejected, learning_rate=0.5, steps=200, l
     (m,) indices of the preferred and the other reply of each judged pair.
     Returns dict: weights (d,), rewards (k,) = features·w, loss (steps + 1,) curve of J,
     agreement (steps + 1,) fraction of pairs with r_w > r_l, reproduced (pairs it gets right
-    at the end), ranking (reply indices, best first).
+    at the end), ranking (reply indices, best first), and the run step by step:
+    weights_path (steps + 1, d) and rewards_path (steps + 1, k), row t after t steps.
     Example: fit_reward_model([[1.0], [0.0]], [0], [1], steps=1)["loss"] -> array([0.6931, 0.5763])
     """
     features, chosen, rejected = _check_pairs(features, chosen, rejected)
@@ -659,7 +721,9 @@ def fit_reward_model(features, chosen, rejected, learning_rate=0.5, steps=200, l
     w = np.zeros(features.shape[1])
     delta = features[chosen] - features[rejected]
     loss, agreement = np.empty(steps + 1), np.empty(steps + 1)
+    weights_path = np.empty((steps + 1, features.shape[1]))
     for step in range(steps + 1):
+        weights_path[step] = w
         margin = delta @ w
         loss[step] = np.mean(-special.log_expit(margin)) + 0.5 * l2 * w @ w
         agreement[step] = np.mean(margin > 0)
@@ -674,6 +738,8 @@ def fit_reward_model(features, chosen, rejected, learning_rate=0.5, steps=200, l
         "agreement": agreement,
         "reproduced": reproduced,
         "ranking": np.argsort(-rewards, kind="stable"),
+        "weights_path": weights_path,
+        "rewards_path": weights_path @ features.T,
     }
 
 

@@ -99,6 +99,18 @@ def test_only_the_gap_matters(shift):
     np.testing.assert_allclose(shifted, bt.win_probability(a, b), atol=1e-12)
 
 
+@pytest.mark.parametrize("score", [-4.0, 0.0, 1.0, 2.5])
+def test_strength_is_e_to_the_score_and_its_ratio_is_the_win_probability(score):
+    assert bt.strength(score) == pytest.approx(math.exp(score), rel=1e-15)
+    a, b = bt.strength(score), bt.strength(0.7)
+    assert a / (a + b) == pytest.approx(bt.win_probability(score, 0.7), rel=1e-12)
+    # adding c to both scores multiplies both strengths by e^c
+    assert bt.strength(score + 3.0) / bt.strength(score) == pytest.approx(math.exp(3.0))
+    np.testing.assert_allclose(bt.strength([0.0, 1.0]), [1.0, math.e])
+    with pytest.raises(ValueError):
+        bt.strength(np.nan)
+
+
 def test_huge_gaps_stay_finite():
     p = bt.win_probability(np.array([1e4, -1e4, 745.0]), 0.0)
     assert np.all(np.isfinite(p))
@@ -357,6 +369,46 @@ def test_the_map_fit_solves_the_penalised_problem():
     np.testing.assert_allclose(bt.fit_scores(UNBEATEN, l2=0.1), reference, atol=1e-5)
 
 
+NEWTON_CASES = [(BALANCED, 0.0), (CYCLE, 0.0), (SPARSE, 0.0), (UNBEATEN, 0.1),
+                (UNBEATEN, 0.01), (IDLE, 0.1), (EMPTY, 0.1), (BALANCED, 1.0)]
+
+
+@pytest.mark.parametrize(("wins", "l2"), NEWTON_CASES)
+def test_newton_steps_end_at_the_fit_found_by_scipy(wins, l2):
+    path = bt.newton_path(wins, l2)
+    np.testing.assert_allclose(path["scores"][0], 0)
+    np.testing.assert_allclose(path["scores"][-1], bt.fit_scores(wins, l2), atol=1e-8)
+    assert path["gradient_norm"][-1] < 1e-10
+    assert len(path["scores"]) <= 12  # Newton converges in a handful of steps
+
+
+@pytest.mark.parametrize(("wins", "l2"), NEWTON_CASES)
+def test_newton_steps_climb_the_penalised_likelihood_and_stay_centred(wins, l2):
+    path = bt.newton_path(wins, l2)
+    assert np.all(np.diff(path["objective"]) >= -1e-12)
+    np.testing.assert_allclose(path["scores"].sum(axis=1), 0, atol=1e-9)
+    for s, loglik, objective in zip(path["scores"], path["log_likelihood"], path["objective"],
+                                    strict=True):
+        assert loglik == pytest.approx(bt.log_likelihood(s, wins))
+        assert objective == pytest.approx(loglik - 0.5 * l2 * s @ s)
+    assert path["step_size"][0] == 0 and np.all(path["step_size"][1:] > 0)
+
+
+@pytest.mark.parametrize(("won", "lost"), [(3, 1), (7, 2), (1, 9)])
+def test_the_first_newton_step_of_two_items_is_twice_the_win_rate_minus_one(won, lost):
+    # At s = 0: ∇ℓ = ±(w − n/2) and I = n/4·[[1, −1], [−1, 1]], whose pseudo-inverse is
+    # 1/n·[[1, −1], [−1, 1]], so the step is ±(2w − n)/n = ±(2·w/n − 1).
+    first = bt.newton_path([[0, won], [lost, 0]])["scores"][1]
+    rate = won / (won + lost)
+    np.testing.assert_allclose(first, [2 * rate - 1, 1 - 2 * rate])
+
+
+def test_newton_steps_need_a_maximum_without_a_prior():
+    with pytest.raises(ValueError, match="do not exist"):
+        bt.newton_path(UNBEATEN)
+    assert bt.newton_path(CYCLE)["scores"].shape == (1, 3)  # all zeros is already the best
+
+
 def test_an_unbeaten_item_runs_away_as_the_prior_weakens():
     path = bt.regularization_path(UNBEATEN, np.geomspace(1, 1e-5, 11))
     assert np.all(np.diff(path[:, 0]) > 0.3)
@@ -511,6 +563,19 @@ def test_training_starts_at_ln2_and_descends():
         result["weights"], REPLY_FEATURES, CHOSEN, REJECTED, 0.01))
     np.testing.assert_allclose(result["rewards"], REPLY_FEATURES @ result["weights"])
     assert result["agreement"][0] == 0 and result["agreement"][-1] == result["reproduced"].mean()
+
+
+def test_training_keeps_the_weights_and_rewards_of_every_step():
+    result = bt.fit_reward_model(REPLY_FEATURES, CHOSEN, REJECTED, 0.3, 40, 0.01)
+    assert result["weights_path"].shape == (41, 5) and result["rewards_path"].shape == (41, 6)
+    np.testing.assert_allclose(result["weights_path"][0], 0)
+    np.testing.assert_allclose(result["weights_path"][-1], result["weights"])
+    for t in (1, 7, 25):  # row t is where a run of t steps ends
+        shorter = bt.fit_reward_model(REPLY_FEATURES, CHOSEN, REJECTED, 0.3, t, 0.01)
+        np.testing.assert_allclose(result["weights_path"][t], shorter["weights"], rtol=1e-12)
+        np.testing.assert_allclose(result["rewards_path"][t], shorter["rewards"], rtol=1e-12)
+        assert result["loss"][t] == pytest.approx(bt.reward_model_objective(
+            result["weights_path"][t], REPLY_FEATURES, CHOSEN, REJECTED, 0.01))
 
 
 def test_training_reaches_the_optimum_found_by_scipy():
