@@ -1,9 +1,12 @@
-"""Load test: many learners at once. Serves the app and drives N concurrent sessions through
-every page, with widget changes, and reports rerun latency, errors and server memory.
+"""Load test: many learners at once. Serves the app (or drives a running deployment) with N
+concurrent sessions through every page, with widget changes, and reports latency, errors,
+server CPU per action and memory.
 
     python benchmarks/load.py                      # 1, 10 and 30 sessions
     python benchmarks/load.py --sessions 5 --json
     python benchmarks/load.py --sessions 2 --pages kl-divergence questions
+    python benchmarks/load.py --sessions 30 --url http://localhost:8080 --pids 1234 1240
+    python benchmarks/load.py --sessions 30 --state deploy/run/state.json   # deploy/serve.py
 
 Each session is a lightweight websocket client that speaks Streamlit's own protocol, as the
 browser does: it connects to ``/_stcore/stream``, sends ``BackMsg.rerun_script`` messages (a
@@ -33,7 +36,13 @@ was not found or is not the one asked for, a step that was not reached, a closed
 and a run that does not finish within 60 s (the session stops there). Memory is the server's
 resident set size, sampled every 0.2 s while the sessions run; "MB per session" is the growth of
 the peak from the smallest to the largest number of sessions, divided by the sessions added.
-The client runs on the same machine as the server and takes a little CPU from it.
+The client runs on the same machine as the server and takes a little CPU from it. CPU per
+action is the server processes' CPU time (user + system) during a run divided by its timed
+changes.
+
+Each session first fetches the app's page as a browser does, and keeps any cookie it gets.
+Behind deploy/serve.py's nginx, which names the process that answered each request, the
+report says how many sessions kept one process for every request they made.
 """
 
 from __future__ import annotations
@@ -48,6 +57,7 @@ import statistics
 import sys
 import threading
 import time
+import urllib.request
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,6 +298,8 @@ class Tally:
 
     changes: list[Change] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
+    # per session: the processes that answered it, behind a proxy that names them
+    processes: list[set[str]] = field(default_factory=list)
 
     def error(self, page: str, message: str) -> None:
         """Count an error on ``page``."""
@@ -298,6 +310,16 @@ class Tally:
         self.changes.append(Change(page, kind, run.ms, widget, client.redrawn(run)))
         for problem in run.problems():
             self.error(page, f"{kind}: {problem}")
+
+
+PROCESS_HEADER = "X-Course-Process"  # set by deploy/nginx.conf.template
+
+
+def _http(url: str, cookie: str = "") -> tuple[str, str]:
+    """GET ``url`` as the session's browser would: (its Set-Cookie, the process header)."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    with urllib.request.urlopen(request, timeout=RUN_TIMEOUT_S) as response:
+        return response.headers.get("Set-Cookie", ""), response.headers.get(PROCESS_HEADER, "")
 
 
 async def _visit(client: Client, stop: course.Lesson, pages: dict[str, str],
@@ -336,18 +358,29 @@ async def _session(url: str, stops: list[course.Lesson], tally: Tally,
                    start_delay: float) -> None:
     """One learner: open the app, then visit every page in ``stops``."""
     await asyncio.sleep(start_delay)
-    stream = url.replace("http://", "ws://") + "/_stcore/stream"
+    stream = url.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
     where = course.HOME.slug  # the page the app's address opens
+    seen: set[str] = set()
+    tally.processes.append(seen)
     try:
+        # As a browser: the page first (a proxy may give it a cookie), then the WebSocket.
+        set_cookie, process = await asyncio.to_thread(_http, url + "/")
+        cookie = set_cookie.split(";", 1)[0]
         # Browsers send no websocket pings; a busy server must not drop the session for them.
         async with connect(stream, subprotocols=["streamlit"], max_size=None,
-                           ping_interval=None, open_timeout=RUN_TIMEOUT_S) as ws:
+                           ping_interval=None, open_timeout=RUN_TIMEOUT_S,
+                           additional_headers={"Cookie": cookie} if cookie else None) as ws:
+            seen.update(p for p in (process, ws.response.headers.get(PROCESS_HEADER, "")) if p)
             client = Client(ws, url)
             first = await client.rerun()  # the app's address, as a link opens it
             tally.record(client, first, where, "connect")
             for stop in stops:
                 where = stop.slug
                 await _visit(client, stop, first.pages, tally)
+                # What the browser asks besides the WebSocket (media, health) goes to the
+                # session's process too, or its charts' files would not be found.
+                _, process = await asyncio.to_thread(_http, url + "/_stcore/health", cookie)
+                seen.update([process] if process else [])
     except RunError as error:
         tally.error(where, f"{error}; the session stopped")
     except (OSError, TimeoutError, ConnectionClosed) as error:
@@ -360,11 +393,12 @@ def _drain(stream, tail: deque) -> None:
         tail.append(line.decode(errors="replace").rstrip())
 
 
-def _watch_rss(pid: int, peak: list[float], stop: threading.Event) -> None:
-    """Keep the highest RSS of ``pid`` in ``peak[0]`` until ``stop`` is set."""
+def _watch_rss(pids: list[int], peaks: list[float], stop: threading.Event) -> None:
+    """Keep the highest RSS of each of ``pids`` in ``peaks`` until ``stop`` is set."""
     while not stop.is_set():
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # a child just ended
-            peak[0] = max(peak[0], _rss_mb(pid))
+        for i, pid in enumerate(pids):
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # child ended
+                peaks[i] = max(peaks[i], _rss_mb(pid))
         stop.wait(RSS_EVERY_S)
 
 
@@ -397,26 +431,31 @@ async def _drive(url: str, stops: list[course.Lesson], sessions: int, tally: Tal
                            for i in range(sessions)))
 
 
-def run(url: str, pid: int, sessions: int, stops: list[course.Lesson]) -> dict:
-    """Drive ``sessions`` concurrent sessions through ``stops``; the report of that run."""
-    rss_before = round(_rss_mb(pid), 1)
-    tally, peak, stop = Tally(), [rss_before], threading.Event()
-    watcher = threading.Thread(target=_watch_rss, args=(pid, peak, stop), daemon=True)
+def run(url: str, pids: list[int], sessions: int, stops: list[course.Lesson]) -> dict:
+    """Drive ``sessions`` concurrent sessions through ``stops``; the report of that run.
+
+    ``pids``: the server processes whose CPU and memory to report (none: not reported)."""
+    rss_before = [round(_rss_mb(pid), 1) for pid in pids]
+    tally, peaks, stop = Tally(), list(rss_before), threading.Event()
+    watcher = threading.Thread(target=_watch_rss, args=(pids, peaks, stop), daemon=True)
     watcher.start()
-    started, server_cpu, client_cpu = time.perf_counter(), _cpu_s(pid), time.process_time()
+    cpu_before = [_cpu_s(pid) for pid in pids]
+    started, client_cpu = time.perf_counter(), time.process_time()
     try:
         asyncio.run(_drive(url, stops, sessions, tally))
     finally:
         stop.set()
         watcher.join()
     wall = time.perf_counter() - started
-    server_cpu, client_cpu = _cpu_s(pid) - server_cpu, time.process_time() - client_cpu
+    cpu = [_cpu_s(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
+    client_cpu = time.process_time() - client_cpu
     changes = tally.changes
     widgets = [c for c in changes if c.kind == "widget"]
     by_page: dict[str, dict[str, int]] = {}
     for c in changes:
         counts = by_page.setdefault(c.page, {"full": 0, "widget": 0})
         counts["widget" if c.kind == "widget" else "full"] += 1
+    named = [seen for seen in tally.processes if seen]
     return {
         "sessions": sessions,
         "full": _latency([c for c in changes if c.kind in FULL_KINDS]),
@@ -428,11 +467,21 @@ def run(url: str, pid: int, sessions: int, stops: list[course.Lesson]) -> dict:
         "by_page": by_page,
         "errors": len(tally.errors),
         "error_list": tally.errors,
-        "rss_before_mb": rss_before,
-        "rss_peak_mb": round(peak[0], 1),
+        "rss_before_mb": round(sum(rss_before), 1) if pids else None,
+        "rss_peak_mb": round(sum(peaks), 1) if pids else None,
+        "processes": [{"pid": pid, "rss_before_mb": before, "rss_peak_mb": round(peak, 1),
+                       "cpu_s": round(used, 2)}
+                      for pid, before, peak, used in zip(pids, rss_before, peaks, cpu,
+                                                         strict=True)],
         "wall_s": round(wall, 1),
-        "server_cpu_s": round(server_cpu, 1),
+        "server_cpu_s": round(sum(cpu), 1) if pids else None,
+        "cpu_ms_per_action": round(1000 * sum(cpu) / len(changes), 1)
+        if pids and changes else None,
         "client_cpu_s": round(client_cpu, 1),
+        # Behind a proxy that names its processes: did every session keep one process?
+        "sessions_on_one_process": sum(len(seen) == 1 for seen in named) if named else None,
+        "sessions_by_process": dict(Counter(next(iter(seen)) for seen in named
+                                            if len(seen) == 1)),
     }
 
 
@@ -456,17 +505,22 @@ def memory_estimate(results: list[dict], host_mb: float = HOST_MB) -> dict | Non
 
 def _print(report: dict) -> None:
     """Print the report as a table, the details of each run and the memory estimate."""
-    print(f"server RSS before any session: {report['idle_rss_mb']} MB; pages: "
-          f"{', '.join(report['pages'])}")
-    print(f"{'':>8} {'full reruns':>26} {'widget changes':>26}")
-    print(f"{'sessions':>8} {'n':>6} {'p50 ms':>9} {'p95 ms':>9} {'n':>6} {'p50 ms':>9} "
-          f"{'p95 ms':>9} {'errors':>7} {'RSS before':>11} {'RSS peak':>9} {'wall s':>7}")
+    where = report["url"] or "a server started for the test"
+    print(f"target: {where}; server RSS before any session: {report['idle_rss_mb']} MB; "
+          f"pages: {', '.join(report['pages'])}")
+    print(f"{'':>8} {'connect':>8} {'page opens':>17} {'widget changes':>17} "
+          f"{'full reruns':>17} {'':>7} {'CPU per':>8}")
+    print(f"{'sessions':>8} {'p95 ms':>8} {'p50':>8} {'p95':>8} {'p50':>8} {'p95':>8} "
+          f"{'p50':>8} {'p95':>8} {'errors':>7} {'action':>8} {'RSS peak MB':>12}")
     for r in report["runs"]:
-        full, widget = r["full"], r["widget"]
-        print(f"{r['sessions']:>8} {full['count']:>6} {full['p50_ms']!s:>9} "
-              f"{full['p95_ms']!s:>9} {widget['count']:>6} {widget['p50_ms']!s:>9} "
-              f"{widget['p95_ms']!s:>9} {r['errors']:>7} {r['rss_before_mb']:>11} "
-              f"{r['rss_peak_mb']:>9} {r['wall_s']:>7}")
+        kinds = r["by_kind"]
+        cells = [kinds["connect"]["p95_ms"], kinds["open"]["p50_ms"], kinds["open"]["p95_ms"],
+                 r["widget"]["p50_ms"], r["widget"]["p95_ms"], r["full"]["p50_ms"],
+                 r["full"]["p95_ms"]]
+        cpu = "" if r["cpu_ms_per_action"] is None else f"{r['cpu_ms_per_action']} ms"
+        rss = " + ".join(str(p["rss_peak_mb"]) for p in r["processes"]) or "-"
+        print(f"{r['sessions']:>8} " + " ".join(f"{c!s:>8}" for c in cells) +
+              f" {r['errors']:>7} {cpu:>8} {rss:>12}")
     for r in report["runs"]:
         kinds = ", ".join(f"{kind} {cell['count']} (p50 {cell['p50_ms']}, p95 {cell['p95_ms']})"
                           for kind, cell in r["by_kind"].items() if cell["count"])
@@ -476,6 +530,11 @@ def _print(report: dict) -> None:
               f"{r['charts_redrawn_by_widgets']} redrew a chart with a new spec")
         print(f"  CPU: server {r['server_cpu_s']} s, load client {r['client_cpu_s']} s, "
               f"in {r['wall_s']} s")
+        if r["sessions_on_one_process"] is not None:
+            spread = ", ".join(f"{n} on {where}" for where, n in
+                               sorted(r["sessions_by_process"].items()))
+            print(f"  {r['sessions_on_one_process']} of {r['sessions']} sessions kept one "
+                  f"process ({spread})")
         for error in r["error_list"]:
             print(f"  error on {error['page']}: {error['message']}")
     if any(r["errors"] for r in report["runs"]) and report["server_log_tail"]:
@@ -498,25 +557,41 @@ def main() -> None:
                         help="numbers of concurrent sessions, one run each (default: 1 10 30)")
     parser.add_argument("--pages", nargs="+", choices=slugs, metavar="SLUG",
                         help=f"pages to visit (default: all): {', '.join(slugs)}")
+    parser.add_argument("--url", help="drive a running deployment at this address instead of "
+                        "starting a server (e.g. http://localhost:8080)")
+    parser.add_argument("--pids", type=int, nargs="+", default=[],
+                        help="with --url: the server processes to measure CPU and memory of")
+    parser.add_argument("--state", type=Path, help="with deploy/serve.py: its state.json "
+                        "(gives the address and the processes)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
     if min(args.sessions) < 1:
         parser.error("--sessions must be 1 or more")
     stops = [stop for stop in (course.HOME, *course.LESSONS)
              if not args.pages or stop.slug in args.pages]
-    port = free_port()
-    server = serve(ROOT / "app.py", port)
-    log: deque[str] = deque(maxlen=40)
-    threading.Thread(target=_drain, args=(server.stderr, log), daemon=True).start()
-    url = f"http://127.0.0.1:{port}"
+    server, log = None, deque(maxlen=40)
+    url, pids = args.url, list(args.pids)
+    if args.state:
+        state = json.loads(args.state.read_text())
+        url = url or state["url"]
+        pids = pids or [p["pid"] for p in state["processes"]]
+    if url is None:
+        port = free_port()
+        server = serve(ROOT / "app.py", port)
+        threading.Thread(target=_drain, args=(server.stderr, log), daemon=True).start()
+        url, pids = f"http://127.0.0.1:{port}", [server.pid]
+    url = url.rstrip("/")
     try:
-        idle_rss = round(_rss_mb(server.pid), 1)
-        results = [run(url, server.pid, n, stops) for n in args.sessions]
+        idle_rss = round(sum(_rss_mb(pid) for pid in pids), 1) if pids else None
+        results = [run(url, pids, n, stops) for n in args.sessions]
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-    report = {"idle_rss_mb": idle_rss, "pages": [s.slug for s in stops], "runs": results,
-              "memory": memory_estimate(results), "server_log_tail": list(log)}
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+    report = {"url": None if server else url, "idle_rss_mb": idle_rss,
+              "pages": [s.slug for s in stops], "runs": results,
+              "memory": memory_estimate(results) if pids else None,
+              "server_log_tail": list(log)}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
