@@ -31,6 +31,13 @@ def test_lessons_import_no_ui(module):
     assert not _imports(module) & {"streamlit", "plotly", "ui", "pandas"}
 
 
+def test_the_classroom_store_imports_no_streamlit():
+    modules = list((ROOT / "classroom").glob("*.py"))
+    assert modules
+    for module in modules:
+        assert not _imports(module) & {"streamlit", "plotly", "ui"}, module.name
+
+
 @pytest.mark.parametrize("module", LESSON_MODULES, ids=lambda p: p.name)
 def test_every_lessons_module_has_its_test_file(module):
     assert (ROOT / "tests" / f"test_{module.name}").exists()
