@@ -79,6 +79,7 @@ rooms = Table(
     Column("created_at", Float, nullable=False),
     Column("active_at", Float, nullable=False, index=True),
     Column("closed", Boolean, nullable=False, default=False),
+    Column("activity", String(16), nullable=False, default="replies"),
 )
 students = Table(
     "students", metadata,
@@ -122,6 +123,9 @@ class StoreUnavailable(RuntimeError):
     """The database did not answer, even after retries."""
 
 
+ACTIVITIES = ("replies", "items")  # what the class judges: the tiny LM's replies, or items
+
+
 @dataclass(frozen=True)
 class Room:
     """A new room: the code students join with, and the teacher's own secret key."""
@@ -129,6 +133,7 @@ class Room:
     code: str
     teacher_key: str
     title: str
+    activity: str = "replies"
 
 
 def normalise_code(code: str) -> str:
@@ -242,9 +247,12 @@ class Store:
 
     # Teachers
 
-    def create_room(self, title: str) -> Room:
-        """A new, open room; its code is for students, its teacher key for the teacher only."""
+    def create_room(self, title: str, activity: str = "replies") -> Room:
+        """A new, open room; its code is for students, its teacher key for the teacher only.
+        ``activity``: what its students judge, one of ACTIVITIES."""
         title = _plain(title, "room's title", MAX_TITLE)
+        if activity not in ACTIVITIES:
+            raise ValueError(f"A room's activity is one of: {', '.join(ACTIVITIES)}.")
         self._maybe_clean()
         teacher_key = secrets.token_urlsafe(18)
 
@@ -256,8 +264,8 @@ class Store:
                 now = self.clock()
                 conn.execute(insert(rooms).values(
                     code=code, title=title, teacher_key_hash=_key_hash(teacher_key),
-                    created_at=now, active_at=now, closed=False))
-                return Room(code, teacher_key, title)
+                    created_at=now, active_at=now, closed=False, activity=activity))
+                return Room(code, teacher_key, title, activity)
             raise RuntimeError("no free join code found")  # 31^8 codes: never in practice
 
         return self._retrying(create)
@@ -373,10 +381,11 @@ class Store:
     # Reading
 
     def room(self, code: str) -> dict:
-        """What anyone with the code may know: title, open or closed, when."""
+        """What anyone with the code may know: title, activity, open or closed, when."""
         row = self._retrying(lambda conn: self._room(conn, code))
         return {"code": row.code, "title": row.title, "closed": bool(row.closed),
-                "created_at": row.created_at, "active_at": row.active_at}
+                "activity": row.activity, "created_at": row.created_at,
+                "active_at": row.active_at}
 
     def judgements(self, code: str) -> list[dict]:
         """Every judgement of the room, oldest first: student, nickname, item, choice,

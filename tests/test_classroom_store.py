@@ -74,7 +74,10 @@ def test_a_room_has_a_short_unambiguous_code_and_a_separate_teacher_key(store):
     assert len(room.teacher_key) >= 20 and room.code not in room.teacher_key
     assert store.room(room.code) | {"created_at": 0, "active_at": 0} == {
         "code": room.code, "title": "Period 3: preferences", "closed": False,
-        "created_at": 0, "active_at": 0}
+        "activity": "replies", "created_at": 0, "active_at": 0}
+    assert store.room(store.create_room("Items", activity="items").code)["activity"] == "items"
+    with pytest.raises(ValueError, match="activity is one of"):
+        store.create_room("Bad", activity="poems")
     codes = {store.create_room(f"room {i}").code for i in range(30)}
     assert len(codes) == 30
 
