@@ -53,8 +53,12 @@ with tips:
         "- Every control and random seed lives in the page's address, so a link reproduces "
         "the exact view. Use **Link to this view** in the sidebar to copy it.\n"
         "- Prepare a few links before class (one per point you want to make) and open them "
-        "in turn, or send them to students as exercises."
+        "in turn, or send them to students as exercises.\n"
+        "- Open a room in **class mode**: your students judge pairs of replies on their "
+        "phones, and your screen shows what the model learns from the class's own "
+        "preferences."
     )
+    st.page_link(course.CLASS_MODE.page, label="Open class mode", icon=course.CLASS_MODE.icon)
 
 for part in course.PARTS:
     stops = course.lessons_in(part)

@@ -397,7 +397,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    stops = [course.HOME, *course.LESSONS]
+    stops = list(course.PAGES)
     if args.pages:
         stops = [s for s in stops if s.slug in args.pages]
     app_port, bare_port, frame_port = free_port(), free_port(), free_port()

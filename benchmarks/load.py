@@ -551,7 +551,7 @@ def _print(report: dict) -> None:
 
 
 def main() -> None:
-    slugs = [stop.slug for stop in (course.HOME, *course.LESSONS)]
+    slugs = [stop.slug for stop in course.PAGES]
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30],
                         help="numbers of concurrent sessions, one run each (default: 1 10 30)")
@@ -567,7 +567,7 @@ def main() -> None:
     args = parser.parse_args()
     if min(args.sessions) < 1:
         parser.error("--sessions must be 1 or more")
-    stops = [stop for stop in (course.HOME, *course.LESSONS)
+    stops = [stop for stop in course.PAGES
              if not args.pages or stop.slug in args.pages]
     server, log = None, deque(maxlen=40)
     url, pids = args.url, list(args.pids)

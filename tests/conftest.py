@@ -51,7 +51,7 @@ def free_port() -> int:
 
 
 def serve(script: Path, port: int, log: Path | None = None, audit: Path | None = None,
-          address: str | None = "127.0.0.1") -> subprocess.Popen:
+          address: str | None = "127.0.0.1", database: str | None = None) -> subprocess.Popen:
     """Start ``streamlit run script`` on port ``port`` and wait until it is healthy.
 
     ``log`` receives the server's output (else the caller reads ``proc.stderr``); with
@@ -60,6 +60,8 @@ def serve(script: Path, port: int, log: Path | None = None, audit: Path | None =
     (every interface), as the README's command and a deployment do."""
     launcher = [sys.executable, "-m", "streamlit"]
     env = dict(os.environ)
+    if database is not None:
+        env["DICE2DPO_DATABASE_URL"] = database  # class mode's rooms, for this server alone
     if audit is not None:
         launcher = [sys.executable, str(Path(__file__).with_name("audited_server.py"))]
         env["AUDIT_LOG"] = str(audit)
@@ -111,7 +113,8 @@ def start_app(folder: Path, script: Path = APP, address: str | None = "127.0.0.1
     """A freshly started server for ``script``, logging into ``folder``."""
     port = free_port()
     log, audit = folder / f"server-{port}.log", folder / f"network-{port}.log"
-    proc = serve(script, port, log=log, audit=audit, address=address)
+    proc = serve(script, port, log=log, audit=audit, address=address,
+                 database=f"sqlite:///{folder / f'classroom-{port}.sqlite'}")
     return Served(f"http://127.0.0.1:{port}", proc, log, audit)
 
 

@@ -31,12 +31,13 @@ DEEP_LINKS = {
     "dpo": ("dpo", {"dpo_step": "2. The loss, with sliders", "presenter": "true"}, None, 2),
     "dpo-vs-rlhf": ("dpo-vs-rlhf", {"lab_step": "2. Five contenders, one dataset"}, None, 2),
     "questions": ("questions", {"q_lesson": course.lesson("ppo").title}, None, None),
+    "class": ("class", {"room": "K7QX2M9P"}, None, None),
 }
 CASES = [(slug, *DEEP_LINKS[slug]) for slug in DEEP_LINKS]
 
 
 def test_every_page_has_a_first_visit_case():
-    assert set(DEEP_LINKS) == {stop.slug for stop in (course.HOME, *course.LESSONS)}
+    assert set(DEEP_LINKS) == {stop.slug for stop in course.PAGES}
 
 
 @pytest.fixture()

@@ -51,7 +51,7 @@ def _walk(tab, base: str) -> list[str]:
     open_app(tab, base, 60_000)
     nav = tab.locator('[data-testid="stSidebarNav"]')
     main = tab.locator('[data-testid="stMain"]')
-    for stop in (*course.LESSONS, course.HOME):
+    for stop in (*course.LESSONS, *course.TOOLS, course.HOME):
         nav.get_by_text(stop.title, exact=True).click()
         tab.wait_for_url(re.compile(rf"/{stop.slug}" if stop is not course.HOME else r"/$"))
         wait_idle(tab, 60_000)

@@ -8,7 +8,7 @@ from conftest import open_page
 
 from ui import course
 
-STOPS = [course.HOME, *course.LESSONS]
+STOPS = list(course.PAGES)
 # How Streamlit words its notices (streamlit/deprecation_util.py)
 DEPRECATION = re.compile(r"deprecat|will be removed|please replace", re.I)
 

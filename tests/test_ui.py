@@ -73,7 +73,7 @@ def test_choice_grading():
 
 
 def test_manifest_is_consistent():
-    stops = (course.HOME, *course.LESSONS)
+    stops = course.PAGES
     assert len({s.slug for s in stops}) == len(stops)
     for stop in stops:
         assert (ROOT / stop.page).exists(), f"{stop.page} is registered but missing"
@@ -85,7 +85,7 @@ def test_manifest_is_consistent():
 
 
 def test_every_page_script_is_registered():
-    registered = {s.page for s in (course.HOME, *course.LESSONS)}
+    registered = {s.page for s in course.PAGES}
     on_disk = {p.relative_to(ROOT).as_posix() for p in (ROOT / "app_pages").glob("*.py")}
     assert on_disk == registered
 

@@ -142,9 +142,27 @@ CURRICULUM: tuple[Lesson, ...] = (
     ),
 )
 
+# Pages that are not stops of the route: the teacher's tools, in their own navigation section.
+TOOLS_PART = "In class"
+CLASS_MODE = Lesson(
+    slug="class",
+    title="Class mode: your class trains the model",
+    page="app_pages/class_mode.py",
+    part=TOOLS_PART,
+    videos=("rlhf", "dpo"),
+    summary="A room where the class's own judgements are the preference data: students judge "
+    "pairs on their phones, and the projected screen shows what the model learns from them.",
+    icon=":material/groups:",
+)
+TOOLS: tuple[Lesson, ...] = (CLASS_MODE,)
+
 # The lessons that are published: those whose page exists.
 LESSONS: tuple[Lesson, ...] = tuple(
     lesson for lesson in CURRICULUM if (ROOT / lesson.page).is_file())
+
+
+# Every page of the course, in the navigation's order.
+PAGES: tuple[Lesson, ...] = (HOME, *LESSONS, *TOOLS)
 
 
 def lessons_in(part: str) -> list[Lesson]:
@@ -153,8 +171,8 @@ def lessons_in(part: str) -> list[Lesson]:
 
 
 def lesson(slug: str) -> Lesson:
-    """The lesson with this slug (the home page included)."""
-    for item in (HOME, *LESSONS):
+    """The lesson with this slug (the home page and the tools included)."""
+    for item in PAGES:
         if item.slug == slug:
             return item
     raise KeyError(f"no lesson called {slug!r}")

@@ -42,7 +42,7 @@ def requested_path() -> str:
     return (ctx.pages_manager.intended_page_name or "") if ctx else ""
 
 
-def _markdown_text(text: str) -> str:
+def markdown_text(text: str) -> str:
     """``text`` shown literally in Markdown: every markup character escaped."""
     return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", text)
 
@@ -53,7 +53,7 @@ def _no_such_page(home: st.Page, path: str) -> st.Page:
     def no_such_page() -> None:
         shown = path if len(path) <= MAX_SHOWN_PATH else path[: MAX_SHOWN_PATH - 1] + "…"
         st.title("No such page")
-        st.markdown(f"The course has no page at the address **/{_markdown_text(shown)}**. "
+        st.markdown(f"The course has no page at the address **/{markdown_text(shown)}**. "
                     "Perhaps the link was cut short or mistyped. Every lesson is listed in the "
                     "navigation, and here:")
         for lesson in course.LESSONS:
@@ -84,6 +84,7 @@ def run(extra_sections: Mapping[str, Sequence[st.Page]] | None = None) -> None:
     for part in course.PARTS:
         if lessons := course.lessons_in(part):
             sections[part] = [_page(lesson) for lesson in lessons]
+    sections[course.TOOLS_PART] = [_page(tool) for tool in course.TOOLS]
     sections.update({name: list(pages) for name, pages in (extra_sections or {}).items()})
     known = {page.url_path for pages in sections.values() for page in pages}
     path = requested_path()
