@@ -109,8 +109,7 @@ def _unavailable(error: StoreUnavailable) -> None:
 
 # The page
 
-st.title(course.CLASS_MODE.title)
-st.markdown(
+INTRO = (
     "Here the students are the annotators. A teacher opens a room and projects its code; "
     "students join from their phones and say which of two replies is better. Their "
     "judgements are the preference data: the teacher's screen shows, as they come in, how "
@@ -118,6 +117,8 @@ st.markdown(
     "and what a reward model and a DPO run learn from the class's labels, next to the same "
     "pairs labelled by the course's simulated annotator."
 )
+
+st.title(course.CLASS_MODE.title)
 state.check_link(PARAMS)
 
 # A teacher's private link carries the key once; it moves into this session and out of the
@@ -129,8 +130,12 @@ if st.query_params.get(TEACHER.key) and st.query_params.get(ROOM.key):
 
 
 def landing(code_from_link: str) -> None:
-    """Open a room (teacher) or join one (student)."""
-    join, open_ = st.columns(2, gap="large")
+    """Join a room (student) or open one (teacher); a join link shows only the first."""
+    st.markdown(INTRO)
+    if code_from_link:
+        join, open_ = st.container(), None
+    else:
+        join, open_ = st.columns(2, gap="large")
     with join, st.container(border=True):
         st.subheader(":material/login: Join your class", anchor=False)
         with st.form("class_join", border=False):
@@ -156,6 +161,11 @@ def landing(code_from_link: str) -> None:
                 st.session_state[_DONE] = 0
                 st.query_params[ROOM.key] = normalise_code(code)
                 st.rerun()
+    if open_ is None:
+        st.caption("No personal data is needed: a nickname is optional and only your teacher "
+                   "sees it. Rooms that nobody uses for 24 hours are deleted with all their "
+                   "judgements.")
+        return
     with open_, st.container(border=True):
         st.subheader(":material/co_present: Open a room (teachers)", anchor=False)
         with st.form("class_open", border=False):
@@ -176,9 +186,8 @@ def landing(code_from_link: str) -> None:
                 st.session_state[_ROOM], st.session_state[_KEY] = room.code, room.teacher_key
                 st.query_params[ROOM.key] = room.code
                 st.rerun()
-    st.caption("No personal data is needed: a nickname is optional and never leaves the "
-               "room. Rooms that nobody uses for 24 hours are deleted with all their "
-               "judgements.")
+    st.caption("No personal data is needed: a nickname is optional and only the teacher sees "
+               "it. Rooms that nobody uses for 24 hours are deleted with all their judgements.")
 
 
 def _client() -> str:
@@ -201,6 +210,7 @@ def teacher_view(code: str, key: str) -> None:
         _leave_button()
         return
     link = classroom.join_link(code)
+    st.markdown(INTRO)
     st.header(f"Room: {markdown_text(room['title'])}", divider="gray", anchor=False)
     qr, join = st.columns([1, 2], vertical_alignment="center")
     with qr:

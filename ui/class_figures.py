@@ -38,8 +38,8 @@ def taught_plane(curve: dict, report: dict) -> go.Figure:
                       xaxis=dict(title="KL(π‖π_ref) (nats): how far the model moved",
                                  range=[-0.05 * top - 0.02, top * 1.4 + 0.1]),
                       yaxis=dict(title="expected true reward E[r]"),
-                      legend=dict(orientation="v", x=1, xanchor="right", y=0,
-                                  yanchor="bottom"), height=420)
+                      legend=dict(orientation="v", x=0.01, xanchor="left", y=0.99,
+                                  yanchor="top"), height=420)
     return fig
 
 
