@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons import toy_lm as lm
-from ui import cards, code, course, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, state, steps
 from ui import toy_llm_figures as tf
 from ui.figures import fmt, show
 from ui.state import Param
@@ -17,7 +17,13 @@ TASK = lm.make_task()
 PROMPTS = TASK.prompts
 TOKENS = TASK.tokens
 
-TOP_K = 12  # replies shown in the temperature and optimum charts
+TOP_K = 12  # replies shown in the optimum chart
+TEMPERED_TOP = 20  # replies drawn one by one in the temperature chart (the rest as one bar)
+# The temperature chart's grid: steps of about 10 % below T = 1 (where the distribution changes
+# fastest), then every value of the page's temperature control, so a link opens on its frame.
+TEMPERATURES = (0.1, 0.11, 0.12, 0.14, 0.16, 0.18, 0.2, 0.22, 0.25, 0.27, 0.3, 0.33, 0.36,
+                0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9,
+                *(float(round(t, 1)) for t in np.arange(1.0, 3.01, 0.1)))
 NOISE_GRID = np.round(np.arange(0.0, 3.01, 0.1), 2)
 BETAS = ("0.3", "1", "3", "10")  # strings: the link shows them as they are
 NOISES = ("0", "0.5", "1", "2", "3")
@@ -64,9 +70,15 @@ def _tree(prompt: int) -> dict:
     return lm.prefix_tree(TASK, TASK.ref_logits, prompt)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _tempered(temperature: float) -> np.ndarray:
-    return lm.distribution(TASK, TASK.ref_logits, temperature)
+@st.cache_data(max_entries=len(PROMPTS), show_spinner=False)
+def temperature_explorable(prompt: int) -> dict:
+    tempered = np.stack([lm.distribution(TASK, TASK.ref_logits, t)[prompt]
+                         for t in TEMPERATURES])
+    best = [int(lm.most_likely(row, 1)[0]) for row in tempered]
+    return tf.tempering(TEMPERATURES, TASK.texts, lm.most_likely(TASK.ref_probs[prompt],
+                                                                 TEMPERED_TOP),
+                        TASK.ref_probs[prompt], tempered, best, lm.entropy(tempered),
+                        PROMPTS[prompt])
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -305,25 +317,26 @@ def sampling() -> None:
 
 @st.fragment
 def _sampling_demo(prompt: str) -> None:
-    temperature = state.slider(TEMPERATURE, "Temperature T")
-    p = _prompt_index(prompt)
-    tempered = _tempered(float(temperature))
-    ranked = lm.most_likely(TASK.ref_probs[p], TOP_K)
-    one_best = int(lm.most_likely(tempered[p], 1)[0])
-    show(tf.tempered_replies([TASK.texts[s] for s in ranked], TASK.ref_probs[p, ranked],
-                             tempered[p, ranked], temperature), key="lm_temp_chart",
-         caption="Grey: the model as trained. Purple: at your temperature. Below 1 the top "
-         "replies grow; above 1 the probability spreads out to the other "
-         f"{TASK.n_replies - TOP_K} replies, not shown. At T = {temperature:g} the most likely "
-         f"reply is *{TASK.texts[one_best]}* ({tempered[p, one_best]:.3f}), and the entropy of "
-         f"the replies is {lm.entropy(tempered[p]):.2f} nats (0 if the model always writes the "
-         f"same reply, ln {TASK.n_replies} = {np.log(TASK.n_replies):.2f} if all are equally "
-         "likely).")
+    temperature = state.slider(
+        TEMPERATURE, "Temperature T",
+        help="The slider under the chart changes the temperature at once. This one sets the "
+        "temperature the chart opens at and the samples below use, and it goes into the "
+        "shared link.")
+    explorable.show(
+        temperature_explorable(_prompt_index(prompt)), key="lm_temp_chart",
+        start=explorable.nearest(TEMPERATURES, temperature),
+        caption="Purple: the probability of each reply at the temperature of the slider under "
+        "the chart; grey ticks: the model as trained (T = 1). Below 1 the top replies grow "
+        "until one takes almost everything; above 1 the probability spreads out to the "
+        f"{TASK.n_replies - TEMPERED_TOP} other replies (the striped bar). Bottom: the entropy "
+        f"of all {TASK.n_replies} replies, from 0 (the model always writes the same reply) "
+        f"towards ln {TASK.n_replies} (every reply equally likely); the dot is the slider's T.")
 
 
 @st.fragment
 def _samples_demo() -> None:
-    st.markdown("**Let it write.** Sample replies at the temperature set above.")
+    st.markdown("**Let it write.** Sample replies at the temperature set with the control "
+                "above the chart.")
     a, b, c = st.columns([2, 2, 1], vertical_alignment="bottom")
     with a:
         n = state.number(N_SAMPLES, "How many replies to sample")
@@ -331,7 +344,7 @@ def _samples_demo() -> None:
         seed = state.number(SEED, "Random seed", help="The same seed draws the same replies; "
                             "it is part of the shared link.")
     c.button("Sample", key="lm_draw", icon=":material/casino:", width="stretch",
-             help="Draw again at the temperature the slider shows now.")
+             help="Draw again at the temperature the control above the chart shows now.")
     temperature = float(st.session_state.get(TEMPERATURE.key, TEMPERATURE.default))
     prompt = st.session_state.get(TEMP_PROMPT.key, TEMP_PROMPT.default)
     _, replies = lm.sample(TASK, TASK.ref_logits, int(n), int(seed), temperature,

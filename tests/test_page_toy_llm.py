@@ -8,12 +8,27 @@ import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
-from pagetest import assert_step_alone, captions, link_notes, markdown, metric, step_opener
+from pagetest import (
+    assert_step_alone,
+    explorables,
+    link_notes,
+    markdown,
+    metric,
+    opened_frame,
+    shown_note,
+    step_opener,
+)
 
 from lessons import toy_lm as lm
 
 PAGE = "app_pages/toy_llm.py"
 TASK = lm.make_task()
+# The temperature chart's grid (as the page has it): every value of the page's control from 1
+# up, steps of about 10 % below.
+TEMPERATURES = (0.1, 0.11, 0.12, 0.14, 0.16, 0.18, 0.2, 0.22, 0.25, 0.27, 0.3, 0.33, 0.36,
+                0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6,
+                1.7, 1.8, 1.9, 2.0, 2.1, 2.2, 2.3, 2.4, 2.5, 2.6, 2.7, 2.8, 2.9, 3.0)
+TEMPERED_TOP = 20
 STEPS = ("1. A tiny language model", "2. Write a reply token by token",
          "3. Sampling with a temperature", "4. The policy view", "5. A hidden human taste",
          "6. Preference pairs", "7. Where fine-tuning is headed", "8. Check yourself")
@@ -85,14 +100,56 @@ def test_a_reply_the_model_cannot_write_gets_a_friendly_error(text):
     assert not at.error
 
 
-def test_temperature_and_samples_come_from_the_lessons():
+def _temperature_note(prompt: int, temperature: float) -> str:
+    """What the temperature chart's note says at T, from the lessons alone."""
+    tempered = lm.distribution(TASK, TASK.ref_logits, temperature)[prompt]
+    best = int(lm.most_likely(tempered, 1)[0])
+    rest = 1 - tempered[lm.most_likely(TASK.ref_probs[prompt], TEMPERED_TOP)].sum()
+    return (f"T = {temperature:g}: entropy {lm.entropy(tempered):.2f} nats most likely "
+            f"“{TASK.texts[best]}” ({tempered[best]:.3f}) the other "
+            f"{TASK.n_replies - TEMPERED_TOP} replies together {rest:.3f}")
+
+
+@pytest.mark.parametrize(("prompt", "temperature", "frame"),
+                         [(0, "1.0", 21), (1, "0.3", 10), (1, "2.9", 40), (0, "0.7", 18)])
+def test_the_temperature_chart_shows_the_lessons_distribution_at_every_t(prompt, temperature,
+                                                                        frame):
+    at = at_step(3, lm_temp=temperature, lm_temp_prompt=TASK.prompts[prompt])
+    (spec,) = explorables(at)
+    assert [step["label"] for step in spec["layout"]["sliders"][0]["steps"]] == \
+        [f"{t:g}" for t in TEMPERATURES]
+    assert TEMPERATURES[frame] == float(temperature)
+    assert opened_frame(spec) == frame  # the link's temperature, set by the page's control
+    assert shown_note(spec) == _temperature_note(prompt, float(temperature))
+    ranked = lm.most_likely(TASK.ref_probs[prompt], TEMPERED_TOP)
+    bars, ticks = spec["data"][0], spec["data"][1]
+    assert bars["x"] == [TASK.texts[s] for s in ranked] + [f"the other {TASK.n_replies - 20}"]
+    np.testing.assert_allclose(ticks["y"], [*TASK.ref_probs[prompt, ranked],
+                                            1 - TASK.ref_probs[prompt, ranked].sum()],
+                               rtol=1e-4)
+    for k, t in enumerate(TEMPERATURES):
+        tempered = lm.distribution(TASK, TASK.ref_logits, t)[prompt]
+        shown, ticks, dot = spec["frames"][k]["data"]
+        assert ticks == {}  # the T = 1 ticks stay as they are
+        np.testing.assert_allclose(shown["y"][:-1], tempered[ranked], rtol=1e-4, atol=1e-12)
+        np.testing.assert_allclose(shown["y"][-1], 1 - tempered[ranked].sum(), rtol=1e-4,
+                                   atol=1e-12)
+        assert dot["x"] == [t]
+        np.testing.assert_allclose(dot["y"], [lm.entropy(tempered)], rtol=1e-4)
+        note = spec["frames"][k]["layout"]["annotations"][-1]["text"].replace("<br>", " ")
+        assert note == _temperature_note(prompt, t)
+
+
+def test_moving_the_temperature_control_reopens_the_chart_at_its_value():
+    at = at_step(3, lm_temp="1.0")
+    at.slider(key="lm_temp").set_value(0.2).run()
+    (spec,) = explorables(at)
+    assert opened_frame(spec) == TEMPERATURES.index(0.2)
+    assert not at.exception
+
+
+def test_samples_come_from_the_lessons_at_the_control_s_temperature():
     at = at_step(3, lm_temp="0.5", lm_n="5", lm_seed="7", lm_temp_prompt="The service was")
-    tempered = lm.distribution(TASK, TASK.ref_logits, 0.5)
-    caption = captions(at)
-    assert f"the entropy of the replies is {lm.entropy(tempered[1]):.2f} nats" in caption
-    best = int(lm.most_likely(tempered[1], 1)[0])
-    assert TASK.texts[best] == "bad."
-    assert f"most likely reply is *bad.* ({tempered[1, best]:.3f})" in caption
     _, replies = lm.sample(TASK, TASK.ref_logits, 5, 7, 0.5, 1)
     assert "sampled at T = 0.5: " + " · ".join(f"*{TASK.texts[s]}*" for s in replies) \
         in markdown(at)
@@ -101,6 +158,8 @@ def test_temperature_and_samples_come_from_the_lessons():
     _, replies = lm.sample(TASK, TASK.ref_logits, 5, 7, 2.0, 1)
     assert "sampled at T = 2: " + " · ".join(f"*{TASK.texts[s]}*" for s in replies) \
         in markdown(at)
+    (spec,) = explorables(at)
+    assert opened_frame(spec) == TEMPERATURES.index(2.0)
 
 
 def test_an_episode_pays_its_reward_at_the_end():
@@ -146,8 +205,8 @@ def test_a_shared_link_reproduces_the_view():
     assert at.slider(key="lm_temp").value == 2.0
     assert at.button_group(key="lm_temp_prompt").value == "The service was"
     assert at.number_input(key="lm_seed").value == 42
-    assert f"the entropy of the replies is " \
-        f"{lm.entropy(lm.distribution(TASK, TASK.ref_logits, 2.0)[1]):.2f} nats" in captions(at)
+    (spec,) = explorables(at)
+    assert shown_note(spec) == _temperature_note(1, 2.0)
 
 
 def test_a_malformed_link_falls_back_with_a_note():

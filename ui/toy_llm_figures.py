@@ -12,8 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui import theme
-from ui.figures import fmt
+from ui import explorable, theme
+from ui.explorable import compact
+from ui.figures import fmt, hline, label, vline
 
 # The colour of a token in the tree: the sentiment of the word (green = positive, vermillion =
 # negative, as chosen/rejected elsewhere), grey for the neutral word, sky for modifiers.
@@ -127,11 +128,81 @@ def _reply_bars(texts: Sequence[str], first: np.ndarray, second: np.ndarray,
     return go.Figure(data=data, layout=layout)
 
 
-def tempered_replies(texts: Sequence[str], ref: np.ndarray, tempered: np.ndarray,
-                     temperature: float) -> go.Figure:
-    """The most likely replies at T = 1 (grey) and at the chosen temperature (purple)."""
-    return _reply_bars(texts, ref, tempered, ("T = 1, as trained", f"your T = {temperature:g}"),
-                       f"The {len(texts)} most likely replies, sampled at T = {temperature:g}")
+def tempering(temperatures: Sequence[float], texts: Sequence[str], ranked: Sequence[int],
+              ref: np.ndarray, tempered: np.ndarray, best: Sequence[int],
+              entropy: np.ndarray, prompt: str) -> dict:
+    """The replies to one prompt sampled at temperature T: the most likely ones at T = 1 as bars
+    (the last bar adds up all the others) with T = 1 marked on each, and the entropy over T
+    below with a dot at the slider's T. An explorable over T.
+
+    temperatures (G,); texts (S,) every reply; ranked (K,) the replies drawn, best first at
+    T = 1; ref (S,) π(y|x) at T = 1; tempered (G, S) π_T(y|x) at each T; best (G,) the most
+    likely reply at each T; entropy (G,) of π_T in nats.
+    """
+    ranked = list(ranked)
+    n_replies, n_rest = len(texts), len(texts) - len(ranked)
+    columns = [texts[s] for s in ranked] + [f"the other {n_rest}"]
+
+    def shown(probs: np.ndarray) -> np.ndarray:
+        top = probs[ranked]
+        return np.append(top, max(0.0, 1.0 - float(top.sum())))
+
+    bars = np.array([shown(row) for row in tempered])
+    max_entropy = float(np.log(n_replies))  # every reply equally likely
+    lo, hi = float(np.log10(temperatures[0])), float(np.log10(temperatures[-1]))
+    ticks = [v for v in (0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10)
+             if temperatures[0] <= v <= temperatures[-1]]
+    # Two panels, the replies on top (the note sits above them), the entropy below. Fixed
+    # margins and label angles: measuring labels to fit them costs a layout pass per redraw.
+    layout: dict = dict(
+        # At the top edge, so presenter mode's larger note cannot run into it.
+        title=dict(text=f"“{prompt} …” sampled at temperature T", y=1, yref="container",
+                   yanchor="top", pad=dict(t=12)),
+        xaxis=dict(domain=[0, 1], anchor="y", type="category", tickangle=-90,
+                   automargin=False, title=dict(text="reply (ranked by probability at T = 1)")),
+        yaxis=dict(domain=[0.47, 1], anchor="x", range=[0, 1.0], automargin=False,
+                   title=dict(text="probability")),
+        xaxis2=dict(domain=[0, 1], anchor="y2", type="log", range=[lo - 0.02, hi + 0.02],
+                    tickmode="array", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks],
+                    automargin=False, title=dict(text="temperature T (log scale)")),
+        yaxis2=dict(domain=[0, 0.2], anchor="x2", range=[0, 1.15 * max_entropy],
+                    automargin=False, title=dict(text="entropy (nats)")),
+        legend=dict(orientation="h", x=0.5, xanchor="center", y=1, yanchor="top"),
+        bargap=0.2, height=700, margin=dict(l=64, r=12, t=64, b=60),
+        shapes=[hline(max_entropy, "muted", panel=1), vline(1.0, "reference", panel=1)],
+        annotations=[label(lo, max_entropy, f"all equally likely: ln {n_replies} = "
+                           f"{max_entropy:.2f}", panel=1, xanchor="left", yanchor="bottom")])
+    data = [
+        dict(type="bar", x=columns, y=compact(bars[0]), name="at the slider's T",
+             marker=dict(color=theme.COLORS["policy"],
+                         pattern=dict(shape=[""] * len(ranked) + ["/"])),
+             hovertemplate="%{x}: %{y:.3f}<extra>at the slider's T</extra>"),
+        dict(type="scatter", mode="markers", x=columns, y=compact(shown(ref)),
+             name="T = 1, as trained",
+             marker=dict(symbol="line-ew", size=12, color=theme.COLORS["reference"],
+                         line=dict(width=3, color=theme.COLORS["reference"])),
+             hovertemplate="%{x}: %{y:.3f}<extra>T = 1</extra>"),
+        dict(type="scatter", mode="lines", x=list(temperatures), y=compact(entropy),
+             name="entropy H(π_T)", xaxis="x2", yaxis="y2", showlegend=False,
+             line=dict(color=theme.COLORS["exact"], width=3),
+             hovertemplate="T = %{x:g}: %{y:.2f} nats<extra></extra>"),
+        dict(type="scatter", mode="markers", x=[temperatures[0]], y=compact(entropy[:1]),
+             xaxis="x2", yaxis="y2", showlegend=False, hoverinfo="skip",
+             marker=dict(size=13, color=theme.COLORS["highlight"],
+                         line=dict(color=theme.COLORS["exact"], width=2))),
+    ]
+    frames, notes = [], []
+    for k, t in enumerate(temperatures):
+        # The T = 1 ticks take part in every frame, with nothing new: plotly drops a subplot's
+        # scatter traces that a frame leaves out when it moves only that subplot's bars.
+        frames.append([dict(y=compact(bars[k])), {},
+                       dict(x=[float(t)], y=compact(entropy[k:k + 1]))])
+        notes.append(f"T = {t:g}: entropy {entropy[k]:.2f} nats<br>most likely "
+                     f"“{texts[best[k]]}” ({tempered[k, best[k]]:.3f})<br>the other "
+                     f"{n_rest} replies together {bars[k, -1]:.3f}")
+    return explorable.build(dict(data=data, layout=layout),
+                            values=[float(t) for t in temperatures], label="temperature T",
+                            frames=frames, changing=[0, 1, 3], notes=notes)
 
 
 def reward_distribution(values: np.ndarray, probs: np.ndarray, mean: float,
