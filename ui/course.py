@@ -165,6 +165,20 @@ LESSONS: tuple[Lesson, ...] = tuple(
 PAGES: tuple[Lesson, ...] = (HOME, *LESSONS, *TOOLS)
 
 
+# Where ui.shell notes, for every run, the slug of the page it shows (ui.steps reads it).
+CURRENT_PAGE = "_course_current_page"
+
+
+def neighbours(slug: str) -> tuple[Lesson | None, Lesson | None]:
+    """The lessons before and after this one on the route (None at either end)."""
+    slugs = [lesson.slug for lesson in LESSONS]
+    if slug not in slugs:
+        return None, None
+    i = slugs.index(slug)
+    return (LESSONS[i - 1] if i > 0 else None,
+            LESSONS[i + 1] if i + 1 < len(LESSONS) else None)
+
+
 def lessons_in(part: str) -> list[Lesson]:
     """The lessons of one part, in course order."""
     return [lesson for lesson in LESSONS if lesson.part == part]

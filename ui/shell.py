@@ -97,5 +97,6 @@ def run(extra_sections: Mapping[str, Sequence[st.Page]] | None = None) -> None:
     if page is alias:
         # Before any widget binds its query parameter, so the whole link comes along.
         st.switch_page(home, query_params=st.query_params.to_dict())
+    st.session_state[course.CURRENT_PAGE] = page.url_path or course.HOME.slug
     sidebar.render()
     page.run()

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
-from ui import state
+from ui import course, state
 from ui.state import Param
 
 
@@ -63,6 +63,16 @@ class Steps:
                 st.button(f"Next: {self.titles[number]}", key=f"{self.key}_next",
                           icon=":material/arrow_forward:", icon_position="right",
                           type="primary", on_click=self._go, args=(number + 1,))
+        # The route goes on: the first step leads back to the lesson before, the last step on
+        # to the next one.
+        before, after = course.neighbours(st.session_state.get(course.CURRENT_PAGE, ""))
+        if number == 1 and before is not None:
+            back.page_link(before.page, label=f"Previous lesson: {before.title}",
+                           icon=":material/undo:")
+        if number == len(self.labels) and after is not None:
+            with forward, st.container(horizontal_alignment="right"):
+                st.page_link(after.page, label=f"Next lesson: {after.title}",
+                             icon=":material/redo:")
         return number
 
 
