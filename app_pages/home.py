@@ -48,7 +48,7 @@ with tips:
     )
     st.subheader(":material/co_present: How to use it in class")
     st.markdown(
-        "- Switch on **Presenter mode** in the sidebar: chart text gets larger and charts "
+        "- Switch on **Presenter mode** in the sidebar: all text gets larger and charts "
         "taller, readable from the back of a room.\n"
         "- Every control and random seed lives in the page's address, so a link reproduces "
         "the exact view. Use **Link to this view** in the sidebar to copy it.\n"

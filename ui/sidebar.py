@@ -9,11 +9,22 @@ from ui.state import Param, check_link, toggle
 PRESENTER = Param("presenter", False)
 
 
+# Presenter mode's type, for a projector: every rem-sized text of the page (body text, metrics,
+# tables, equations, widgets and the sidebar) 1.25 times its size. Fixed rules: nothing from a
+# user or a link goes in.
+PRESENTER_CSS = """<style>
+html { font-size: 125%; }
+</style>"""
+
+
 def render() -> None:
     with st.sidebar:
         check_link([PRESENTER])
-        toggle(PRESENTER, "Presenter mode", help="Bigger chart fonts and taller charts, for "
-               "projecting a lesson in class. Part of the shared link.")
+        presenting = toggle(PRESENTER, "Presenter mode", help="Larger text everywhere and "
+                            "taller charts, for projecting a lesson in class. Part of the "
+                            "shared link.")
+        if presenting:
+            st.html(PRESENTER_CSS)
         share_link()
         st.divider()
         right = sum(quiz.progress(item.slug)[0] for item in (course.HOME, *course.LESSONS))
