@@ -17,13 +17,17 @@ TASK = lm.make_task()
 PROMPTS = TASK.prompts
 TOKENS = TASK.tokens
 
-TOP_K = 12  # replies shown in the optimum chart
+OPTIMUM_TOP = 8  # the optimum chart shows every reply among π*'s 8 likeliest at some β
 TEMPERED_TOP = 20  # replies drawn one by one in the temperature chart (the rest as one bar)
 # The temperature chart's grid: steps of about 10 % below T = 1 (where the distribution changes
 # fastest), then every value of the page's temperature control, so a link opens on its frame.
 TEMPERATURES = (0.1, 0.11, 0.12, 0.14, 0.16, 0.18, 0.2, 0.22, 0.25, 0.27, 0.3, 0.33, 0.36,
                 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 0.9,
                 *(float(round(t, 1)) for t in np.arange(1.0, 3.01, 0.1)))
+# The optimum chart's grid of β: steps of 10–25 %, every choice of the page's β control on it.
+OPTIMUM_BETAS = (0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7,
+                 0.8, 0.9, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0,
+                 7.0, 8.0, 9.0, 10.0)
 NOISE_GRID = np.round(np.arange(0.0, 3.01, 0.1), 2)
 BETAS = ("0.3", "1", "3", "10")  # strings: the link shows them as they are
 NOISES = ("0", "0.5", "1", "2", "3")
@@ -96,9 +100,22 @@ def _pairs(n: int, seed: int, noise: float) -> dict:
     return lm.preference_pairs(TASK, n, seed, noise)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _optimum(beta: float) -> np.ndarray:
-    return lm.optimum(TASK, beta)
+@st.cache_data(max_entries=len(PROMPTS), show_spinner=False)
+def optimum_explorable(prompt: int) -> dict:
+    p = slice(prompt, prompt + 1)
+    rewards, ref = TASK.true_rewards[prompt], TASK.ref_probs[prompt]
+    optima = [lm.optimum(TASK, beta) for beta in OPTIMUM_BETAS]
+    stars = np.stack([star[prompt] for star in optima])
+    shown = sorted({int(s) for star in stars for s in lm.most_likely(star, OPTIMUM_TOP)},
+                   key=lambda s: (-rewards[s], -ref[s]))
+    return tf.reweighting(
+        OPTIMUM_BETAS, TASK.texts, shown, rewards, ref, stars,
+        best=[int(lm.most_likely(star, 1)[0]) for star in stars],
+        expected=np.array([lm.expected_reward(star[p], TASK.true_rewards[p]) for star in optima]),
+        kl=np.array([lm.exact_kl(star[p], TASK.ref_probs[p]) for star in optima]),
+        entropy=lm.entropy(stars), ref_expected=lm.expected_reward(TASK.ref_probs[p],
+                                                                   TASK.true_rewards[p]),
+        prompt=PROMPTS[prompt])
 
 
 def _prompt_index(prompt: str) -> int:
@@ -107,11 +124,6 @@ def _prompt_index(prompt: str) -> int:
 
 def _quoted(text: str) -> str:
     return f"“{text}”"
-
-
-def _points(value: float) -> str:
-    """+2, −1.5, 0: reward points with a real minus sign."""
-    return "0" if value == 0 else f"{value:+g}".replace("-", "−")
 
 
 # The reply builder's buttons change the URL-bound text box before the page reruns
@@ -435,10 +447,10 @@ def hidden_taste() -> None:
         "rule": [*(f"“{w}”" for w in lm.SENTIMENT), "“really” before a sentiment word",
                  "“not” before a sentiment word", "a word said again",
                  "“really”/“not” with nothing to modify"],
-        "points": [*(_points(v) for v in lm.SENTIMENT.values()),
+        "points": [*(tf.points(v) for v in lm.SENTIMENT.values()),
                    f"× {lm.MODIFIERS['really']:g}",
                    f"× {lm.MODIFIERS['not']:g}".replace("-", "−"),
-                   _points(-lm.REPEAT_PENALTY), _points(-lm.DANGLING_PENALTY)],
+                   tf.points(-lm.REPEAT_PENALTY), tf.points(-lm.DANGLING_PENALTY)],
     }), hide_index=True)
     _taste_demo()
     _reward_spread_demo()
@@ -459,8 +471,8 @@ def _taste_demo() -> None:
         st.error(str(error), icon=":material/error:")
         return
     total = sum(points for _, points, _ in terms)
-    st.markdown(" · ".join(f"*{tf.token_label(w)}* **{_points(points)}** ({why})"
-                           for w, points, why in terms) + f"  \n**Reward: {_points(total)}**")
+    st.markdown(" · ".join(f"*{tf.token_label(w)}* **{tf.points(points)}** ({why})"
+                           for w, points, why in terms) + f"  \n**Reward: {tf.points(total)}**")
     if len(set(words)) < len(words):
         st.caption("A model that only counts words cannot see the repetition: to it, "
                    "*great great great* looks three times as good as *great*. Keep that in mind "
@@ -532,8 +544,8 @@ def _pairs_demo() -> None:
         "prompt x": [PROMPTS[i] for i in prompt],
         "chosen y_w": [TASK.texts[s] for s in chosen],
         "rejected y_l": [TASK.texts[s] for s in rejected],
-        "r(y_w)": [_points(v) for v in r_w],
-        "r(y_l)": [_points(v) for v in r_l],
+        "r(y_w)": [tf.points(v) for v in r_w],
+        "r(y_l)": [tf.points(v) for v in r_l],
         "P(annotator picks y_w)": [f"{v:.2f}" for v in
                                     lm.annotator_probability(r_w, r_l, noise)],
     }), hide_index=True, width="stretch")
@@ -576,23 +588,21 @@ def target() -> None:
 def _target_demo() -> None:
     left, right = st.columns(2)
     with left:
-        beta = float(state.choice(BETA, "KL weight β"))
+        beta = float(state.choice(
+            BETA, "KL weight β", help="The slider under the chart changes β at once. This one "
+            "sets the β the chart opens at, and it goes into the shared link."))
     with right:
         prompt = state.choice(OPT_PROMPT, "Prompt")
-    p = _prompt_index(prompt)
-    star = _optimum(beta)
-    ranked = lm.most_likely(star[p], TOP_K)
-    show(tf.optimum_replies([TASK.texts[s] for s in ranked], TASK.ref_probs[p, ranked],
-                            star[p, ranked], beta), key="lm_opt_chart",
-         caption="The replies π* likes best, beside their probability under the reference. At "
-         "β = 0.3 odd three-word replies win; at β = 10 almost nothing changes.")
-    reward = lm.expected_reward(star[p:p + 1], TASK.true_rewards[p:p + 1])
-    ref_reward = lm.expected_reward(TASK.ref_probs[p:p + 1], TASK.true_rewards[p:p + 1])
-    one, two, three = st.columns(3)
-    one.metric("E[r] under π*", fmt(reward, 3), delta=f"{reward - ref_reward:+.3f} vs π_ref")
-    two.metric("KL(π* ‖ π_ref)", f"{lm.exact_kl(star[p:p + 1], TASK.ref_probs[p:p + 1]):.3f} "
-               "nats")
-    three.metric("Entropy of π*", f"{lm.entropy(star[p]):.2f} nats")
+    explorable.show(
+        optimum_explorable(_prompt_index(prompt)), key="lm_opt_chart",
+        start=explorable.nearest(OPTIMUM_BETAS, beta),
+        caption="Purple: π* at the β of the slider under the chart; grey ticks: the reference. "
+        "The replies are the ones π* favours at some β, the best reward first; the striped bar "
+        "adds up all the others. As β shrinks, probability flows left to the replies the "
+        "reader likes, odd three-word ones included; at β = 10 almost nothing changes. Bottom: "
+        "the expected reward under π* (black; grey dashes: under the reference) and its KL "
+        "from the reference (sky blue, dashed, right axis) over β; the dots are the slider's "
+        "β.")
 
 
 # 8. Self-check

@@ -190,13 +190,56 @@ def test_a_noise_free_annotator_never_labels_against_the_reward():
     assert list(table["chosen y_w"]) == [TASK.texts[s] for s in pairs["chosen"]]
 
 
-def test_the_optimum_numbers_come_from_the_lessons():
-    at = at_step(7, lm_beta="0.3", lm_opt_prompt="The food was")
-    star = lm.optimum(TASK, 0.3)
-    reward = lm.expected_reward(star[:1], TASK.true_rewards[:1])
-    assert metric(at, "E[r] under π*") == f"{reward:.3f}"
-    assert metric(at, "KL(π* ‖ π_ref)") == \
-        f"{lm.exact_kl(star[:1], TASK.ref_probs[:1]):.3f} nats"
+def _optimum_note(prompt: int, beta: float) -> str:
+    """What the optimum chart's note says at β, from the lessons alone."""
+    star = lm.optimum(TASK, beta)
+    p = slice(prompt, prompt + 1)
+    best = int(lm.most_likely(star[prompt], 1)[0])
+    return (f"β = {beta:g}: E[r] {lm.expected_reward(star[p], TASK.true_rewards[p]):.3f} "
+            f"points (π_ref: {lm.expected_reward(TASK.ref_probs[p], TASK.true_rewards[p]):.3f})"
+            f" KL(π*‖π_ref) {lm.exact_kl(star[p], TASK.ref_probs[p]):.3f} · entropy "
+            f"{lm.entropy(star[prompt]):.2f} (nats) most likely “{TASK.texts[best]}” "
+            f"({star[prompt, best]:.3f})")
+
+
+@pytest.mark.parametrize(("prompt", "beta", "frame"), [(0, "0.3", 7), (1, "10", 32)])
+def test_the_optimum_chart_shows_the_lessons_optimum_at_every_beta(prompt, beta, frame):
+    at = at_step(7, lm_beta=beta, lm_opt_prompt=TASK.prompts[prompt])
+    (spec,) = explorables(at)
+    assert not at.metric  # the numbers that move with β are in the chart's note
+    betas = [float(step["label"]) for step in spec["layout"]["sliders"][0]["steps"]]
+    assert betas == sorted(betas) and betas[0] == 0.1 and betas[-1] == 10
+    assert {0.3, 1, 3, 10} <= set(betas)  # every choice of the page's β control
+    assert betas[frame] == float(beta) and opened_frame(spec) == frame
+    assert shown_note(spec) == _optimum_note(prompt, float(beta))
+    columns = spec["data"][0]["x"]
+    n_rest = TASK.n_replies - (len(columns) - 1)
+    assert columns[-1] == f"the other {n_rest}"
+    shown = [next(s for s in range(TASK.n_replies)
+                  if c.endswith(f" · {TASK.texts[s]}")) for c in columns[:-1]]
+    rewards = TASK.true_rewards[prompt, shown]
+    assert list(rewards) == sorted(rewards, reverse=True)  # the best reward first
+    assert columns[0].startswith(f"+{rewards[0]:g} · ")
+    np.testing.assert_allclose(spec["data"][1]["y"], [*TASK.ref_probs[prompt, shown],
+                                                      1 - TASK.ref_probs[prompt, shown].sum()],
+                               rtol=1e-4)
+    for k, b in enumerate(betas):
+        star = lm.optimum(TASK, b)
+        p = slice(prompt, prompt + 1)
+        top = set(lm.most_likely(star[prompt], 8))
+        assert top <= set(shown)  # π*'s 8 likeliest replies at every β are drawn
+        bars, ticks, reward_dot, kl_dot = spec["frames"][k]["data"]
+        np.testing.assert_allclose(bars["y"][:-1], star[prompt, shown], rtol=1e-4, atol=1e-12)
+        np.testing.assert_allclose(bars["y"][-1], 1 - star[prompt, shown].sum(), rtol=1e-4,
+                                   atol=1e-12)
+        assert ticks == {}
+        assert reward_dot["x"] == kl_dot["x"] == [b]
+        np.testing.assert_allclose(reward_dot["y"], [lm.expected_reward(
+            star[p], TASK.true_rewards[p])], rtol=1e-4)
+        np.testing.assert_allclose(kl_dot["y"], [lm.exact_kl(star[p], TASK.ref_probs[p])],
+                                   rtol=1e-4)
+        note = spec["frames"][k]["layout"]["annotations"][-1]["text"].replace("<br>", " ")
+        assert note == _optimum_note(prompt, b)
 
 
 def test_a_shared_link_reproduces_the_view():

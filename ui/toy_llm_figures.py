@@ -1,8 +1,9 @@
 """Figures for the lesson "An LLM is a policy": the prefix tree, next-token bars, tempered
 sampling, the hidden reward's spread, the annotator's accuracy and the optimum as a preview.
 
-Hot figures (those a slider redraws) are built from plain dicts with few traces; the sunburst
-of the prefix tree is drawn only when the prompt changes.
+Hot figures (those a control redraws) are built from plain dicts with few traces; the sunburst
+of the prefix tree is drawn only when the prompt changes. Sampling at a temperature T and the
+optimum at a KL weight β are explorables: a slider under the chart moves T or β in the browser.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from ui.figures import fmt, hline, label, vline
 POSITIVE, NEGATIVE = ("great", "good"), ("bad", "awful")
 MODIFIER_WORDS = ("really", "not")
 END_TOKEN = "."
+KL_COLOR = theme.OKABE_ITO["sky"]  # the KL curve beside the reward's (black) in one panel
+
+
+def points(value: float) -> str:
+    """+2, −1.5, 0: reward points with a real minus sign."""
+    return "0" if value == 0 else f"{value:+g}".replace("-", "−")
 
 
 def token_label(token: str) -> str:
@@ -100,111 +107,6 @@ def reply_token_bars(tokens: Sequence[str], probs: Sequence[float]) -> go.Figure
     return go.Figure(data=data, layout=layout)
 
 
-def _reply_bars(texts: Sequence[str], first: np.ndarray, second: np.ndarray,
-                names: tuple[str, str], title: str) -> go.Figure:
-    """Two probabilities per reply as horizontal bars, the first reply on top: grey = the
-    reference, purple = the other distribution."""
-    labels = list(texts)
-    data = [
-        dict(type="bar", orientation="h", y=labels, x=list(first), name=names[0],
-             marker=dict(color=theme.COLORS["reference"]),
-             hovertemplate="%{y}: %{x:.3f}<extra>" + names[0] + "</extra>"),
-        dict(type="bar", orientation="h", y=labels, x=list(second), name=names[1],
-             marker=dict(color=theme.COLORS["policy"]),
-             hovertemplate="%{y}: %{x:.3f}<extra>" + names[1] + "</extra>"),
-    ]
-    top = max(float(np.max(first)), float(np.max(second)))
-    # Fixed margins instead of automargin: a slider redraws this chart, and measuring the
-    # labels to fit the margins costs a second layout pass on every redraw.
-    layout = _bar_layout(title, "probability of the whole reply", "",
-                         barmode="group", showlegend=True, height=440,
-                         margin=dict(l=200, r=20, t=70, b=60),
-                         legend=dict(orientation="h", y=1.0, x=1, xanchor="right",
-                                     yanchor="bottom"),
-                         xaxis=dict(title=dict(text="probability of the whole reply"),
-                                    range=[0, 1.08 * top], automargin=False),
-                         yaxis=dict(title=dict(text="reply", standoff=12), autorange="reversed",
-                                    automargin=False))
-    return go.Figure(data=data, layout=layout)
-
-
-def tempering(temperatures: Sequence[float], texts: Sequence[str], ranked: Sequence[int],
-              ref: np.ndarray, tempered: np.ndarray, best: Sequence[int],
-              entropy: np.ndarray, prompt: str) -> dict:
-    """The replies to one prompt sampled at temperature T: the most likely ones at T = 1 as bars
-    (the last bar adds up all the others) with T = 1 marked on each, and the entropy over T
-    below with a dot at the slider's T. An explorable over T.
-
-    temperatures (G,); texts (S,) every reply; ranked (K,) the replies drawn, best first at
-    T = 1; ref (S,) π(y|x) at T = 1; tempered (G, S) π_T(y|x) at each T; best (G,) the most
-    likely reply at each T; entropy (G,) of π_T in nats.
-    """
-    ranked = list(ranked)
-    n_replies, n_rest = len(texts), len(texts) - len(ranked)
-    columns = [texts[s] for s in ranked] + [f"the other {n_rest}"]
-
-    def shown(probs: np.ndarray) -> np.ndarray:
-        top = probs[ranked]
-        return np.append(top, max(0.0, 1.0 - float(top.sum())))
-
-    bars = np.array([shown(row) for row in tempered])
-    max_entropy = float(np.log(n_replies))  # every reply equally likely
-    lo, hi = float(np.log10(temperatures[0])), float(np.log10(temperatures[-1]))
-    ticks = [v for v in (0.1, 0.2, 0.3, 0.5, 1, 2, 3, 5, 10)
-             if temperatures[0] <= v <= temperatures[-1]]
-    # Two panels, the replies on top (the note sits above them), the entropy below. Fixed
-    # margins and label angles: measuring labels to fit them costs a layout pass per redraw.
-    layout: dict = dict(
-        # At the top edge, so presenter mode's larger note cannot run into it.
-        title=dict(text=f"“{prompt} …” sampled at temperature T", y=1, yref="container",
-                   yanchor="top", pad=dict(t=12)),
-        xaxis=dict(domain=[0, 1], anchor="y", type="category", tickangle=-90,
-                   automargin=False, title=dict(text="reply (ranked by probability at T = 1)")),
-        yaxis=dict(domain=[0.47, 1], anchor="x", range=[0, 1.0], automargin=False,
-                   title=dict(text="probability")),
-        xaxis2=dict(domain=[0, 1], anchor="y2", type="log", range=[lo - 0.02, hi + 0.02],
-                    tickmode="array", tickvals=ticks, ticktext=[f"{v:g}" for v in ticks],
-                    automargin=False, title=dict(text="temperature T (log scale)")),
-        yaxis2=dict(domain=[0, 0.2], anchor="x2", range=[0, 1.15 * max_entropy],
-                    automargin=False, title=dict(text="entropy (nats)")),
-        legend=dict(orientation="h", x=0.5, xanchor="center", y=1, yanchor="top"),
-        bargap=0.2, height=700, margin=dict(l=64, r=12, t=64, b=60),
-        shapes=[hline(max_entropy, "muted", panel=1), vline(1.0, "reference", panel=1)],
-        annotations=[label(lo, max_entropy, f"all equally likely: ln {n_replies} = "
-                           f"{max_entropy:.2f}", panel=1, xanchor="left", yanchor="bottom")])
-    data = [
-        dict(type="bar", x=columns, y=compact(bars[0]), name="at the slider's T",
-             marker=dict(color=theme.COLORS["policy"],
-                         pattern=dict(shape=[""] * len(ranked) + ["/"])),
-             hovertemplate="%{x}: %{y:.3f}<extra>at the slider's T</extra>"),
-        dict(type="scatter", mode="markers", x=columns, y=compact(shown(ref)),
-             name="T = 1, as trained",
-             marker=dict(symbol="line-ew", size=12, color=theme.COLORS["reference"],
-                         line=dict(width=3, color=theme.COLORS["reference"])),
-             hovertemplate="%{x}: %{y:.3f}<extra>T = 1</extra>"),
-        dict(type="scatter", mode="lines", x=list(temperatures), y=compact(entropy),
-             name="entropy H(π_T)", xaxis="x2", yaxis="y2", showlegend=False,
-             line=dict(color=theme.COLORS["exact"], width=3),
-             hovertemplate="T = %{x:g}: %{y:.2f} nats<extra></extra>"),
-        dict(type="scatter", mode="markers", x=[temperatures[0]], y=compact(entropy[:1]),
-             xaxis="x2", yaxis="y2", showlegend=False, hoverinfo="skip",
-             marker=dict(size=13, color=theme.COLORS["highlight"],
-                         line=dict(color=theme.COLORS["exact"], width=2))),
-    ]
-    frames, notes = [], []
-    for k, t in enumerate(temperatures):
-        # The T = 1 ticks take part in every frame, with nothing new: plotly drops a subplot's
-        # scatter traces that a frame leaves out when it moves only that subplot's bars.
-        frames.append([dict(y=compact(bars[k])), {},
-                       dict(x=[float(t)], y=compact(entropy[k:k + 1]))])
-        notes.append(f"T = {t:g}: entropy {entropy[k]:.2f} nats<br>most likely "
-                     f"“{texts[best[k]]}” ({tempered[k, best[k]]:.3f})<br>the other "
-                     f"{n_rest} replies together {bars[k, -1]:.3f}")
-    return explorable.build(dict(data=data, layout=layout),
-                            values=[float(t) for t in temperatures], label="temperature T",
-                            frames=frames, changing=[0, 1, 3], notes=notes)
-
-
 def reward_distribution(values: np.ndarray, probs: np.ndarray, mean: float,
                         prompt: str) -> go.Figure:
     """P(r = v) when the reference writes a reply: bars per reward value, the mean marked."""
@@ -246,8 +148,166 @@ def label_accuracy_curve(noises: np.ndarray, accuracy: np.ndarray, noise: float,
     return go.Figure(data=data, layout=layout)
 
 
-def optimum_replies(texts: Sequence[str], ref: np.ndarray, star: np.ndarray,
-                    beta: float) -> go.Figure:
-    """The most likely replies under the optimum π* (purple) beside π_ref (grey)."""
-    return _reply_bars(texts, ref, star, ("π_ref, the reference", f"π* at β = {beta:g}"),
-                       f"Where fine-tuning should end up at β = {beta:g}")
+# The two explorables: the replies' distribution as bars on top (the note sits above them), a
+# curve over the explored value below with a dot at the slider's value.
+
+
+def _two_panels(title: str, reply_title: str, probability_range: list, grid: Sequence[float],
+                ticks: Sequence[float], grid_title: str, curve_title: str, curve_range: list,
+                **extra) -> dict:
+    """The replies (axes x, y) above a curve over a log-scaled grid (axes x2, y2). Fixed margins
+    and label angles: measuring labels to fit them costs a layout pass on every redraw."""
+    lo, hi = float(np.log10(grid[0])), float(np.log10(grid[-1]))
+    layout = dict(
+        # At the top edge, so presenter mode's larger note cannot run into it.
+        title=dict(text=title, y=1, yref="container", yanchor="top", pad=dict(t=12)),
+        xaxis=dict(domain=[0, 1], anchor="y", type="category", tickangle=-90,
+                   automargin=False, title=dict(text=reply_title)),
+        yaxis=dict(domain=[0.47, 1], anchor="x", range=probability_range, automargin=False,
+                   title=dict(text="probability")),
+        xaxis2=dict(domain=[0, 1], anchor="y2", type="log", range=[lo - 0.02, hi + 0.02],
+                    tickmode="array", tickvals=list(ticks), tickangle=0,
+                    ticktext=[f"{v:g}" for v in ticks], automargin=False,
+                    title=dict(text=grid_title)),
+        yaxis2=dict(domain=[0, 0.22], anchor="x2", range=curve_range, automargin=False,
+                    title=dict(text=curve_title)),
+        bargap=0.2, margin=dict(l=64, r=12, t=64, b=60))
+    layout.update(extra)
+    return layout
+
+
+def _reply_columns(columns: Sequence[str], shown: np.ndarray, ref: np.ndarray,
+                   names: tuple[str, str]) -> list[dict]:
+    """Bars of one distribution over the replies in ``columns`` (the last one striped: all the
+    other replies together) and grey ticks of the reference on them. Frames must carry the
+    ticks too (as ``{}``, unchanged): plotly drops a subplot's scatter traces that a frame
+    leaves out when it moves only that subplot's bars."""
+    return [
+        dict(type="bar", x=list(columns), y=compact(shown), name=names[0],
+             marker=dict(color=theme.COLORS["policy"],
+                         pattern=dict(shape=[""] * (len(columns) - 1) + ["/"])),
+             hovertemplate="%{x}: %{y:.3f}<extra>" + names[0] + "</extra>"),
+        dict(type="scatter", mode="markers", x=list(columns), y=compact(ref), name=names[1],
+             marker=dict(symbol="line-ew", size=12, color=theme.COLORS["reference"],
+                         line=dict(width=3, color=theme.COLORS["reference"])),
+             hovertemplate="%{x}: %{y:.3f}<extra>" + names[1] + "</extra>"),
+    ]
+
+
+def _with_rest(probs: np.ndarray, shown: Sequence[int]) -> np.ndarray:
+    """The probabilities of the replies ``shown``, then of all the others together."""
+    top = probs[..., list(shown)]
+    return np.concatenate([top, np.clip(1.0 - top.sum(-1, keepdims=True), 0.0, None)], -1)
+
+
+def _dot(x: float, y: float, yaxis: str) -> dict:
+    """The yellow dot that marks the slider's value on a curve of the lower panel."""
+    return dict(type="scatter", mode="markers", x=[float(x)], y=compact(y), xaxis="x2",
+                yaxis=yaxis, showlegend=False, hoverinfo="skip",
+                marker=dict(size=13, color=theme.COLORS["highlight"],
+                            line=dict(color=theme.COLORS["exact"], width=2)))
+
+
+def tempering(temperatures: Sequence[float], texts: Sequence[str], ranked: Sequence[int],
+              ref: np.ndarray, tempered: np.ndarray, best: Sequence[int],
+              entropy: np.ndarray, prompt: str) -> dict:
+    """The replies to one prompt sampled at temperature T: the most likely ones at T = 1 as bars
+    (the last bar adds up all the others) with T = 1 marked on each, and the entropy over T
+    below with a dot at the slider's T. An explorable over T.
+
+    temperatures (G,); texts (S,) every reply; ranked (K,) the replies drawn, best first at
+    T = 1; ref (S,) π(y|x) at T = 1; tempered (G, S) π_T(y|x) at each T; best (G,) the most
+    likely reply at each T; entropy (G,) of π_T in nats.
+    """
+    n_replies, n_rest = len(texts), len(texts) - len(ranked)
+    columns = [texts[s] for s in ranked] + [f"the other {n_rest}"]
+    bars = _with_rest(tempered, ranked)
+    max_entropy = float(np.log(n_replies))  # every reply equally likely
+    lo = float(np.log10(temperatures[0]))
+    layout = _two_panels(
+        f"“{prompt} …” sampled at temperature T", "reply (ranked by probability at T = 1)",
+        [0, 1.0], temperatures, (0.1, 0.2, 0.3, 0.5, 1, 2, 3), "temperature T (log scale)",
+        "entropy (nats)",
+        [0, 1.15 * max_entropy], legend=dict(orientation="h", x=0.5, xanchor="center", y=1,
+                                             yanchor="top"), height=700)
+    layout["shapes"] = [hline(max_entropy, "muted", panel=1), vline(1.0, "reference", panel=1)]
+    layout["annotations"] = [label(lo, max_entropy, f"all equally likely: ln {n_replies} = "
+                                   f"{max_entropy:.2f}", panel=1, xanchor="left",
+                                   yanchor="bottom")]
+    data = [
+        *_reply_columns(columns, bars[0], _with_rest(ref, ranked),
+                        ("at the slider's T", "T = 1, as trained")),
+        dict(type="scatter", mode="lines", x=list(temperatures), y=compact(entropy),
+             name="entropy H(π_T)", xaxis="x2", yaxis="y2", showlegend=False,
+             line=dict(color=theme.COLORS["exact"], width=3),
+             hovertemplate="T = %{x:g}: %{y:.2f} nats<extra></extra>"),
+        _dot(temperatures[0], entropy[0], "y2"),
+    ]
+    frames, notes = [], []
+    for k, t in enumerate(temperatures):
+        frames.append([dict(y=compact(bars[k])), {}, dict(x=[float(t)], y=compact(entropy[k]))])
+        notes.append(f"T = {t:g}: entropy {entropy[k]:.2f} nats<br>most likely "
+                     f"“{texts[best[k]]}” ({tempered[k, best[k]]:.3f})<br>the other "
+                     f"{n_rest} replies together {bars[k, -1]:.3f}")
+    return explorable.build(dict(data=data, layout=layout),
+                            values=[float(t) for t in temperatures], label="temperature T",
+                            frames=frames, changing=[0, 1, 3], notes=notes)
+
+
+def reweighting(betas: Sequence[float], texts: Sequence[str], shown: Sequence[int],
+                rewards: np.ndarray, ref: np.ndarray, stars: np.ndarray, best: Sequence[int],
+                expected: np.ndarray, kl: np.ndarray, entropy: np.ndarray,
+                ref_expected: float, prompt: str) -> dict:
+    """The optimum π* of one prompt as β moves: the replies it favours somewhere on the grid,
+    best reward first, as bars beside the reference's ticks (top), and its expected reward and
+    its KL from the reference over β, with dots at the slider's β (bottom). An explorable over β.
+
+    betas (G,); texts, rewards, ref (S,): every reply, its reward, π_ref; shown (K,) the replies
+    drawn; stars (G, S) π* at each β; best (G,) its most likely reply; expected, kl, entropy
+    (G,): E[r] (points), KL(π*‖π_ref) and H(π*) (nats); ref_expected: E[r] under π_ref.
+    """
+    n_rest = len(texts) - len(shown)
+    columns = [f"{points(rewards[s])} · {texts[s]}" for s in shown] + [f"the other {n_rest}"]
+    bars = _with_rest(stars, shown)
+    reward_range = [min(0.0, float(np.min(expected))) - 0.3, 1.15 * float(np.max(expected))]
+    layout = _two_panels(
+        f"“{prompt} …”: the optimum π* at β", "reward · reply (best first)",
+        [0, 1.12 * float(np.max(bars))], betas, (0.1, 0.3, 1, 3, 10),
+        "KL weight β (log scale)", "E[r] under π* (points)", reward_range,
+        legend=dict(x=1, xanchor="right", y=1, yanchor="top"), height=740)
+    layout["yaxis"]["domain"] = [0.5, 1]  # room for the long labels of the replies
+    # The KL on its own scale, on the right of the same panel, in its curve's colour, with its
+    # zero level with the reward's.
+    below = -reward_range[0] / (reward_range[1] - reward_range[0])
+    kl_top = 1.15 * float(np.max(kl))
+    layout["yaxis3"] = dict(domain=[0, 0.22], anchor="x2", overlaying="y2", side="right",
+                            range=[-below / (1 - below) * kl_top, kl_top], tickmode="auto",
+                            automargin=False, showgrid=False, tickfont=dict(color=KL_COLOR),
+                            title=dict(text="KL (nats)", font=dict(color=KL_COLOR)))
+    layout["margin"]["r"] = 84
+    layout["shapes"] = [hline(ref_expected, "reference", panel=1)]
+    data = [
+        *_reply_columns(columns, bars[0], _with_rest(ref, shown),
+                        ("π* at the slider's β", "π_ref, the reference")),
+        dict(type="scatter", mode="lines", x=list(betas), y=compact(expected), xaxis="x2",
+             yaxis="y2", name="E[r] under π*", showlegend=False,
+             line=dict(color=theme.COLORS["exact"], width=3),
+             hovertemplate="β = %{x:g}: E[r] %{y:.3f} points<extra></extra>"),
+        dict(type="scatter", mode="lines", x=list(betas), y=compact(kl), xaxis="x2",
+             yaxis="y3", name="KL(π* ‖ π_ref)", showlegend=False,
+             line=dict(color=KL_COLOR, width=3, dash="dash"),
+             hovertemplate="β = %{x:g}: KL %{y:.3f} nats<extra></extra>"),
+        _dot(betas[0], expected[0], "y2"),
+        _dot(betas[0], kl[0], "y3"),
+    ]
+    frames, notes = [], []
+    for k, beta in enumerate(betas):
+        frames.append([dict(y=compact(bars[k])), {},
+                       dict(x=[float(beta)], y=compact(expected[k])),
+                       dict(x=[float(beta)], y=compact(kl[k]))])
+        notes.append(f"β = {beta:g}: E[r] {expected[k]:.3f} points (π_ref: "
+                     f"{ref_expected:.3f})<br>KL(π*‖π_ref) {kl[k]:.3f} · entropy "
+                     f"{entropy[k]:.2f} (nats)<br>most likely “{texts[best[k]]}” "
+                     f"({stars[k, best[k]]:.3f})")
+    return explorable.build(dict(data=data, layout=layout), values=[float(b) for b in betas],
+                            label="β", frames=frames, changing=[0, 1, 4, 5], notes=notes)
