@@ -12,8 +12,8 @@ from streamlit.errors import StreamlitAPIException
 
 from lessons import bradley_terry as bt
 from ui import bradley_terry_figures as btf
-from ui import cards, code, course, quiz, state, steps
-from ui.figures import fmt, show
+from ui import cards, code, course, explorable, quiz, state, steps
+from ui.figures import show
 from ui.state import Param
 
 SLUG = "bradley-terry"
@@ -23,10 +23,12 @@ REPLY_NAMES = ("A", "B", "C", "D", "E", "F")
 SCORE_KEYS = tuple(f"bt_{name.lower()}" for name in REPLY_NAMES)
 SCORE_DEFAULTS = (1.0, 0.0, -1.0, 0.5, -0.5, 2.0)
 SCORE_RANGE = (-4.0, 4.0)
+SCORE_GRID = np.round(np.arange(-4.0, 4.05, 0.1), 1)  # every value of a score slider
 
-# Section 2: the logistic curve and Elo
-GAP_GRID = np.linspace(-8, 8, 161)
-ELO_GRID = np.linspace(-800, 800, 161)
+# Section 2: the softmax and its shift; section 3: Elo
+SHIFT_GRID = np.round(np.arange(-10.0, 10.25, 0.5), 1)  # every value of the shift slider
+ELO_RATINGS = np.arange(800, 2801, 50)  # A's rating on the Elo chart's own slider
+ELO_CURVE_POINTS = 101
 ELO_K = 32
 
 # Section 3: scores from a table of wins
@@ -70,8 +72,6 @@ REPLIES = (
     "to a spot with 6 or more hours of sun, and pinch off any flower buds. Hope it perks up soon!",
 )
 REPLY_LABELS = tuple(f"R{i + 1}" for i in range(len(REPLIES)))
-REPLY_SHORT = tuple(f"R{i + 1}: " + " ".join(reply.split()[:3]).rstrip(".,:") + "…"
-                    for i, reply in enumerate(REPLIES))
 PAIRS = ((0, 1), (2, 3), (4, 5), (1, 2), (3, 4), (5, 0), (1, 5), (0, 3),
          (0, 2), (0, 4), (1, 3), (1, 4), (2, 4), (2, 5), (3, 5))
 # Example annotators: hidden tastes over the raw features (length, numbers, hedges, warmth, asks).
@@ -109,6 +109,32 @@ PARAMS = (LESSON_STEPS.param, N_ITEMS, *SCORES, SOFT_A, SOFT_B, SHIFT, ELO_A, EL
 # Page-side caches: the fits are pure functions of hashable inputs
 
 
+@st.cache_data(max_entries=96, show_spinner=False)
+def win_explorable(score_b: float) -> dict:
+    """Reply A's score sliding over every value of its slider, B's fixed."""
+    return btf.win_probability_explorable(SCORE_GRID, bt.win_probability(SCORE_GRID, score_b),
+                                          bt.win_probability(score_b, SCORE_GRID), score_b)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def shift_explorable(a: float, b: float) -> dict:
+    """The same c added to both scores, for every value of the shift slider."""
+    return btf.shift_explorable(SHIFT_GRID, bt.two_way_softmax(a + SHIFT_GRID, b + SHIFT_GRID),
+                                bt.win_probability(a, b), bt.strength(a + SHIFT_GRID),
+                                bt.strength(b + SHIFT_GRID), a, b)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def elo_explorable(rating_b: float) -> dict:
+    """Player A's rating sliding in steps of 50 points, B's fixed."""
+    gaps = np.linspace(ELO_RATINGS[0] - rating_b, ELO_RATINGS[-1] - rating_b, ELO_CURVE_POINTS)
+    return btf.elo_explorable(
+        ELO_RATINGS, rating_b, gaps, bt.elo_expected(gaps, 0.0),
+        bt.elo_expected(ELO_RATINGS, rating_b), bt.elo_to_score(ELO_RATINGS - rating_b),
+        bt.elo_update(ELO_RATINGS, rating_b, 1.0, ELO_K),
+        bt.elo_update(ELO_RATINGS, rating_b, 0.0, ELO_K))
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _fit(table_text: str, l2: float) -> dict:
     wins = bt.parse_wins(table_text)
@@ -129,6 +155,16 @@ def _profiles(table_text: str, l2: float) -> np.ndarray:
                      for k in range(len(scores))])
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def newton_replay(table_text: str, l2: float, simulated: bool) -> dict:
+    """Newton's method from all-zero scores to the fit, step by step."""
+    wins = bt.parse_wins(table_text)
+    report = _fit(table_text, l2)
+    true_scores = TRUE_SCORES if simulated and len(wins) == len(TRUE_SCORES) else None
+    return btf.newton_replay(TEAM_NAMES[:len(wins)], bt.newton_path(wins, l2),
+                             report["scores"], report["std_errors"], l2, true_scores)
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def _simulated_text(games: int, seed: int) -> str:
     return bt.format_wins(bt.simulate_wins(TRUE_SCORES, games, seed))
@@ -144,6 +180,17 @@ def _reply_features() -> tuple[np.ndarray, np.ndarray]:
 def _train(chosen: tuple, rejected: tuple, learning_rate: float, steps: int, l2: float) -> dict:
     _, features = _reply_features()
     return bt.fit_reward_model(features, list(chosen), list(rejected), learning_rate, steps, l2)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def training_replays(chosen: tuple, rejected: tuple, learning_rate: float, steps: int,
+                     l2: float) -> tuple[dict, dict]:
+    """The reward model's run replayed: its loss and rewards, and its feature weights."""
+    result = _train(chosen, rejected, learning_rate, steps, l2)
+    shown = btf.replay_steps(steps)
+    return (btf.reward_model_replay(result["loss"], result["agreement"], result["rewards_path"],
+                                    REPLY_LABELS, len(chosen), shown),
+            btf.weights_replay(bt.FEATURES, result["weights_path"], shown))
 
 
 def _rerun_section() -> None:
@@ -188,7 +235,7 @@ def scores_to_probabilities() -> None:
     _scores_demo()
     cards.takeaway("Scores become preferences through e^score: P(A ≻ B) = e^a / (e^a + e^b). "
                    "Two replies with equal scores are a coin flip.")
-    code.show_code(bt.win_probability, bt.win_matrix, bt.choice_probabilities)
+    code.show_code(bt.win_probability, bt.strength, bt.win_matrix, bt.choice_probabilities)
 
 
 @st.fragment
@@ -198,11 +245,15 @@ def _scores_demo() -> None:
     scores = []
     for i in range(n):
         with columns[i % 3]:
-            scores.append(state.slider(SCORES[i], f"Score of reply {REPLY_NAMES[i]}"))
+            scores.append(state.slider(
+                SCORES[i], f"Score of reply {REPLY_NAMES[i]}",
+                help="The slider under the chart moves A's score at once; this one sets where "
+                "the chart opens and goes into the link." if i == 0 else None))
     scores = np.array(scores)
     names = REPLY_NAMES[:n]
     try:
         p_ab = bt.win_probability(scores[0], scores[1])
+        e_a, e_b = bt.strength(scores[:2])
         matrix = bt.win_matrix(scores)
         picked = bt.choice_probabilities(scores)
     except ValueError as error:
@@ -210,18 +261,18 @@ def _scores_demo() -> None:
         return
     st.latex(
         rf"P(A \succ B) = \frac{{e^{{{scores[0]:.1f}}}}}{{e^{{{scores[0]:.1f}}} + "
-        rf"e^{{{scores[1]:.1f}}}}} = \frac{{{np.exp(scores[0]):.3f}}}{{{np.exp(scores[0]):.3f}"
-        rf" + {np.exp(scores[1]):.3f}}} = {p_ab:.3f}"
+        rf"e^{{{scores[1]:.1f}}}}} = \frac{{{e_a:.3f}}}{{{e_a:.3f} + {e_b:.3f}}} = {p_ab:.3f}"
     )
-    one, two, three = st.columns(3)
-    one.metric("P(A beats B)", f"{p_ab:.3f}")
-    two.metric("P(B beats A)", f"{1 - p_ab:.3f}", help="Always 1 − P(A beats B): one of the "
-               "two is preferred (no ties in this model).")
-    three.metric("Odds for A", f"{p_ab / (1 - p_ab):.2f} : 1" if p_ab < 1 else "∞",
-                 help="e^(a − b): the odds depend only on the gap.")
+    explorable.show(
+        win_explorable(float(scores[1])), key="bt_win_chart",
+        start=explorable.nearest(SCORE_GRID, scores[0]),
+        caption="Drag the slider under the chart: A's score moves and its chance of being "
+        "preferred runs along the S-shaped curve σ(a − b), while B's chance mirrors it. At the "
+        "dotted line the scores are equal and each reply wins half the time; a gap of one unit "
+        "gives 73 %. It opens at the scores set above.")
     show(btf.win_heatmap(names, matrix), key="bt_heatmap", height=340 + 20 * n,
-         caption="Each cell and its mirror across the diagonal add up to 1; the row of the "
-         "highest score is the greenest.")
+         caption="At the scores set above: each cell and its mirror across the diagonal add up "
+         "to 1; the row of the highest score is the greenest.")
     if n > 2:
         st.markdown(
             "**Pick one of all of them.** With more than two replies, the chance that each one "
@@ -265,26 +316,20 @@ def _softmax_demo() -> None:
     with two:
         b = state.slider(SOFT_B, "Score b")
     with three:
-        c = state.slider(SHIFT, "Add c to both scores")
+        c = state.slider(SHIFT, "Add c to both scores",
+                         help="The slider under the chart moves c at once; this one sets where "
+                         "the chart opens and goes into the link.")
     try:
-        softmax_shifted = bt.two_way_softmax(a + c, b + c)
-        sigmoid = bt.win_probability(a, b)
-        curve = bt.win_probability(GAP_GRID, 0.0)
+        spec = shift_explorable(float(a), float(b))
     except ValueError as error:
         st.error(str(error))
         return
-    st.table(pd.DataFrame({
-        "quantity": ["a + c", "b + c", "e^(a + c)", "e^(b + c)", "softmax(a + c, b + c)₁",
-                     "σ(a − b)"],
-        "value": [fmt(a + c), fmt(b + c), fmt(float(np.exp(a + c))), fmt(float(np.exp(b + c))),
-                  f"{softmax_shifted:.6f}", f"{sigmoid:.6f}"],
-    }).set_index("quantity"))
-    st.caption("Move c: the exponentials change by a factor e^c, the probability does not.")
-    show(btf.logistic_curve(GAP_GRID, curve, {"gap": a - b, "softmax": softmax_shifted,
-                                              "sigmoid": sigmoid, "shift": c}),
-         key="bt_logistic",
-         caption="The shifted softmax (yellow) sits exactly on the sigmoid of the gap (blue), "
-         "whatever c is: the curve has only one input, a − b.")
+    explorable.show(
+        spec, key="bt_shift_chart", start=explorable.nearest(SHIFT_GRID, c),
+        caption="Drag the slider under the chart to add more or less to both scores. Bottom: "
+        "the strengths e^(a + c) and e^(b + c) grow or shrink by the same factor e^c, so the two "
+        "lines stay the same distance apart on the log scale. Top: the softmax of the shifted "
+        "scores (the thick blue line) stays exactly on σ(a − b), the dotted line, whatever c is.")
 
 
 def elo_view() -> None:
@@ -311,27 +356,27 @@ def elo_view() -> None:
 def _elo_demo() -> None:
     one, two = st.columns(2)
     with one:
-        rating_a = state.slider(ELO_A, "Rating of player A (Elo points)")
+        rating_a = state.slider(ELO_A, "Rating of player A (Elo points)",
+                                help="The slider under the chart moves A's rating at once, in "
+                                "steps of 50; this one sets where the chart opens and goes into "
+                                "the link.")
     with two:
         rating_b = state.slider(ELO_B, "Rating of player B (Elo points)")
     try:
-        expected = bt.elo_expected(rating_a, rating_b)
-        curve = bt.elo_expected(ELO_GRID, 0.0)
-        gap_score = bt.elo_to_score(rating_a - rating_b)
-        after_win = bt.elo_update(rating_a, rating_b, 1.0, ELO_K)
-        after_loss = bt.elo_update(rating_a, rating_b, 0.0, ELO_K)
+        spec = elo_explorable(float(rating_b))
     except ValueError as error:
         st.error(str(error))
         return
-    one, two, three = st.columns(3)
-    one.metric("Expected score of A", f"{expected:.3f}")
-    two.metric("Same gap in score units", f"{gap_score:.3f}",
-               help="(R_A − R_B) × ln(10) / 400: plug it into σ and you get the same number.")
-    three.metric(f"A's rating after a win / a loss (K = {ELO_K})",
-                 f"{after_win:.1f} / {after_loss:.1f}")
-    show(btf.elo_curve(ELO_GRID, curve, rating_a - rating_b, expected), key="bt_elo",
-         caption="Only the rating gap matters, as in every Bradley–Terry model: 200 points "
-         "mean about 76 %, 400 points mean odds of 10 to 1 (91 %).")
+    start = explorable.nearest(ELO_RATINGS, rating_a)
+    explorable.show(
+        spec, key="bt_elo", start=start,
+        caption="Drag the slider under the chart: A's rating moves and the gap slides along "
+        "the curve; the numbers above it give A's rating after a win or a loss with "
+        f"K = {ELO_K}. Only the rating gap matters, as in every Bradley–Terry model: 200 "
+        "points mean about 76 %, 400 points mean odds of 10 to 1 (91 %).")
+    if ELO_RATINGS[start] != rating_a:
+        st.caption(f"The chart's slider moves in steps of 50 points, so it opens at "
+                   f"{ELO_RATINGS[start]}, the nearest to the {rating_a} set above.")
 
 
 # 3. Scores from data
@@ -473,16 +518,18 @@ def scores_from_data() -> None:
         f"{names[i]} ({report['scores'][i]:+.2f})" for i in order))
     left, right = st.columns(2)
     with left:
-        show(btf.fitted_scores(names, report["scores"], report["std_errors"], true_scores),
-             key="bt_fitted",
-             caption=("Diamonds: the true scores the games were drawn from; they fall inside "
-                      "most error bars, and more games shrink the bars like 1/√games."
-                      if true_scores is not None else
-                      "Error bars: 95 % intervals from the Fisher information. Few games, or "
-                      "games only against much weaker or stronger opponents, make them wide."
-                      + (f" With the prior (λ = {l2_used:g}) the curvature includes λ: the "
-                         "bars show the spread of the approximate posterior."
-                         if l2_used > 0 else "")))
+        replay = newton_replay(text_key, l2_used, true_scores is not None)
+        explorable.show(
+            replay, key="bt_fitted", start=explorable.frame_count(replay) - 1,
+            caption="Press play to watch Newton's method start from all-zero scores and "
+            "climb to the fit (the black marks) in a few steps. "
+            + ("Diamonds: the true scores the games were drawn from; they fall inside most "
+               "error bars, and more games shrink the bars like 1/√games."
+               if true_scores is not None else
+               "Error bars: 95 % intervals from the Fisher information. Few games, or games "
+               "only against much weaker or stronger opponents, make them wide."
+               + (f" With the prior (λ = {l2_used:g}) the curvature includes λ: the bars "
+                  "show the spread of the approximate posterior." if l2_used > 0 else "")))
     with right:
         pair_i, pair_j = np.nonzero(np.triu(report["games"]) > 0)
         show(btf.predicted_vs_observed(
@@ -528,7 +575,7 @@ def scores_from_data() -> None:
     cards.takeaway("Preferences determine scores only up to a shift, and only when everyone "
                    "both won and lost against a connected field; otherwise a prior (L2) has to "
                    "fill the gap. The log-likelihood's curvature says how sure the scores are.")
-    code.show_code(bt.fit_scores, bt.diagnose_wins, bt.score_covariance)
+    code.show_code(bt.fit_scores, bt.newton_path, bt.diagnose_wins, bt.score_covariance)
 
 
 # 4. You are the annotator
@@ -650,7 +697,10 @@ def reward_model_view() -> None:
     with one:
         learning_rate = state.number(LEARNING_RATE, "Learning rate η")
     with two:
-        steps = state.number(STEPS, "Gradient steps")
+        steps = state.number(STEPS, "Gradient steps",
+                             help="How long it trains. The charts below replay the run step "
+                             "by step (press play, or drag their sliders); they open at the "
+                             "last step.")
     with three:
         l2 = float(state.choice(RM_L2, "Weight decay λ", help="Without it, choices that a line "
                                 "can separate perfectly push the weights (and the rewards) "
@@ -662,29 +712,32 @@ def reward_model_view() -> None:
         return
     try:
         result = _train(tuple(chosen), tuple(rejected), learning_rate, steps, l2)
+        training, weights = training_replays(tuple(chosen), tuple(rejected), learning_rate,
+                                             steps, l2)
     except ValueError as error:
         st.error(str(error))
         return
     reproduced = int(result["reproduced"].sum())
     one, two, three = st.columns(3)
-    one.metric("Your judgements it reproduces", f"{reproduced} of {len(chosen)}")
-    two.metric("Final loss", f"{result['loss'][-1]:.3f} nats",
+    one.metric(f"Your judgements it reproduces after {steps} steps",
+               f"{reproduced} of {len(chosen)}")
+    two.metric(f"Loss after {steps} steps", f"{result['loss'][-1]:.3f} nats",
                delta=f"{result['loss'][-1] - result['loss'][0]:+.3f} from ln 2",
                delta_color="inverse")
-    three.metric("Top reply", REPLY_LABELS[int(result["ranking"][0])])
-    show(btf.training_curves(result["loss"], result["agreement"]), key="bt_training",
-         caption="The loss starts at ln 2 (all rewards equal: every choice a coin flip) and "
-         "falls; the share of your choices the rewards agree with rises in steps.")
+    three.metric(f"Top reply after {steps} steps", REPLY_LABELS[int(result["ranking"][0])])
     unjudged = len(PAIRS) - len(chosen)
-    left, right = st.columns(2)
-    with left:
-        show(btf.feature_weights(bt.FEATURES, result["weights"]), key="bt_weights",
-             caption="Positive: the reward model learned that you like more of this feature.")
-    with right:
-        show(btf.reward_ranking(list(REPLY_SHORT), result["rewards"]), key="bt_ranking",
-             caption=f"It ranks all six replies, so it also decides the {unjudged} pairs you "
-             "did not judge." if unjudged else "It ranks all six replies: the order it would "
-             "hand on to RLHF.")
+    explorable.show(
+        training, key="bt_training", start=explorable.frame_count(training) - 1,
+        caption="Press play to replay the training. The loss starts at ln 2 (all rewards equal: "
+        "every choice a coin flip) and falls, while the six replies' rewards spread out into a "
+        "ranking. " + (f"It ranks all six, so it also decides the {unjudged} pairs you did "
+                       "not judge." if unjudged else "That order is what it would hand on to "
+                       "RLHF."))
+    explorable.show(
+        weights, key="bt_weights", start=explorable.frame_count(weights) - 1,
+        caption="Each weight is the reward for one standard deviation (SD) more of a feature. "
+        "Green: the reward model learned that you like more of this feature; red: less. Press "
+        "play to watch the weights grow from 0 during the same run.")
     missed = [k for k, ok in enumerate(result["reproduced"]) if not ok]
     if missed:
         shown = ", ".join(f"{REPLY_LABELS[chosen[k]]} over {REPLY_LABELS[rejected[k]]}"

@@ -1,5 +1,6 @@
-"""The Bradley–Terry page through app.py: every step's numbers, the editable win table, bad
-tables, links, the annotator, the self-check and the fuzzer."""
+"""The Bradley–Terry page through app.py: every step's numbers, the explorables and replays frame
+by frame against the lessons, the editable win table, bad tables, links, the annotator, the
+self-check and the fuzzer."""
 
 import ast
 from pathlib import Path
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
-from pagetest import metric, step_opener
+from pagetest import explorables, metric, opened_frame, shown_note, step_opener
 
 from lessons import bradley_terry as bt
 
@@ -26,6 +27,10 @@ WIDGETS = {  # the widgets of each step, at its defaults
 }
 LESSON_NAV = {"bt_step", "bt_step_back", "bt_step_next"}
 BALANCED = "0 6 7 8 / 4 0 6 7 / 3 4 0 5 / 2 3 5 0"
+SCORE_GRID = np.round(np.arange(-4.0, 4.05, 0.1), 1)
+SHIFT_GRID = np.round(np.arange(-10.0, 10.25, 0.5), 1)
+ELO_RATINGS = np.arange(800, 2801, 50)
+NBSP = "\u00a0"
 
 at_step = step_opener(PAGE, "bt_step", STEPS)
 
@@ -42,6 +47,16 @@ def text_of(elements):
     return " ".join(element.value for element in elements)
 
 
+def note(frame):
+    """The line of numbers a frame of an explorable shows, as plain text."""
+    text = frame["layout"]["annotations"][-1]["text"]
+    return text.replace("<br>", " ").replace(NBSP, " ")
+
+
+def opened_note(spec):
+    return shown_note(spec).replace(NBSP, " ")
+
+
 def editor(at):
     editors = [e for e in at.data_editor if (e.key or "").startswith("bt_table_")]
     assert len(editors) == 1
@@ -56,7 +71,7 @@ def test_every_step_renders_alone_without_exception(number):
     headers = [h.value for h in at.header] + [h.value for h in at.subheader]
     numbered = [h for h in headers if h[0].isdigit()]
     assert len(numbered) == 1 and numbered[0].startswith(f"{number}.")
-    charts = {1: 1, 2: 1, 3: 1, 4: 4, 5: 0, 6: 0}  # the reward model waits for judgements
+    charts = {1: 2, 2: 1, 3: 1, 4: 4, 5: 0, 6: 0}  # the reward model waits for judgements
     assert len(at.get("plotly_chart")) == charts[number]
     if number == 5:
         assert any("Judge at least one pair" in i.value for i in at.info)
@@ -64,17 +79,43 @@ def test_every_step_renders_alone_without_exception(number):
 
 def test_step_one_numbers_come_from_the_lessons():
     at = open_page(PAGE)  # the first step is the default
-    assert metric(at, "P(A beats B)") == f"{bt.win_probability(1.0, 0.0):.3f}"
-    assert metric(at, "P(B beats A)") == f"{bt.win_probability(0.0, 1.0):.3f}"
+    (spec,) = explorables(at)
+    assert f"P(A ≻ B) = {bt.win_probability(1.0, 0.0):.3f}" in opened_note(spec)
+    assert f"P(B ≻ A) = {bt.win_probability(0.0, 1.0):.3f}" in opened_note(spec)
     assert r"= 0.731" in text_of(at.latex)
     picked = bt.choice_probabilities(np.array([1.0, 0.0, -1.0]))
     assert f"A **{picked[0]:.2f}**" in text_of(at.markdown)
 
 
+def test_sliding_a_s_score_shows_the_lessons_win_probability_at_every_score():
+    at = at_step(1, bt_a="2.3", bt_b="-0.7")
+    (spec,) = explorables(at)
+    assert len(spec["frames"]) == SCORE_GRID.size == 81
+    assert SCORE_GRID[opened_frame(spec)] == 2.3  # the link's score of A
+    np.testing.assert_allclose(spec["data"][0]["y"], bt.win_probability(SCORE_GRID, -0.7),
+                               rtol=1e-4)
+    for k, a in enumerate(SCORE_GRID):
+        (points,) = spec["frames"][k]["data"]
+        assert points["x"] == [a, a]
+        np.testing.assert_allclose(points["y"], [bt.win_probability(a, -0.7),
+                                                 bt.win_probability(-0.7, a)], rtol=1e-4)
+        p_ab = bt.win_probability(a, -0.7)
+        p_ba = bt.win_probability(-0.7, a)
+        assert f"P(A ≻ B) = {p_ab:.3f} · P(B ≻ A) = {p_ba:.3f}" in note(spec["frames"][k])
+        assert f"gap a − b = {a + 0.7 + 0.0:+.1f}" in note(spec["frames"][k])
+    assert "a = 2.3, b = -0.7" in opened_note(spec)
+    assert f"odds for A {np.exp(3.0):.3g} : 1" in opened_note(spec)
+
+
 def test_moving_a_score_and_adding_replies():
     at = at_step(1)
     at.slider(key="bt_b").set_value(2.5).run()
-    assert metric(at, "P(A beats B)") == f"{bt.win_probability(1.0, 2.5):.3f}"
+    (spec,) = explorables(at)
+    assert SCORE_GRID[opened_frame(spec)] == 1.0
+    assert f"P(A ≻ B) = {bt.win_probability(1.0, 2.5):.3f}" in opened_note(spec)
+    assert "odds for A 1 : 4.48" in opened_note(spec)  # e^1.5 against A
+    at.slider(key="bt_a").set_value(-3.2).run()
+    assert SCORE_GRID[opened_frame(explorables(at)[0])] == -3.2
     at.slider(key="bt_n").set_value(6).run()
     assert not at.exception
     assert at.slider(key="bt_f").value == 2.0
@@ -82,22 +123,61 @@ def test_moving_a_score_and_adding_replies():
     assert heatmap.proto.spec  # drawn
 
 
-def test_shifting_both_scores_changes_nothing_but_the_exponentials():
-    at = at_step(2)
-    before = at.table[0].value["value"].tolist()
-    at.slider(key="bt_shift").set_value(7.5).run()
-    after = at.table[0].value["value"].tolist()
-    assert after[-2:] == before[-2:] == [f"{bt.win_probability(1.0, 0.0):.6f}"] * 2
-    assert after[2] != before[2]  # e^(a + c) moved
+def test_shifting_both_scores_changes_nothing_but_the_strengths_at_every_shift():
+    at = at_step(2, bt_sa="1.5", bt_sb="-0.5", bt_shift="3.5")
+    (spec,) = explorables(at)
+    assert len(spec["frames"]) == SHIFT_GRID.size == 41
+    assert SHIFT_GRID[opened_frame(spec)] == 3.5  # the link's shift
+    sigmoid = bt.win_probability(1.5, -0.5)
+    for k, c in enumerate(SHIFT_GRID):
+        top, bottom = spec["frames"][k]["data"]
+        assert top["x"] == [c] and bottom["x"] == [c, c]
+        np.testing.assert_allclose(top["y"], [bt.two_way_softmax(1.5 + c, -0.5 + c)],
+                                   rtol=1e-4)
+        np.testing.assert_allclose(top["y"], [sigmoid], rtol=1e-4)  # whatever c is
+        np.testing.assert_allclose(bottom["y"], [bt.strength(1.5 + c), bt.strength(-0.5 + c)],
+                                   rtol=1e-4)
+        text = note(spec["frames"][k])
+        assert f"e^(a+c) = {bt.strength(1.5 + c):.4g}" in text
+        assert f"softmax₁ = {bt.two_way_softmax(1.5 + c, -0.5 + c):.6f}" in text
+        assert f"σ(a − b) = {sigmoid:.6f}" in text
+    assert "c = 3.5: a + c = 5.0, b + c = 3.0" in opened_note(spec)
+    at.slider(key="bt_shift").set_value(-7.5).run()
+    assert SHIFT_GRID[opened_frame(explorables(at)[0])] == -7.5
 
 
 def test_elo_step():
     at = at_step(3)
-    assert metric(at, "Expected score of A") == "0.760"
+    assert "R_A 1600, R_B 1400: expected score 0.760" in opened_note(explorables(at)[0])
     at.slider(key="bt_elo_a").set_value(2000).run()
-    assert metric(at, "Expected score of A") == f"{bt.elo_expected(2000, 1400):.3f}"
+    (spec,) = explorables(at)
+    assert f"expected score {bt.elo_expected(2000, 1400):.3f}" in opened_note(spec)
     win, loss = bt.elo_update(2000, 1400, 1.0), bt.elo_update(2000, 1400, 0.0)
-    assert metric(at, "A's rating after a win / a loss (K = 32)") == f"{win:.1f} / {loss:.1f}"
+    assert f"after a win A has {win:.1f}, a loss {loss:.1f}" in opened_note(spec)
+    assert "K = 32" in text_of(at.caption)
+
+
+def test_a_s_rating_slides_along_the_lessons_elo_curve_at_every_rating():
+    at = at_step(3, bt_elo_a="1850", bt_elo_b="1500")
+    (spec,) = explorables(at)
+    assert len(spec["frames"]) == ELO_RATINGS.size == 41
+    assert ELO_RATINGS[opened_frame(spec)] == 1850  # the link's rating of A
+    curve = spec["data"][0]
+    np.testing.assert_allclose(curve["y"], bt.elo_expected(np.array(curve["x"]), 0.0),
+                               rtol=1e-4)
+    for k, rating in enumerate(ELO_RATINGS):
+        (point,) = spec["frames"][k]["data"]
+        assert point["x"] == [rating - 1500]
+        np.testing.assert_allclose(point["y"], [bt.elo_expected(rating, 1500)], rtol=1e-4)
+        text = note(spec["frames"][k])
+        assert f"R_A {rating}, R_B 1500: expected score " \
+            f"{bt.elo_expected(rating, 1500):.3f}" in text
+        assert f"= {bt.elo_to_score(rating - 1500) + 0.0:+.3f} score units" in text
+        assert f"after a win A has {bt.elo_update(rating, 1500, 1.0):.1f}" in text
+    assert not any("nearest" in c.value for c in at.caption)
+    at = at_step(3, bt_elo_a="1610")  # between two of the chart's ratings
+    assert ELO_RATINGS[opened_frame(explorables(at)[0])] == 1600
+    assert "opens at 1600, the nearest to the 1610 set above" in text_of(at.caption)
 
 
 def test_default_table_is_fitted():
@@ -109,6 +189,44 @@ def test_default_table_is_fitted():
     assert f"Atlas ({report['scores'][0]:+.2f})" in ranking
     assert at.text_input(key="bt_wins").value == BALANCED
     assert editor(at).value.to_numpy().tolist() == bt.parse_wins(BALANCED).astype(int).tolist()
+
+
+def bar_heights(frame_data):
+    """The heights of the bars a filled outline draws (0, v, v, 0, 0, gap per bar)."""
+    return frame_data["y"][1::6]
+
+
+@pytest.mark.parametrize(("link", "table", "l2"), [
+    ({}, BALANCED, 0.0),
+    ({"bt_preset": "Dominant item", "bt_l2": "0.01"}, "0 9 9 10 / 1 0 5 6 / 1 5 0 5 / 0 4 5 0",
+     0.01),
+    ({"bt_preset": "Bad: one item wins every game"}, "0 9 10 10 / 0 0 5 6 / 0 5 0 5 / 0 4 5 0",
+     0.1),  # no maximum exists: the page's fallback prior
+])
+def test_newton_s_method_is_replayed_step_by_step_to_the_fit(link, table, l2):
+    at = at_step(4, **link)
+    (spec,) = explorables(at)
+    wins = bt.parse_wins(table)
+    path = bt.newton_path(wins, l2)
+    names = ["Atlas", "Birch", "Cedar", "Delta"]
+    assert len(spec["frames"]) == len(path["scores"])
+    assert opened_frame(spec) == len(spec["frames"]) - 1  # the fit itself
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+    for k, scores in enumerate(path["scores"]):
+        (bars,) = spec["frames"][k]["data"]
+        np.testing.assert_allclose(bar_heights(bars), scores, rtol=1e-4, atol=1e-9)
+        text = note(spec["frames"][k])
+        for name, score in zip(names, scores, strict=True):
+            assert f"{name} {score + 0.0:+.2f}" in text
+        assert f"= {path['objective'][k]:.3f} nats" in text
+    fit = bt.fit_scores(wins, l2)
+    np.testing.assert_allclose(bar_heights(spec["frames"][-1]["data"][0]), fit, rtol=1e-4)
+    np.testing.assert_allclose(spec["data"][1]["y"], fit, rtol=1e-4)  # the black marks
+    assert opened_note(spec).startswith(f"After Newton step {len(path['scores']) - 1} of")
+    assert note(spec["frames"][0]).startswith("Start: every score 0")
+    fit = f"{path['objective'][-1]:.3f}"
+    assert (f"ℓ(s) = {fit} nats (the fit: {fit})" if l2 == 0 else
+            f"ℓ(s) − λ/2·Σs² = {fit} nats (λ = {l2:g}; the fit: {fit})") in opened_note(spec)
 
 
 BAD_PRESETS = [("Bad: one item wins every game", "+∞"),
@@ -194,7 +312,8 @@ def test_a_shared_link_restores_the_view():
     assert not at.exception
     assert at.slider(key="bt_a").value == 2.5
     assert at.slider(key="bt_n").value == 5
-    assert metric(at_step(3, **link), "Expected score of A") == f"{bt.elo_expected(1600, 1800):.3f}"
+    elo = explorables(at_step(3, **link))[0]
+    assert f"expected score {bt.elo_expected(1600, 1800):.3f}" in opened_note(elo)
     at = at_step(4, **link)
     assert at.button_group(key="bt_step").value == STEPS[3]
     assert at.selectbox(key="bt_preset").value == "Cycle: A > B > C > A"
@@ -216,6 +335,13 @@ def test_malformed_links_get_a_note_and_defaults():
     assert at_step(5, bt_steps="abc").number_input(key="bt_steps").value == 200
 
 
+REPRODUCED = "Your judgements it reproduces after 200 steps"
+
+
+def reply_features():
+    return bt.standardize(np.array([bt.reply_features(r) for r in page_constant("REPLIES")]))
+
+
 def pair_on_screen(at):
     return next(c.value for c in at.caption if c.value.startswith("Pair "))
 
@@ -226,9 +352,9 @@ def test_judging_pair_by_pair_trains_the_reward_model():
     at.button(key="bt_pick_right").click().run()  # R2 over R1
     assert not at.exception
     assert pair_on_screen(at).startswith("Pair 2 of 15")  # moved on by itself
-    assert metric(at, "Your judgements it reproduces") == "1 of 1"
+    assert metric(at, REPRODUCED) == "1 of 1"
     at.button(key="bt_pick_left").click().run()  # R3 over R4
-    assert metric(at, "Your judgements it reproduces") == "2 of 2"
+    assert metric(at, REPRODUCED) == "2 of 2"
     assert "You judged 2 of 15 pairs" in at.get("progress")[0].proto.text
     at.button(key="bt_prev").click().run()
     at.button(key="bt_prev").click().run()
@@ -238,19 +364,18 @@ def test_judging_pair_by_pair_trains_the_reward_model():
     assert pair_on_screen(at).startswith("Pair 1 of 15")
     assert "**R2**  · your choice" in text_of(at.markdown)
     at.button(key="bt_pick_left").click().run()  # change pair 1: now R1 over R2
-    assert metric(at, "Your judgements it reproduces").endswith("of 2")
-    features = bt.standardize(np.array([bt.reply_features(r) for r in page_constant("REPLIES")]))
-    expected = bt.fit_reward_model(features, [0, 2], [1, 3], 0.5, 200, 0.01)
-    assert metric(at, "Final loss").startswith(f"{expected['loss'][-1]:.3f} nats")
+    assert metric(at, REPRODUCED).endswith("of 2")
+    expected = bt.fit_reward_model(reply_features(), [0, 2], [1, 3], 0.5, 200, 0.01)
+    assert metric(at, "Loss after 200 steps").startswith(f"{expected['loss'][-1]:.3f} nats")
 
 
 def test_an_example_annotator_answers_every_pair():
     at = at_step(5)
     at.button(key="bt_fill_detail").click().run()
     assert not at.exception
-    assert metric(at, "Your judgements it reproduces") == "15 of 15"
-    assert metric(at, "Top reply") == "R6"
-    assert len(at.get("plotly_chart")) == 3
+    assert metric(at, REPRODUCED) == "15 of 15"
+    assert metric(at, "Top reply after 200 steps") == "R6"
+    assert len(at.get("plotly_chart")) == 2
     assert "**R2**  · your choice" in text_of(at.markdown)  # the detail lover prefers R2 to R1
     at.number_input(key="bt_steps").set_value(10).run()
     at.number_input(key="bt_lr").set_value(0.05).run()
@@ -258,6 +383,47 @@ def test_an_example_annotator_answers_every_pair():
     assert not at.exception
     at.button(key="bt_fill_clear").click().run()
     assert any("Judge at least one pair" in i.value for i in at.info)
+
+
+def test_the_reward_model_s_training_is_replayed_step_by_step():
+    at = at_step(5, bt_steps="120", bt_lr="0.3")
+    at.button(key="bt_fill_warm").click().run()
+    training, weights = explorables(at)
+    pairs = np.array(page_constant("PAIRS"))
+    raw = np.array([bt.reply_features(r) for r in page_constant("REPLIES")])
+    picks = bt.annotate(raw, pairs, page_constant("ANNOTATORS")["warm"][1])
+    chosen, rejected = pairs[np.arange(len(pairs)), picks], pairs[np.arange(len(pairs)), 1 - picks]
+    result = bt.fit_reward_model(reply_features(), chosen, rejected, 0.3, 120, 0.01)
+    steps = [int(step["label"]) for step in training["layout"]["sliders"][0]["steps"]]
+    assert steps[0] == 0 and steps[-1] == 120 and steps == sorted(set(steps))
+    assert len(steps) <= 51
+    for spec in (training, weights):
+        assert opened_frame(spec) == len(steps) - 1  # the trained model
+        assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+        assert [int(s["label"]) for s in spec["layout"]["sliders"][0]["steps"]] == steps
+    np.testing.assert_allclose(training["data"][0]["y"], result["loss"][training["data"][0]["x"]],
+                               rtol=1e-4)
+    for k, t in enumerate(steps):
+        drawn, point, stems, dots = training["frames"][k]["data"]
+        assert drawn["x"][-1] == t == point["x"][0]
+        np.testing.assert_allclose(drawn["y"], result["loss"][drawn["x"]], rtol=1e-4)
+        np.testing.assert_allclose(point["y"], [result["loss"][t]], rtol=1e-4)
+        np.testing.assert_allclose(dots["x"], result["rewards_path"][t], rtol=1e-4, atol=1e-9)
+        np.testing.assert_allclose(stems["x"][1::3], result["rewards_path"][t], rtol=1e-4,
+                                   atol=1e-9)
+        agreed = round(result["agreement"][t] * len(pairs))
+        assert f"Step {t} of 120 · loss {result['loss'][t]:.3f} nats agrees with {agreed} " \
+            f"of your 15" in note(training["frames"][k])
+        _, weight_dots = weights["frames"][k]["data"]
+        np.testing.assert_allclose(weight_dots["x"], result["weights_path"][t], rtol=1e-4,
+                                   atol=1e-9)
+        for name, w in zip(bt.FEATURES, result["weights_path"][t], strict=True):
+            assert f"{name} {w + 0.0:+.2f}" in note(weights["frames"][k])
+    assert "all replies tied" in note(training["frames"][0])
+    top = f"R{int(result['ranking'][0]) + 1}"
+    assert opened_note(training).endswith(f"top reply {top}")
+    assert metric(at, "Top reply after 120 steps") == top
+    assert metric(at, "Loss after 120 steps").startswith(f"{result['loss'][-1]:.3f} nats")
 
 
 def test_self_check_feedback():
