@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons import ppo
-from ui import cards, code, course, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, state, steps
 from ui import ppo_figures as pf
 from ui.figures import fmt, show
 from ui.state import Param
@@ -23,6 +23,7 @@ from ui.state import Param
 SLUG = "ppo"
 
 R_LINE = np.linspace(0.0, 3.0, 31)  # r·A is a straight line: a few points draw it exactly
+R_VALUES = np.round(np.linspace(0.0, 3.0, 61), 2)  # the explorables' ratios: the r sliders' values
 LAMBDA_GRID = np.linspace(0.0, 1.0, 51)
 
 # Section 1: one batch, many steps
@@ -33,6 +34,7 @@ ONE_BATCH_BAND = 0.2  # the band drawn for reference: PPO's usual ε
 # Section 3: after a bad step
 KNOCK_STEPS = 30
 KNOCK_LR = 1.0
+KNOCK_RUNS = ("ppo", "learner")
 
 # Section 4: the trajectory
 MAX_STEPS = 12
@@ -54,7 +56,7 @@ BATCH_SEED = Param("ppo_bseed", 6, lo=0, hi=9999, step=1)
 # 2. Clipping
 EPSILON = Param("ppo_eps", 0.2, lo=0.05, hi=0.5, step=0.01)
 CLIP_RATIO = Param("ppo_cr", 1.4, lo=0.0, hi=3.0, step=0.05)
-CLIP_ADVANTAGE = Param("ppo_ca", 1.0, lo=-2.0, hi=2.0, step=0.1)
+CLIP_ADVANTAGE = Param("ppo_ca", 1.0, lo=0.1, hi=2.0, step=0.1)
 # 3. The learner's question
 Q_RATIO = Param("ppo_qr", 0.4, lo=0.0, hi=3.0, step=0.05)
 Q_ADVANTAGE = Param("ppo_qa", 1.0, lo=-2.0, hi=2.0, step=0.1)
@@ -89,16 +91,65 @@ PARAMS = (LESSON_STEPS.param, RATIO, ADVANTAGE, STEPS, BATCH_SEED, EPSILON, CLIP
 # Page-side caches: the runs are pure functions of their settings
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def surrogate_explorable(a: float) -> dict:
+    return pf.surrogate_explorable(R_VALUES, R_LINE, ppo.surrogate_objective(R_LINE, a),
+                                   ppo.surrogate_objective(R_VALUES, a), a)
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
-def _one_batch(seed: int) -> dict:
-    return ppo.one_batch_ascent(("unclipped",), steps=ONE_BATCH_STEPS, lr=ONE_BATCH_LR,
-                                seed=seed, epsilon=ONE_BATCH_BAND)
+def one_batch_replay(seed: int) -> dict:
+    out = ppo.one_batch_ascent(("unclipped",), steps=ONE_BATCH_STEPS, lr=ONE_BATCH_LR,
+                               seed=seed, epsilon=ONE_BATCH_BAND)
+    ratios = out["ratios"][0]
+    outside = np.array([ppo.clip_fraction(row, ONE_BATCH_BAND) for row in ratios])
+    return pf.one_batch_replay(np.arange(ONE_BATCH_STEPS + 1), out["surrogate"][0],
+                               out["true_gain"][0], ratios, outside, ONE_BATCH_BAND)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def clipping_explorable(epsilon: float, size: float) -> dict:
+    grid = pf.ratio_grid(epsilon)
+    panels = {}
+    for sign, a in (("A > 0", size), ("A < 0", -size)):
+        panels[sign] = {
+            "a": a, "unclipped": ppo.surrogate_objective(grid, a),
+            "objective": ppo.clipped_objective(grid, a, epsilon),
+            "values": ppo.clipped_objective(R_VALUES, a, epsilon),
+            "slopes": ppo.objective_gradient(R_VALUES, a, epsilon),
+            "regions": [ppo.case_of(r, a, epsilon)[1] for r in R_VALUES],
+            # which term the min picks depends only on the case
+            "picks": {row["region"]: row["picks"] for row in ppo.six_cases(1.0, a, epsilon)
+                      if row["sign"] == sign}}
+    return pf.clipping_explorable(R_VALUES, grid, panels, ppo.clip_ratio(R_VALUES, epsilon),
+                                  epsilon)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def learner_explorable(epsilon: float, a: float) -> dict:
+    grid = pf.ratio_grid(epsilon)
+    lines = {"learner": ppo.learner_objective(grid, a, epsilon),
+             "ppo": ppo.clipped_objective(grid, a, epsilon)}
+    points = {"learner": ppo.learner_objective(R_VALUES, a, epsilon),
+              "ppo": ppo.clipped_objective(R_VALUES, a, epsilon)}
+    slopes = {"learner": ppo.learner_gradient(R_VALUES, a, epsilon),
+              "ppo": ppo.objective_gradient(R_VALUES, a, epsilon)}
+    return pf.learner_explorable(R_VALUES, grid, lines, points, slopes,
+                                 ppo.clip_ratio(R_VALUES, epsilon),
+                                 ppo.policy_loss(R_VALUES, a, epsilon), epsilon)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _knocked(knock: float, seed: int, epsilon: float) -> dict:
-    return ppo.one_batch_ascent(("ppo", "learner"), steps=KNOCK_STEPS, lr=KNOCK_LR, seed=seed,
+    return ppo.one_batch_ascent(KNOCK_RUNS, steps=KNOCK_STEPS, lr=KNOCK_LR, seed=seed,
                                 epsilon=epsilon, knock=knock)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def knock_replay(knock: float, seed: int, epsilon: float) -> dict:
+    out = _knocked(knock, seed, epsilon)
+    return pf.knock_replay(np.arange(KNOCK_STEPS + 1), out["true_gain"], out["wrong_side"],
+                           out["ratios"], out["advantages"], epsilon, KNOCK_RUNS)
 
 
 @st.cache_data(max_entries=24, show_spinner="Training 16 policies…")
@@ -110,6 +161,27 @@ def _train(epsilon: float, epochs: int, lr: float, seed: int, other: str) -> tup
     return run, time.perf_counter() - start
 
 
+@st.cache_data(max_entries=24, show_spinner=False)
+def training_replay(epsilon: float, epochs: int, lr: float, seed: int, other: str) -> dict:
+    run, _ = _train(epsilon, epochs, lr, seed, other)
+    return pf.training_replay(run, ("ppo", other))
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def update_inspector(epsilon: float, epochs: int, lr: float, seed: int, other: str) -> dict:
+    run, _ = _train(epsilon, epochs, lr, seed, other)
+    last_epoch = run["ratios"][:, :, -1]  # (run, update, sample)
+    kl_k1, kl_k3 = (np.array([[ppo.approx_kl(ratio, estimator) for ratio in updates]
+                              for updates in last_epoch]) for estimator in ("k1", "k3"))
+    return pf.update_inspector(run, ("ppo", other), epsilon, kl_k1, kl_k3)
+
+
+def _opens_at(what: str) -> str:
+    """The help of a control that sets where an explorable opens."""
+    return (f"The slider under the chart {what} at once; this control sets where the chart "
+            "opens, and goes into the shared link.")
+
+
 def _table(frame: pd.DataFrame, digits: int = 4, formats: dict[str, str] | None = None) -> None:
     """A small static table with its numbers written out. Plain ``st.table`` on purpose: a
     pandas Styler made every slider move on its step about 150 ms slower."""
@@ -119,10 +191,6 @@ def _table(frame: pd.DataFrame, digits: int = 4, formats: dict[str, str] | None 
             pattern = (formats or {}).get(column, f"{{:.{digits}f}}")
             shown[column] = [pattern.format(value) for value in shown[column]]
     st.table(shown, hide_index=True)
-
-
-def _signed(value: float) -> str:
-    return f"{value:+.2f}" if value else "0"
 
 
 st.title("PPO: ratio, advantage, clipping")
@@ -202,15 +270,9 @@ def surrogate_section() -> None:
 def _surrogate_demo() -> None:
     controls, chart = st.columns([1, 2], gap="large")
     with controls:
-        r = state.slider(RATIO, "Probability ratio r", help="π_new(a|s) / π_old(a|s).")
+        r = state.slider(RATIO, "Probability ratio r", help="π_new(a|s) / π_old(a|s). "
+                         + _opens_at("moves r"))
         a = state.slider(ADVANTAGE, "Advantage A")
-        try:
-            value = ppo.surrogate_objective(r, a)
-            line = ppo.surrogate_objective(R_LINE, a)
-        except ValueError as error:
-            st.error(str(error))
-            return
-        st.metric("r·A", f"{value:.3f}")
         if a > 0:
             st.markdown(f"With A = {a:g} > 0 the objective grows by {a:g} for every unit of r: "
                         "it asks for r as large as possible, with no ceiling.")
@@ -221,38 +283,35 @@ def _surrogate_demo() -> None:
             st.markdown("With A = 0 the action was exactly as good as expected: r·A is 0 "
                         "whatever r is, and the sample asks for nothing.")
     with chart:
-        show(pf.surrogate_line(R_LINE, line, r, value, a), key="ppo_surrogate_chart",
-             caption="A straight line: nothing in r·A says where to stop, however far r moves "
-             "from 1.")
+        try:
+            spec = surrogate_explorable(float(a))
+        except ValueError as error:
+            st.error(str(error))
+            return
+        explorable.show(spec, key="ppo_surrogate_chart", start=explorable.nearest(R_VALUES, r),
+                        caption="A straight line: nothing in r·A says where to stop, however "
+                        "far r moves from 1. Drag the slider under the chart to move r.")
 
 
 @st.fragment
 def _one_batch_demo() -> None:
-    controls, chart = st.columns([1, 3], gap="large")
-    with controls:
-        steps = state.slider(STEPS, "Gradient steps taken on this batch")
+    left, right = st.columns(2, gap="large")
+    with left:
+        steps = state.slider(STEPS, "Gradient steps taken on this batch",
+                             help=_opens_at("replays the steps"))
+    with right:
         seed = state.number(BATCH_SEED, "Batch seed", help="Which 64 prompts and rewards.")
-        try:
-            out = _one_batch(int(seed))
-        except ValueError as error:
-            st.error(str(error))
-            return
-        promise, gain = out["surrogate"][0], out["true_gain"][0]
-        ratios = out["ratios"][0, steps]
-        st.metric("Promised gain (mean r·Â)", f"{promise[steps]:+.3f}")
-        st.metric("Real gain in expected reward", f"{gain[steps]:+.3f}",
-                  delta=f"{gain[steps] - promise[steps]:+.3f} vs the promise",
-                  delta_color="normal")
-        st.metric("Ratios outside [0.8, 1.2]",
-                  f"{ppo.clip_fraction(ratios, ONE_BATCH_BAND):.0%}",
-                  help="The share of the batch whose ratio moved more than 20 % from 1.")
-    with chart:
-        show(pf.one_batch(np.arange(ONE_BATCH_STEPS + 1), promise, gain, steps, ratios,
-                          ONE_BATCH_BAND),
-             key="ppo_one_batch_chart",
-             caption="The promise keeps rising while the real gain stalls (with this seed it "
-             "even turns negative); meanwhile the ratios spread far outside [0.8, 1.2]. Every "
-             "seed over-promises; try a few.")
+    try:
+        spec = one_batch_replay(int(seed))
+    except ValueError as error:
+        st.error(str(error))
+        return
+    explorable.show(
+        spec, key="ppo_one_batch_chart", start=int(steps),
+        caption="The promise keeps rising while the real gain stalls (with this seed it even "
+        f"turns negative); meanwhile the ratios spread far outside [{1 - ONE_BATCH_BAND:g}, "
+        f"{1 + ONE_BATCH_BAND:g}] (shaded). Press play to climb again from the first step. "
+        "Every seed over-promises; try a few.")
 
 
 # 2. Clipping
@@ -295,14 +354,13 @@ def clipping_section() -> None:
 
 def _six_case_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({
-        "Now": ["**here ▶**" if row["current"] else "" for row in rows],
         "Advantage": [row["sign"] for row in rows],
         "Ratio region": [row["region"] for row in rows],
-        "r": [f"{row['ratio']:.2f}" for row in rows],
-        "A": [_signed(row["advantage"]) for row in rows],
+        "A typical r": [f"{row['ratio']:.2f}" for row in rows],
+        "A": [pf.signed(row["advantage"]) for row in rows],
         "The min picks": [row["picks"] for row in rows],
         "L^CLIP": [f"{row['value']:.3f}" for row in rows],
-        "Slope dL/dr": [_signed(row["gradient"]) for row in rows],
+        "Slope dL/dr": [pf.signed(row["gradient"]) for row in rows],
         "Gradient zero?": ["yes: flat" if row["zero_gradient"] else "no" for row in rows],
     })
 
@@ -311,43 +369,27 @@ def _six_case_table(rows: list[dict]) -> pd.DataFrame:
 def _clipping_demo() -> None:
     one, two, three = st.columns(3)
     with one:
-        epsilon = state.slider(EPSILON, "Clip range ε")
+        epsilon = state.slider(EPSILON, "Clip range ε", help="Sets the band [1−ε, 1+ε].")
     with two:
-        r = state.slider(CLIP_RATIO, "Ratio r")
+        r = state.slider(CLIP_RATIO, "Ratio r", help=_opens_at("moves r"))
     with three:
-        a = state.slider(CLIP_ADVANTAGE, "Advantage A")
+        size = state.slider(CLIP_ADVANTAGE, "Size of the advantage |A|",
+                            help="The left panel has A = +|A|, the right one A = −|A|.")
     try:
-        grid = pf.ratio_grid(epsilon)
-        size = abs(a) or 1.0
-        panels = {}
-        for sign, adv in (("A > 0", size), ("A < 0", -size)):
-            panels[sign] = {
-                "a": adv,
-                "objective": ppo.clipped_objective(grid, adv, epsilon),
-                "unclipped": ppo.surrogate_objective(grid, adv),
-                "gradient": ppo.objective_gradient(grid, adv, epsilon),
-                "here": None,
-            }
-        sign, region = ppo.case_of(r, a, epsilon)
-        value = ppo.clipped_objective(r, a, epsilon)
-        slope = ppo.objective_gradient(r, a, epsilon)
-        clipped = ppo.clip_ratio(r, epsilon)
-        rows = ppo.six_cases(r, a, epsilon)
+        spec = clipping_explorable(float(epsilon), float(size))
+        # r = 1 is a typical ratio of the band, so every row shows a typical r of its region
+        rows = ppo.six_cases(1.0, size, epsilon)
     except ValueError as error:
         st.error(str(error))
         return
-    if sign in panels:
-        panels[sign]["here"] = (value, slope)
-    m1, m2, m3, m4 = st.columns(4)
-    m1.metric("clip(r, 1−ε, 1+ε)", f"{clipped:.3f}")
-    m2.metric("$L^{CLIP}$", f"{value:.3f}", help="min(r·A, clip(r)·A)")
-    m3.metric("Slope dL/dr", _signed(slope))
-    m4.metric("Your case", f"{sign}, {region}" if a else "A = 0: nothing to learn")
-    show(pf.clip_panels(grid, panels, epsilon, r), key="ppo_clip_chart",
-         caption="Grey stretches are flat: there the slope (bottom) is exactly 0. Each update "
-         "starts at r = 1 (open circle), in the middle of the band, where the slope is A.")
-    st.markdown("**The six cases.** The row of your (r, A) is marked **here ▶**; the other rows "
-                "use a typical r of their region and the same size of A.")
+    explorable.show(
+        spec, key="ppo_clip_chart", start=explorable.nearest(R_VALUES, r),
+        caption="Solid: L^CLIP; dotted: the unclipped r·A. Grey stretches are flat: there the "
+        "slope is exactly 0 and nothing moves r. Drag the slider under the chart: r passes "
+        "through all six cases, three on each side. Each update starts at r = 1, in the middle "
+        "of the band (dashed lines), where the slope is A.")
+    st.markdown(f"**The six cases** at ε = {epsilon:g} and |A| = {size:g}, each at a typical r "
+                "of its region (the line above the chart names the case at the slider's r).")
     st.table(_six_case_table(rows), hide_index=True)
 
 
@@ -429,73 +471,59 @@ def learner_question_section() -> None:
 def _learner_demo() -> None:
     one, two, three = st.columns(3)
     with one:
-        r = state.slider(Q_RATIO, "Ratio r")
+        r = state.slider(Q_RATIO, "Ratio r", help=_opens_at("moves r"))
     with two:
         epsilon = state.slider(Q_EPSILON, "Clip range ε")
     with three:
         a = state.slider(Q_ADVANTAGE, "Advantage A")
     try:
-        grid = pf.ratio_grid(epsilon)
-        clipped = ppo.clip_ratio(r, epsilon)
-        points = {"learner": ppo.learner_objective(r, a, epsilon),
-                  "ppo": ppo.clipped_objective(r, a, epsilon)}
-        slopes = {"learner": ppo.learner_gradient(r, a, epsilon),
-                  "ppo": ppo.objective_gradient(r, a, epsilon)}
-        learner_line = ppo.learner_objective(grid, a, epsilon)
-        ppo_line = ppo.clipped_objective(grid, a, epsilon)
-        loss = ppo.policy_loss(r, a, epsilon)
+        spec = learner_explorable(float(epsilon), float(a))
         gap = ppo.code_form_gap(epsilon)
     except ValueError as error:
         st.error(str(error))
         return
-    m = st.columns(5)
-    m[0].metric("clip(r)", f"{clipped:.3f}", help="= max(1−ε, min(r, 1+ε))")
-    m[1].metric("Learner's clip(r)·A", f"{points['learner']:.3f}")
-    m[2].metric("PPO's min(r·A, clip(r)·A)", f"{points['ppo']:.3f}")
-    m[3].metric("Learner's slope", _signed(slopes["learner"]))
-    m[4].metric("PPO's slope", _signed(slopes["ppo"]))
-    show(pf.learner_vs_ppo(grid, learner_line, ppo_line, epsilon, r, points, slopes),
-         key="ppo_learner_chart",
-         caption="The two objectives agree inside the band (grey). Outside it, the learner's "
-         "is flat on both sides; PPO's is flat only on the side where A has been satisfied.")
-    c1, c2, c3 = st.columns(3)
-    c1.metric("Loss in code at your (r, A, ε)", f"{loss:.3f}")
-    c2.metric("Minus the loss", f"{-loss:.3f}", help="Equals PPO's min(r·A, clip(r)·A).")
-    c3.metric("Largest gap on 10 000 random (r, A)", fmt(gap),
+    explorable.show(
+        spec, key="ppo_learner_chart", start=explorable.nearest(R_VALUES, r),
+        caption="The two objectives agree inside the band (grey). Outside it, the learner's "
+        "is flat on both sides; PPO's is flat only on the side where A has been satisfied. "
+        "Drag the slider under the chart to move r; the line above it gives both values, "
+        "their slopes and the loss as code computes it.")
+    st.metric(f"Largest gap between −loss and PPO's objective, 10 000 random (r, A), ε = "
+              f"{epsilon:g}", fmt(gap),
               help="max |−loss − min(r·A, clip(r)·A)| over random ratios in [0, 3] and "
               "random advantages, at this ε.")
 
 
 @st.fragment
 def _knock_demo() -> None:
-    controls, chart = st.columns([1, 3], gap="large")
-    with controls:
+    one, two, three = st.columns(3)
+    with one:
         knock = state.slider(KNOCK, "Size of the bad step", help="Distance moved against the "
                              "surrogate's gradient, in parameter space. 0 = no bad step.")
+    with two:
         epsilon = state.slider(KNOCK_EPSILON, "Clip range ε")
+    with three:
         seed = state.number(KNOCK_SEED, "Batch seed", help="Which 64 prompts and rewards.")
-        try:
-            out = _knocked(float(knock), int(seed), float(epsilon))
-        except ValueError as error:
-            st.error(str(error))
-            return
-        gain, wrong = out["true_gain"], out["wrong_side"]
-        st.metric("Gain after the bad step", f"{gain[0, 0]:+.3f}",
-                  help="J(π) − J(π_old), exact: the same start for both objectives.")
-        st.metric(f"PPO, {KNOCK_STEPS} steps on", f"{gain[0, -1]:+.3f}",
-                  help=f"Wrong side left: {wrong[0, -1]:.0%} of the batch.")
-        st.metric(f"Learner's, {KNOCK_STEPS} steps on", f"{gain[1, -1]:+.3f}",
-                  help=f"Wrong side left: {wrong[1, -1]:.0%} of the batch.")
-    with chart:
-        show(pf.knock_curves(np.arange(KNOCK_STEPS + 1), gain, wrong, ("ppo", "learner")),
-             key="ppo_knock_chart",
-             caption="PPO pulls the wrong-side samples back and recovers; the learner's version "
-             "has no gradient on them, so the damage of the bad step stays.")
-    show(pf.ratio_scatter(out["ratios"][:, -1], out["advantages"], epsilon, ("ppo", "learner"),
-                          f"Every sample as (r, A) after {KNOCK_STEPS} steps"),
-         key="ppo_scatter_chart",
-         caption="Red corners are the wrong side: A > 0 but r < 1−ε, or A < 0 but r > 1+ε. "
-         "PPO empties them; the learner's version leaves its samples there.")
+    try:
+        out = _knocked(float(knock), int(seed), float(epsilon))
+        spec = knock_replay(float(knock), int(seed), float(epsilon))
+    except ValueError as error:
+        st.error(str(error))
+        return
+    gain, wrong = out["true_gain"], out["wrong_side"]
+    m = st.columns(3)
+    m[0].metric("Gain after the bad step", f"{gain[0, 0]:+.3f}",
+                help="J(π) − J(π_old), exact: the same start for both objectives.")
+    m[1].metric(f"PPO, {KNOCK_STEPS} steps on", f"{gain[0, -1]:+.3f}",
+                help=f"Wrong side left: {wrong[0, -1]:.0%} of the batch.")
+    m[2].metric(f"Learner's, {KNOCK_STEPS} steps on", f"{gain[1, -1]:+.3f}",
+                help=f"Wrong side left: {wrong[1, -1]:.0%} of the batch.")
+    explorable.show(
+        spec, key="ppo_knock_chart", start=explorable.frame_count(spec) - 1,
+        caption="PPO pulls the wrong-side samples back and recovers; the learner's version has "
+        "no gradient on them, so the damage of the bad step stays. Red corners are the wrong "
+        "side: A > 0 but r < 1−ε, or A < 0 but r > 1+ε. Press play to watch PPO empty them "
+        "step by step.")
 
 
 # 4. Advantages with GAE
@@ -669,43 +697,36 @@ def _training_demo() -> None:
     with right:
         st.metric("Training time", f"{seconds * 1000:.0f} ms",
                   help=f"All {2 * N_SEEDS} runs, computed once for these settings and cached.")
-    show(pf.training_curves(np.arange(1, UPDATES + 1), run, names, run["optimal"]),
-         key="ppo_training_chart",
-         caption="Without clipping, several epochs on a lucky batch (a long-shot jackpot) push "
-         "the policy far in one update: KL per update is many times PPO's, and some seeds "
-         "crash. PPO's updates stay small and every seed keeps improving.")
-    _inspect_update(run, names, epsilon)
+    settings = (float(epsilon), int(epochs), float(lr), int(seed), other)
+    replay = training_replay(*settings)
+    explorable.show(
+        replay, key="ppo_training_chart", start=explorable.frame_count(replay) - 1,
+        caption="Without clipping, several epochs on a lucky batch (a long-shot jackpot) push "
+        "the policy far in one update: KL per update is many times PPO's, and some seeds crash "
+        "(the shaded range of the seeds drops). PPO's updates stay small and every seed keeps "
+        "improving. Press play to train again from the first update.")
+    _inspect_update(settings)
 
 
 @st.fragment
-def _inspect_update(run: dict, names: tuple[str, str], epsilon: float) -> None:
-    """One update of the first seed: its ratio histograms and the KL estimators. A fragment of
-    its own, so moving through the updates redraws only this part, not the training curves."""
+def _inspect_update(settings: tuple) -> None:
+    """Inside the updates of the first seed: the ratios epoch by epoch. A fragment of its own,
+    so moving its control redraws only this chart, not the training replay."""
     controls, chart = st.columns([1, 3], gap="large")
     with controls:
-        update = state.slider(INSPECT, "Update to inspect")
-        st.caption("The ratio histogram and the table below show the first seed of the group.")
-    u = update - 1
+        update = state.slider(INSPECT, "Update to inspect", help=_opens_at("moves through the "
+                              "updates"))
+        st.caption("The chart follows the first seed of the group. Above it: the update's "
+                   "exact KL, its two estimates from the batch's ratios after the last epoch "
+                   "(both use only the batch; k1 can even come out negative, k3 never does), "
+                   "and the update's clip fraction.")
     with chart:
-        show(pf.ratio_histograms(run["ratios"][:, u], names, epsilon, update),
-             key="ppo_hist_chart",
-             caption=f"Each column is one epoch's histogram of the batch's ratios (darker = more "
-             f"samples; dashed: 1 ± {epsilon:g}). PPO's stay near the band; without clipping "
-             "they keep spreading epoch after epoch.")
-    rows = []
-    for i, key in enumerate(names):
-        ratio = run["ratios"][i, u, -1]
-        rows.append({
-            "Run": pf.OBJECTIVE_NAMES[key],
-            "approx KL k1 = mean(−log r)": ppo.approx_kl(ratio, "k1"),
-            "approx KL k3 = mean((r−1) − log r)": ppo.approx_kl(ratio, "k3"),
-            "exact KL": run["kl_exact"][i, 0, u],
-            "clip fraction": run["clip_fraction"][i, 0, u],
-            "wrong side": run["wrong_side"][i, 0, u],
-        })
-    _table(pd.DataFrame(rows))
-    st.caption(f"Update {update}, from the batch's ratios after the last epoch. Both estimators "
-               "use only the batch; k1 can even come out negative, k3 never does.")
+        spec = update_inspector(*settings)
+        explorable.show(
+            spec, key="ppo_inspect_chart", start=int(update) - 1,
+            caption=f"After each epoch: the middle 80 % of the batch's ratios (shaded) and their "
+            f"median (dashed lines: 1 ± {settings[0]:g}). PPO's stay near the band; without "
+            "clipping they keep spreading epoch after epoch.")
 
 
 QUESTIONS = [

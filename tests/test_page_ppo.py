@@ -1,10 +1,13 @@
-"""The PPO page through app.py: shown values match lessons/ppo.py, the six-case table follows
-the widgets, shared links restore the view, bad links and bad text get notes, and the fuzzer."""
+"""The PPO page through app.py: every explorable and replay shows lessons/ppo.py's values at
+every frame and opens where its control says, the tables match the runs, shared links restore
+the view, bad links and bad text get notes, and the fuzzer."""
 
+import numpy as np
+import plotly.graph_objects as go
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
-from pagetest import link_notes, metric
+from pagetest import chart_specs, explorables, link_notes, metric, opened_frame, shown_note
 
 from lessons import ppo
 
@@ -21,6 +24,8 @@ WIDGETS = {  # the widgets of each step
                                   "code_form", "kl")},
 }
 LESSON_NAV = {"ppo_step", "ppo_step_back", "ppo_step_next"}
+RATIOS = np.round(np.linspace(0.0, 3.0, 61), 2)  # the ratio r of every explorable over r
+RTOL = 1e-4  # frames keep five significant digits
 
 
 def at_step(number: int, **params):
@@ -30,31 +35,36 @@ def at_step(number: int, **params):
     return at
 
 
-@pytest.fixture(scope="module")
-def page():
-    """One session that walks through the steps (tests move it with ``go``)."""
-    return open_page(PAGE)
+def titled(at, start: str) -> dict:
+    """The explorable whose title starts with ``start``."""
+    found = [s for s in explorables(at) if s["layout"]["title"]["text"].startswith(start)]
+    assert len(found) == 1, [s["layout"]["title"]["text"] for s in explorables(at)]
+    return found[0]
 
 
-def go(at, number: int):
-    at.button_group(key="ppo_step").set_value(STEPS[number - 1]).run()
-    assert not at.exception
-    return at
+def note(frame: dict) -> str:
+    """The line of numbers a frame shows above its chart, its line breaks as spaces."""
+    (text,) = [a["text"] for a in frame["layout"]["annotations"]
+               if a.get("name") == "explorable-note"]
+    return text.replace("<br>", " ")
+
+
+def signed(value: float) -> str:
+    return f"{value:+.2f}" if value else "0"
+
+
+def log2_shown(ratio, limit: float) -> np.ndarray:
+    """Where a ratio sits on the charts' log2 axes (beyond 2^±limit at the edge)."""
+    return np.log2(np.clip(ratio, 2.0 ** -limit, 2.0 ** limit))
+
+
+def close(actual, expected) -> None:
+    np.testing.assert_allclose(np.array(actual, dtype=float), expected, rtol=RTOL, atol=1e-9)
 
 
 def numbers(column) -> list[float]:
     """A table column of numbers written out as text (the page formats them)."""
     return [float(value) for value in column]
-
-
-def six_case_table(at):
-    return next(d.value for d in at.table if "Ratio region" in d.value.columns)
-
-
-def highlighted(at) -> list[tuple[str, str]]:
-    table = six_case_table(at)
-    here = table[table["Now"] != ""]
-    return list(zip(here["Advantage"], here["Ratio region"], strict=True))
 
 
 @pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
@@ -66,70 +76,176 @@ def test_every_step_renders_alone_without_exception(number):
     assert len(numbered) == 1 and numbered[0].startswith(f"{number}.")
 
 
-def test_defaults_render_the_learners_case(page):
-    assert page.title[0].value.startswith("PPO")
-    go(page, 3)
-    assert not page.error
-    # Section 3 opens at the learner's numbers: r = 0.4, ε = 0.3, A = 1.
-    assert metric(page, "clip(r)") == f"{ppo.clip_ratio(0.4, 0.3):.3f}" == "0.700"
-    assert metric(page, "Learner's clip(r)·A") == "0.700"
-    assert metric(page, "PPO's min(r·A, clip(r)·A)") == "0.400"
-    assert metric(page, "Learner's slope") == "0"
-    assert metric(page, "PPO's slope") == "+1.00"
-    assert metric(page, "Minus the loss") == "0.400"
-    assert metric(page, "Largest gap on 10 000 random (r, A)") == "0.000"
+@pytest.mark.parametrize("number", range(1, len(STEPS)))
+def test_every_chart_is_a_figure_plotly_accepts(number):
+    specs = chart_specs(at_step(number))
+    assert specs
+    for spec in specs:
+        go.Figure(spec)  # plotly's own validation, frames included: the page skips it
 
 
-def test_defaults_section_1_and_2(page):
-    go(page, 1)
-    assert metric(page, "r·A") == "1.500"
-    out = ppo.one_batch_ascent(("unclipped",), steps=60, lr=1.0, seed=6, epsilon=0.2)
-    assert metric(page, "Promised gain (mean r·Â)") == f"{out['surrogate'][0, 40]:+.3f}"
-    assert metric(page, "Real gain in expected reward") == f"{out['true_gain'][0, 40]:+.3f}"
-    go(page, 2)
-    assert metric(page, "$L^{CLIP}$") == f"{ppo.clipped_objective(1.4, 1.0, 0.2):.3f}"
-    assert metric(page, "Slope dL/dr") == "0"
-    assert highlighted(page) == [("A > 0", "r > 1+ε")]
+# 1. The surrogate
 
 
-@pytest.mark.parametrize(
-    ("r", "a", "case"),
-    [(0.5, 1.0, ("A > 0", "r < 1−ε")), (1.0, 1.0, ("A > 0", "1−ε ≤ r ≤ 1+ε")),
-     (0.5, -1.0, ("A < 0", "r < 1−ε")), (2.0, -0.5, ("A < 0", "r > 1+ε"))],
-)
-def test_six_case_table_highlights_the_current_case(r, a, case):
-    at = at_step(2, ppo_cr=str(r), ppo_ca=str(a))
-    assert highlighted(at) == [case]
-    row = six_case_table(at).set_index(["Advantage", "Ratio region"]).loc[case]
-    assert row["L^CLIP"] == f"{ppo.clipped_objective(r, a, 0.2):.3f}"
-    flat = case in {("A > 0", "r > 1+ε"), ("A < 0", "r < 1−ε")}
-    assert row["Gradient zero?"] == ("yes: flat" if flat else "no")
+def test_the_surrogate_point_follows_r_at_every_frame():
+    at = at_step(1, ppo_r="0.75", ppo_a="-1.5")
+    spec = titled(at, "The surrogate r·A")
+    assert opened_frame(spec) == 15  # r = 0.75, the link's
+    assert len(spec["frames"]) == RATIOS.size
+    for k, r in enumerate(RATIOS):
+        (point,) = spec["frames"][k]["data"]
+        assert point["x"] == [r]
+        close(point["y"], [ppo.surrogate_objective(r, -1.5)])
+        assert note(spec["frames"][k]) == \
+            f"r = {r:.2f}, A = -1.5: r·A = {ppo.surrogate_objective(r, -1.5):.3f}"
+    assert shown_note(spec) == "r = 0.75, A = -1.5: r·A = -1.125"
 
 
-def test_widgets_drive_the_learners_section(page):
-    go(page, 3)
-    page.slider(key="ppo_qr").set_value(1.6)
-    page.slider(key="ppo_qa").set_value(-1.0).run()
-    assert not page.exception
-    assert metric(page, "Learner's clip(r)·A") == f"{ppo.learner_objective(1.6, -1.0, 0.3):.3f}"
-    assert metric(page, "PPO's min(r·A, clip(r)·A)") == "-1.600"
-    assert metric(page, "PPO's slope") == "-1.00"
-    assert metric(page, "Learner's slope") == "0"
+def test_one_batch_replay_shows_the_run_step_by_step():
+    at = at_step(1, ppo_steps="12", ppo_bseed="3")
+    spec = titled(at, "One batch, many gradient steps")
+    out = ppo.one_batch_ascent(("unclipped",), steps=60, lr=1.0, seed=3, epsilon=0.2)
+    promise, gain, ratios = out["surrogate"][0], out["true_gain"][0], out["ratios"][0]
+    assert opened_frame(spec) == 12  # the control's step
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+    assert len(spec["frames"]) == 61
+    edges = np.arange(-6, 6.25, 0.25)
+    for k in range(61):
+        promised, real, markers, histogram = spec["frames"][k]["data"]
+        assert promised["x"] == list(range(k + 1))
+        close(promised["y"], promise[:k + 1])
+        close(real["y"], gain[:k + 1])
+        close(markers["y"], [promise[k], gain[k]])
+        counts = np.histogram(log2_shown(ratios[k], 6), edges)[0]
+        assert histogram["y"][:-1] == list(counts) and sum(histogram["y"][:-1]) == 64
+        outside = ppo.clip_fraction(ratios[k], 0.2)
+        assert f"promise {promise[k]:+.3f}, real gain {gain[k]:+.3f}" in note(spec["frames"][k])
+        assert f"{outside:.0%} of the ratios outside [0.8, 1.2]" in note(spec["frames"][k])
+    assert shown_note(spec).startswith(f"Step 12: promise {promise[12]:+.3f}")
+    assert not at.metric  # the numbers live in the chart's note
 
 
-def test_zero_advantage_highlights_nothing():
-    at = at_step(2, ppo_ca="0")
-    assert highlighted(at) == []
-    assert metric(at, "Your case") == "A = 0: nothing to learn"
+# 2. Clipping
 
 
-def test_gae_table_matches_lessons(page):
-    go(page, 4)
-    page.text_input(key="ppo_rew").set_value("1, 0, 2")
-    page.text_input(key="ppo_val").set_value("0.5, 1, 0.5, 0")
-    page.slider(key="ppo_gamma").set_value(0.5)
-    page.slider(key="ppo_lam").set_value(0.5).run()
-    table = next(d.value for d in page.table if "δ_t" in d.value.columns)
+def test_the_clipped_objective_at_every_ratio_names_all_six_cases():
+    epsilon, size = 0.25, 1.5
+    at = at_step(2, ppo_eps=str(epsilon), ppo_cr="0.6", ppo_ca=str(size))
+    (spec,) = explorables(at)
+    assert opened_frame(spec) == 12  # r = 0.6, the link's
+    assert len(spec["frames"]) == RATIOS.size
+    named = set()
+    for k, r in enumerate(RATIOS):
+        frame = spec["frames"][k]
+        shown = note(frame)
+        assert shown.startswith(f"r = {r:.2f}, clip(r) = {ppo.clip_ratio(r, epsilon):.2f}")
+        arrows = [a for a in frame["layout"]["annotations"] if a.get("showarrow")]
+        for point, arrow, a in zip(frame["data"], arrows, (size, -size), strict=True):
+            value = ppo.clipped_objective(r, a, epsilon)
+            slope = ppo.objective_gradient(r, a, epsilon)
+            assert point["x"] == [r]
+            close(point["y"], [value])
+            sign, region = ppo.case_of(r, a, epsilon)
+            assert f"{sign}, {region}: L<sup>CLIP</sup> = {value:.3f} slope {signed(slope)}" \
+                in shown
+            assert arrow["visible"] == (slope != 0)  # an arrow only where ascent moves r
+            if slope:
+                assert np.sign(arrow["x"] - arrow["ax"]) == np.sign(slope)
+            named.add((sign, region))
+    assert named == {(s, region) for s in ppo.SIGNS for region in ppo.REGIONS}
+    assert "A > 0, r < 1−ε: L<sup>CLIP</sup> = 0.900 slope +1.50" in shown_note(spec)
+    assert "A < 0, r < 1−ε: L<sup>CLIP</sup> = -1.125 slope 0, flat" in shown_note(spec)
+
+
+def six_case_table(at):
+    return next(d.value for d in at.table if "Ratio region" in d.value.columns)
+
+
+@pytest.mark.parametrize(("epsilon", "size"), [(0.2, 1.0), (0.33, 0.5)])
+def test_six_case_table_lists_every_case_at_a_typical_ratio(epsilon, size):
+    at = at_step(2, ppo_eps=str(epsilon), ppo_ca=str(size))
+    table = six_case_table(at)
+    rows = ppo.six_cases(1.0, size, epsilon)
+    assert list(zip(table["Advantage"], table["Ratio region"], strict=True)) == \
+        [(row["sign"], row["region"]) for row in rows]
+    assert numbers(table["A typical r"]) == pytest.approx([row["ratio"] for row in rows],
+                                                          abs=5e-3)
+    assert numbers(table["L^CLIP"]) == pytest.approx(
+        [ppo.clipped_objective(row["ratio"], row["advantage"], epsilon) for row in rows],
+        abs=5e-4)
+    assert list(table["Gradient zero?"]) == ["no", "no", "yes: flat", "yes: flat", "no", "no"]
+
+
+# 3. The learner's question
+
+
+def test_defaults_open_at_the_learners_case():
+    at = at_step(3)
+    spec = titled(at, "The learner's formula")
+    assert opened_frame(spec) == 8  # r = 0.4 with ε = 0.3 and A = 1, the learner's numbers
+    shown = shown_note(spec)
+    assert shown.startswith(f"r = 0.40, clip(r) = {ppo.clip_ratio(0.4, 0.3):.3f}")
+    assert "clip(r) = 0.700" in shown
+    assert "learner's clip(r)·A = 0.700, slope 0 " in shown
+    assert "PPO's L<sup>CLIP</sup> = 0.400, slope +1.00" in shown
+    assert "the loss in code: -0.400 = −L<sup>CLIP</sup>" in shown
+    assert metric(at, "Largest gap between −loss and PPO's objective, 10 000 random (r, A), "
+                  "ε = 0.3") == "0.000"
+
+
+def test_the_learners_version_and_ppos_at_every_ratio():
+    epsilon, a = 0.25, -1.5
+    at = at_step(3, ppo_qr="1.6", ppo_qa=str(a), ppo_qeps=str(epsilon))
+    spec = titled(at, "The learner's formula")
+    assert opened_frame(spec) == 32  # r = 1.6
+    for k, r in enumerate(RATIOS):
+        learner, clipped = spec["frames"][k]["data"]
+        close(learner["y"], [ppo.learner_objective(r, a, epsilon)])
+        close(clipped["y"], [ppo.clipped_objective(r, a, epsilon)])
+        shown = note(spec["frames"][k])
+        assert f"learner's clip(r)·A = {ppo.learner_objective(r, a, epsilon):.3f}, slope " \
+            f"{signed(ppo.learner_gradient(r, a, epsilon))}" in shown
+        assert f"slope {signed(ppo.objective_gradient(r, a, epsilon))}" in shown
+        loss = ppo.policy_loss(r, a, epsilon)
+        assert f"PPO's L<sup>CLIP</sup> = {-loss:.3f}" in shown  # minus the loss
+        assert f"the loss in code: {loss:.3f} = −L<sup>CLIP</sup>" in shown
+    assert "PPO's L<sup>CLIP</sup> = -2.400, slope -1.50" in shown_note(spec)
+
+
+def test_the_knock_replay_shows_every_step_after_the_bad_step():
+    at = at_step(3, ppo_knock="2.5", ppo_kseed="3", ppo_keps="0.25")
+    spec = titled(at, "A bad step: who pulls the policy back?")
+    out = ppo.one_batch_ascent(("ppo", "learner"), steps=30, lr=1.0, seed=3, epsilon=0.25,
+                               knock=2.5)
+    gain, wrong, ratios = out["true_gain"], out["wrong_side"], out["ratios"]
+    assert opened_frame(spec) == 30  # the end of the run
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+    for s in range(31):
+        ppo_line, learner_line, markers, ppo_points, learner_points = spec["frames"][s]["data"]
+        close(ppo_line["y"], gain[0, :s + 1])
+        close(learner_line["y"], gain[1, :s + 1])
+        close(markers["y"], gain[:, s])
+        close(ppo_points["x"], log2_shown(ratios[0, s], 4))
+        close(learner_points["x"], log2_shown(ratios[1, s], 4))
+        shown = note(spec["frames"][s])
+        assert f"PPO {gain[0, s]:+.3f} ({wrong[0, s]:.0%} on the wrong side)" in shown
+        assert f"learner's {gain[1, s]:+.3f} ({wrong[1, s]:.0%} on the wrong side)" in shown
+    close(spec["data"][4]["y"], out["advantages"])  # every sample keeps its advantage
+    assert metric(at, "PPO, 30 steps on") == f"{gain[0, -1]:+.3f}"
+    assert metric(at, "Learner's, 30 steps on") == f"{gain[1, -1]:+.3f}"
+    assert gain[0, -1] > gain[1, -1]
+
+
+# 4. GAE
+
+
+def test_gae_table_matches_lessons():
+    at = at_step(4)
+    at.text_input(key="ppo_rew").set_value("1, 0, 2")
+    at.text_input(key="ppo_val").set_value("0.5, 1, 0.5, 0")
+    at.slider(key="ppo_gamma").set_value(0.5)
+    at.slider(key="ppo_lam").set_value(0.5).run()
+    table = next(d.value for d in at.table if "δ_t" in d.value.columns)
     expected = ppo.gae([1, 0, 2], [0.5, 1, 0.5, 0], 0.5, 0.5)
     assert numbers(table["Â_t (λ = 0.5)"]) == pytest.approx(expected, abs=1e-4)
     assert numbers(table["δ_t"]) == pytest.approx(
@@ -146,47 +262,99 @@ def test_bad_trajectory_text_shows_an_error(rewards, values, message):
     assert any(message in e.value for e in at.error)
 
 
-def test_training_table_matches_the_run(page):
-    go(page, 5)
+# 5. PPO in action
+
+
+def test_training_table_matches_the_run():
+    at = at_step(5)
     run = ppo.ppo_run(("ppo", "unclipped"), epsilon=0.2, epochs=4, lr=1.0, seed=0)
     summary = ppo.summarize_run(run, 0.8, 10)
-    table = next(d.value for d in page.table if "Final expected reward" in d.value.columns)
+    table = next(d.value for d in at.table if "Final expected reward" in d.value.columns)
     assert numbers(table["Final expected reward"]) == pytest.approx(summary["final"], abs=5e-4)
     assert list(table["Seeds that crashed (of 8)"]) == list(summary["crashed"])
     assert summary["crashed"][0] == 0 < summary["crashed"][1]
-    page.button_group(key="ppo_vs").set_value("learner's clip(r)·A").run()
-    table = next(d.value for d in page.table if "Final expected reward" in d.value.columns)
+    at.button_group(key="ppo_vs").set_value("learner's clip(r)·A").run()
+    table = next(d.value for d in at.table if "Final expected reward" in d.value.columns)
     assert list(table["Run"]) == ["PPO: min(r·A, clip(r)·A)", "learner's clip(r)·A"]
 
 
-def test_inspected_update_reports_both_kl_estimators():
+def test_the_training_replay_shows_every_update_of_the_runs():
+    at = at_step(5, ppo_clip="0.3", ppo_epochs="2", ppo_seed="1")
+    spec = titled(at, "Training the bandit, update by update")
+    run = ppo.ppo_run(("ppo", "unclipped"), epsilon=0.3, epochs=2, lr=1.0, seed=1)
+    returns, kl = run["returns"], run["kl_exact"].mean(axis=1)
+    clip = run["clip_fraction"].mean(axis=1)
+    assert len(spec["frames"]) == 41
+    assert opened_frame(spec) == 40  # the trained result
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+    for u in range(41):
+        *bands, ppo_mean, other_mean, markers, ppo_kl, other_kl = spec["frames"][u]["data"]
+        for i, band in enumerate(bands):  # the seeds' range: the top edge out, the bottom back
+            close(band["y"], np.concatenate([returns[i].max(axis=0)[:u + 1],
+                                             returns[i].min(axis=0)[u::-1]]))
+        close(ppo_mean["y"], returns[0].mean(axis=0)[:u + 1])
+        close(other_mean["y"], returns[1].mean(axis=0)[:u + 1])
+        close(markers["y"], returns[:, :, u].mean(axis=1))
+        close(ppo_kl["y"], kl[0, :u])
+        close(other_kl["y"], kl[1, :u])
+        if u:
+            shown = note(spec["frames"][u])
+            assert f"PPO: reward {returns[0, :, u].mean():.3f}" in shown
+            assert f"no clipping: reward {returns[1, :, u].mean():.3f}" in shown
+            assert f"clip fraction {clip[0, u - 1]:.0%}, KL {kl[0, u - 1]:.3g} nats" in shown
+    assert shown_note(spec).startswith("Update 40 of 40, means over 8 seeds")
+
+
+def test_the_update_inspector_opens_at_the_control_and_reports_both_kl_estimators():
     at = at_step(5, ppo_upd="3", ppo_epochs="3")
-    table = next(d.value for d in at.table if "exact KL" in d.value.columns)
+    spec = titled(at, "Inside one update")
     run = ppo.ppo_run(("ppo", "unclipped"), epochs=3)
-    for i in range(2):
+    assert opened_frame(spec) == 2  # update 3
+    assert len(spec["frames"]) == 40
+    for u in range(40):
+        *_, ppo_median, other_median = spec["frames"][u]["data"]
+        close(ppo_median["y"], log2_shown(np.median(run["ratios"][0, u], axis=-1), 3))
+        close(other_median["y"], log2_shown(np.median(run["ratios"][1, u], axis=-1), 3))
+    shown = shown_note(spec)
+    assert shown.startswith("Update 3, first seed")
+    for i, name in enumerate(("PPO", "no clipping")):
         ratio = run["ratios"][i, 2, -1]
-        row = table.iloc[i]
-        assert float(row["approx KL k3 = mean((r−1) − log r)"]) == pytest.approx(
-            ppo.approx_kl(ratio, "k3"), abs=5e-5)
-        assert float(row["approx KL k1 = mean(−log r)"]) == pytest.approx(
-            ppo.approx_kl(ratio, "k1"), abs=5e-5)
-        assert float(row["exact KL"]) == pytest.approx(run["kl_exact"][i, 0, 2], abs=5e-5)
+        assert f"{name}: KL {run['kl_exact'][i, 0, 2]:.3f} (k1 " \
+            f"{ppo.approx_kl(ratio, 'k1'):.3f}, k3 {ppo.approx_kl(ratio, 'k3'):.3f})" in shown
+        assert f"clip fraction {run['clip_fraction'][i, 0, 2]:.0%}, wrong side " \
+            f"{run['wrong_side'][i, 0, 2]:.0%}" in shown
+
+
+def test_moving_the_inspected_update_reruns_only_its_chart():
+    at = at_step(5)
+    at.slider(key="ppo_upd").set_value(17).run()
+    assert not at.exception
+    assert opened_frame(titled(at, "Inside one update")) == 16
+    assert opened_frame(titled(at, "Training the bandit")) == 40
+
+
+# Links and the self-check
 
 
 def test_shared_link_restores_the_view():
     link = {"ppo_qr": "0.6", "ppo_qeps": "0.25", "ppo_qa": "-1.5", "ppo_eps": "0.33",
             "ppo_seed": "5", "ppo_lr": "0.5", "ppo_epochs": "2", "ppo_vs": "learner's clip(r)·A",
-            "ppo_rew": "0, 1", "ppo_val": "0, 0, 0", "ppo_knock": "2.5", "ppo_bseed": "3"}
+            "ppo_rew": "0, 1", "ppo_val": "0, 0, 0", "ppo_knock": "2.5", "ppo_bseed": "3",
+            "ppo_cr": "2.05", "ppo_upd": "7"}
     at = at_step(3, **link)
     assert not link_notes(at)
     assert at.slider(key="ppo_qr").value == 0.6
     assert at.slider(key="ppo_qeps").value == 0.25
     assert at.slider(key="ppo_qa").value == -1.5
     assert at.slider(key="ppo_knock").value == 2.5
+    spec = titled(at, "The learner's formula")
+    assert opened_frame(spec) == 12
     expected = ppo.clipped_objective(0.6, -1.5, 0.25)
-    assert metric(at, "PPO's min(r·A, clip(r)·A)") == f"{expected:.3f}"
+    assert f"PPO's L<sup>CLIP</sup> = {expected:.3f}" in shown_note(spec)
     assert at_step(1, **link).number_input(key="ppo_bseed").value == 3
-    assert at_step(2, **link).slider(key="ppo_eps").value == 0.33
+    at = at_step(2, **link)
+    assert at.slider(key="ppo_eps").value == 0.33
+    assert opened_frame(explorables(at)[0]) == 41  # r = 2.05
     assert at_step(4, **link).text_input(key="ppo_rew").value == "0, 1"
     at = at_step(5, **link)
     assert at.button_group(key="ppo_step").value == STEPS[4]
@@ -194,21 +362,24 @@ def test_shared_link_restores_the_view():
     assert at.slider(key="ppo_lr").value == 0.5
     assert at.slider(key="ppo_epochs").value == 2
     assert at.button_group(key="ppo_vs").value == "learner's clip(r)·A"
+    assert opened_frame(titled(at, "Inside one update")) == 6
 
 
 def test_malformed_link_gets_a_note_and_no_exception():
     link = {"ppo_eps": "2", "ppo_r": "abc", "ppo_vs": "adam", "ppo_epochs": "2.5",
-            "ppo_seed": "-4", "ppo_step": "7. Later"}
+            "ppo_seed": "-4", "ppo_step": "7. Later", "ppo_ca": "-1"}
     at = open_page(PAGE, link)
     assert not at.exception
     notes = link_notes(at)
     for key in ("ppo_eps=2", "ppo_r=abc", "ppo_vs=adam", "ppo_epochs=2.5", "ppo_seed=-4",
-                "ppo_step=7. Later"):
+                "ppo_step=7. Later", "ppo_ca=-1"):
         assert key in notes
     assert at.button_group(key="ppo_step").value == STEPS[0]
     assert at.slider(key="ppo_r").value == 1.5
     del link["ppo_step"]
-    assert 0.05 <= at_step(2, **link).slider(key="ppo_eps").value <= 0.5
+    at = at_step(2, **link)
+    assert 0.05 <= at.slider(key="ppo_eps").value <= 0.5
+    assert at.slider(key="ppo_ca").value == 1.0  # the size of A is positive; -1 gets the default
     assert at_step(5, **link).button_group(key="ppo_vs").value == "no clipping"
 
 

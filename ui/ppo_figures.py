@@ -1,10 +1,12 @@
 """Figures for the PPO lesson: the surrogate, PPO's Figure 1 made live, the learner's version
 beside PPO's, GAE, and the training runs on the bandit.
 
-Every figure is built in one go from plain trace and layout dicts (panels laid out by `_grid`),
-not with make_subplots and add_vline/add_vrect: those validate and re-lay-out the figure on
-every call, which costs tens of milliseconds per chart, and each section redraws on every
-slider move.
+Every figure is a plain spec of trace and layout dicts, not a plotly Figure built with
+make_subplots and add_vline/add_vrect: those validate and re-lay-out the figure on every call,
+and each step redraws its charts on every move of a control. Most figures are
+explorables (``ui.explorable``): the page computes, with ``lessons.ppo``, what the chart shows at
+every ratio r or at every step of a run, and the builders here pack those values into frames
+that the chart's own slider (and play button, for runs) switches in the browser.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 
-from ui import theme
+from ui import explorable, theme
+from ui.explorable import compact
 
 # One colour per objective and per sign of the advantage, everywhere in the lesson.
 OBJECTIVE_COLORS = {
@@ -28,58 +30,16 @@ OBJECTIVE_NAMES = {
     "learner": "learner's clip(r)·A",
 }
 SIGN_COLORS = {"A > 0": theme.COLORS["chosen"], "A < 0": theme.COLORS["rejected"]}
+SIGNS = tuple(SIGN_COLORS)
 FLAT_FILL = theme.COLORS["muted"]
 WRONG_FILL = theme.COLORS["rejected"]
 GUIDE = theme.COLORS["reference"]
 POINT = dict(size=15, color=theme.COLORS["highlight"],
              line=dict(color=theme.COLORS["exact"], width=2))
-TITLE_FONT: dict = {}  # the template's size, so presenter mode enlarges panel titles too
+AXES = ("x", "y")  # the first (or only) panel of a figure
 
 
 # Layout helpers
-
-
-def _names(index: int) -> tuple[str, str]:
-    """Trace axis names of panel ``index`` (1-based): ("x", "y"), ("x2", "y2"), ..."""
-    return ("x", "y") if index == 1 else (f"x{index}", f"y{index}")
-
-
-def _grid(rows: int, cols: int, titles: Sequence[str] = (), widths=None, heights=None,
-          hgap: float = 0.08, vgap: float = 0.12, shared_x: bool = False,
-          shared_y: bool = False) -> tuple[dict, list[list[tuple[str, str]]]]:
-    """Axis domains for a rows × cols grid of panels, row 1 on top, and their subplot titles.
-
-    Returns the layout dict and, per [row][col], the (x, y) axis names to put traces on.
-    """
-    widths = np.array(widths or [1] * cols, float)
-    heights = np.array(heights or [1] * rows, float)
-    w = widths / widths.sum() * (1 - hgap * (cols - 1))
-    h = heights / heights.sum() * (1 - vgap * (rows - 1))
-    layout: dict = {"annotations": []}
-    cells = []
-    for r in range(rows):
-        top = 1 - sum(h[:r]) - vgap * r
-        row_cells = []
-        for c in range(cols):
-            left = sum(w[:c]) + hgap * c
-            index = r * cols + c + 1
-            x, y = _names(index)
-            xkey, ykey = x.replace("x", "xaxis"), y.replace("y", "yaxis")
-            layout[xkey] = dict(domain=[left, left + w[c]], anchor=y)
-            layout[ykey] = dict(domain=[top - h[r], top], anchor=x)
-            if shared_x and r < rows - 1:
-                layout[xkey].update(matches=_names((rows - 1) * cols + c + 1)[0],
-                                    showticklabels=False)
-            if shared_y and c > 0:
-                layout[ykey].update(matches=_names(r * cols + 1)[1], showticklabels=False)
-            if index <= len(titles) and titles[index - 1]:
-                layout["annotations"].append(dict(
-                    text=titles[index - 1], x=left + w[c] / 2, y=top, xref="paper",
-                    yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
-                    font=TITLE_FONT))
-            row_cells.append((x, y))
-        cells.append(row_cells)
-    return layout, cells
 
 
 def _vline(axes, x, **line):
@@ -102,8 +62,8 @@ def _vrect(axes, x0, x1, color=FLAT_FILL, opacity=0.6):
 
 def _line(axes, x, y, color, name="", width=3, **extra):
     xa, ya = axes
-    return dict(type="scatter", x=x, y=y, mode="lines", name=name, xaxis=xa, yaxis=ya,
-                line=dict(color=color, width=width) | extra.pop("line", {}), **extra)
+    return dict(type="scatter", x=x, y=y, mode=extra.pop("mode", "lines"), name=name, xaxis=xa,
+                yaxis=ya, line=dict(color=color, width=width) | extra.pop("line", {}), **extra)
 
 
 def _point(axes, x, y, name="you are here"):
@@ -125,13 +85,29 @@ def _axis_title(layout, axes, x_title=None, y_title=None, **extra):
         layout.setdefault(xkey if axis == "x" else ykey, {})[prop] = value
 
 
-def _figure(data, layout, title=None, height=360, legend=None):
+TOP_MARGIN = 56  # the course template's top margin, in pixels
+NOTE_ROOM = 8  # extra pixels above an explorable's plot per line of its note, past the first
+
+
+def _figure(data, layout, title=None, height=360, legend=None, notes=()) -> dict:
+    """A plain figure spec, as plotly.js reads it: the page sends it without plotly's
+    validation on every rerun (the tests validate every chart of the page once).
+
+    notes: an explorable's lines of numbers. Presenter mode draws them in a larger font than
+    the room ui.explorable keeps for them above the plot, so the top margin gets a little more
+    per line, which keeps them off the title."""
     layout = dict(layout, height=height)
+    lines = max((n.count("<br>") + 1 for n in notes), default=0)
+    if lines > 1:
+        layout["margin"] = dict(layout.get("margin") or {}, t=TOP_MARGIN + NOTE_ROOM * (lines - 1))
     if title:
-        layout["title"] = dict(text=title)
+        # At the top of the figure, not in the middle of its top margin: an explorable's
+        # line of numbers fills that margin under the title.
+        layout["title"] = dict(text=title, yref="container", y=1, yanchor="top",
+                               pad=dict(t=14))
     if legend:
         layout["legend"] = legend
-    return go.Figure(data=data, layout=layout)
+    return dict(data=data, layout=layout)
 
 
 BELOW = dict(orientation="h", y=-0.25, x=0, yanchor="top")
@@ -144,182 +120,351 @@ def ratio_grid(epsilon: float, hi: float = 3.0, points: int = 61) -> np.ndarray:
     return np.union1d(np.linspace(0.0, hi, points), kinks)
 
 
+# Explorable helpers
+
+EXACT = theme.COLORS["exact"]
+R_RANGE = [-0.05, 3.05]  # the ratio axis of every chart over r (the controls run from 0 to 3)
+SHORT_NAMES = {"ppo": "PPO", "unclipped": "no clipping", "learner": "learner's"}
+TOP_LEFT = dict(orientation="h", x=0.01, xanchor="left", y=1, yanchor="top")  # inside the plot
+
+
+def signed(value: float) -> str:
+    """A slope for the page: +1.00, -0.50, or 0."""
+    return f"{value:+.2f}" if value else "0"
+
+
+def _span(*arrays, pad: float = 0.08) -> list[float]:
+    """An axis range holding every finite value of ``arrays``, with a margin."""
+    values = np.concatenate([np.ravel(a) for a in arrays]).astype(float)
+    values = values[np.isfinite(values)]
+    lo, hi = float(values.min()), float(values.max())
+    margin = max((hi - lo) * pad, 0.1)
+    return [lo - margin, hi + margin]
+
+
+def _rgba(color: str, alpha: float) -> str:
+    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
+
+
+def _label(axes, x, y, text, **style) -> dict:
+    """A static label at data coordinates of one panel."""
+    xa, ya = axes
+    return dict(x=x, y=y, xref=xa, yref=ya, text=text, showarrow=False, **style)
+
+
+def _domain_label(axes, text, x=0.5, y=1.0, **style) -> dict:
+    """A label placed against one panel's frame (0–1 across and up the panel)."""
+    xa, ya = axes
+    return dict(x=x, y=y, xref=f"{xa} domain", yref=f"{ya} domain", text=text,
+                showarrow=False, **({"xanchor": "center", "yanchor": "bottom"} | style))
+
+
+def _ascent_arrow(axes, r: float, value: float, slope: float) -> dict:
+    """Where gradient ascent moves r from the point (r, value): an arrow along r, hidden when
+    the slope is 0. Placed against the panel's axes, so a frame redraws it; every frame gives
+    it with the same keys, as plotly merges a frame's annotations into the ones shown, index by
+    index."""
+    xa, ya = axes
+    return dict(x=r + 0.45 * (np.sign(slope) or 1), y=value, ax=r, ay=value, xref=xa, yref=ya,
+                axref=xa, ayref=ya, text="", showarrow=True, arrowhead=3, arrowsize=1.2,
+                arrowwidth=3, arrowcolor=EXACT, visible=bool(slope))
+
+
+def _slope_marks(axes, r: float, value: float, slope: float, y_range, text: str) -> list[dict]:
+    """The ascent arrow and a short text beside the point, red when nothing moves r (the same
+    keys in every frame, as for the arrow)."""
+    xa, ya = axes
+    above = value < (y_range[0] + y_range[1]) / 2
+    label = dict(x=r, y=value, xref=xa, yref=ya, text=text, showarrow=False,
+                 yshift=14 if above else -14, yanchor="bottom" if above else "top",
+                 xanchor="left" if r < 1.5 else "right",
+                 font=dict(color=EXACT if slope else theme.OKABE_ITO["vermillion"]),
+                 bgcolor="rgba(255,255,255,0.85)")
+    return [_ascent_arrow(axes, r, value, slope), label]
+
+
+def _log2_ratio(ratio, limit: float) -> np.ndarray:
+    """Ratios on a log2 axis, the ones beyond 2^±limit drawn at the edge."""
+    return np.log2(np.clip(ratio, 2.0 ** -limit, 2.0 ** limit))
+
+
+def _log2_axis(limit: int, title: str, **extra) -> dict:
+    """A ratio axis in log2 units, labelled in plain ratios (the edges say ≤ and ≥)."""
+    ticks = [2.0 ** p for p in range(-limit, limit + 1, 2 if limit > 3 else 1)]
+    text = [f"{t:g}" if t >= 1 else f"1/{1 / t:g}" for t in ticks]
+    text[0], text[-1] = f"≤{text[0]}", f"≥{text[-1]}"
+    return dict(title=dict(text=title), range=[-limit - 0.3, limit + 0.3],
+                tickvals=list(np.log2(ticks)), ticktext=text, **extra)
+
+
+def _upto(x, y, k: int) -> dict:
+    """A curve drawn up to index k (a replay's frame)."""
+    return dict(x=compact(x[:k + 1]), y=compact(y[:k + 1]))
+
+
 # Section 1
 
 
-def surrogate_line(r_grid: np.ndarray, values: np.ndarray, r: float, value: float, a: float):
-    """r·A against r: a straight line through the origin that never levels off."""
-    layout, cells = _grid(1, 1)
-    axes = cells[0][0]
+def surrogate_explorable(r_values: np.ndarray, r_line: np.ndarray, line: np.ndarray,
+                         values: np.ndarray, a: float) -> dict:
+    """r·A against r: a straight line through the origin that never levels off, the point at
+    the slider's r. An explorable over r (A is the page's setting)."""
+    axes = AXES
     color = SIGN_COLORS["A > 0" if a >= 0 else "A < 0"]
-    data = [_line(axes, r_grid, values, color, "r·A", showlegend=False), _point(axes, r, value)]
-    layout["shapes"] = [_vline(axes, 1, dash="dot")]
-    layout["annotations"].append(dict(x=1, y=1, xref="x", yref="y domain", text="r = 1",
-                                      showarrow=False, xanchor="left", yanchor="top"))
-    _axis_title(layout, axes, "probability ratio r = π_new / π_old", "r·A (advantage units)")
-    return _figure(data, layout, f"The surrogate r·A for A = {a:g}", height=380)
+    data = [_line(axes, compact(r_line), compact(line), color, "r·A", showlegend=False),
+            _point(axes, float(r_values[0]), float(values[0]))]
+    layout = dict(
+        xaxis=dict(title=dict(text="probability ratio r = π_new / π_old"), range=R_RANGE),
+        yaxis=dict(title=dict(text="r·A (advantage units)"), range=_span(line)),
+        shapes=[_vline(axes, 1, dash="dot")],
+        annotations=[dict(x=1, y=1, xref="x", yref="y domain", text="r = 1", showarrow=False,
+                          xanchor="left", yanchor="top")])
+    frames = [[dict(x=[float(r)], y=compact(v))] for r, v in zip(r_values, values, strict=True)]
+    notes = [f"r = {r:.2f}, A = {a:g}: r·A = {v:.3f}" for r, v in zip(r_values, values,
+                                                                     strict=True)]
+    return explorable.build(
+        _figure(data, layout, f"The surrogate r·A for A = {a:g}", height=340, notes=notes),
+        list(r_values), "ratio r", frames, changing=[1], notes=notes,
+        value_text=[f"{r:.2f}" for r in r_values])
 
 
-LOG2_TICKS = (1 / 64, 1 / 8, 0.5, 1, 2, 8, 64)
-LOG2_TEXT = ("≤1/64", "1/8", "1/2", "1", "2", "8", "≥64")
-
-
-def one_batch(steps: np.ndarray, promise: np.ndarray, gain: np.ndarray, step: int,
-              ratios: np.ndarray, epsilon: float):
-    """Left: the batch's promise against the real gain over ascent steps. Right: where the
-    batch's ratios are after the chosen number of steps."""
-    layout, cells = _grid(1, 2, ("What the batch promises, and what really happens",
-                                 f"The batch's {ratios.size} ratios after {step} steps"),
-                          widths=[0.58, 0.42], hgap=0.1)
-    left, right = cells[0]
-    log2r = np.log2(np.clip(ratios, 2.0 ** -6, 2.0 ** 6))
+def one_batch_replay(steps: np.ndarray, promise: np.ndarray, gain: np.ndarray,
+                     ratios: np.ndarray, outside: np.ndarray, epsilon: float) -> dict:
+    """Gradient ascent on one batch, replayed step by step. Top: the batch's promise (mean r·Â)
+    against the real gain, drawn up to the step. Bottom: where the batch's ratios are after it.
+    An explorable over the steps, with play."""
+    top, bottom = AXES, ("x2", "y2")
+    edges = np.arange(-6, 6.25, 0.25)
+    counts = np.stack([np.histogram(_log2_ratio(row, 6), edges)[0] for row in ratios])
+    last = int(steps[-1])
     data = [
-        _line(left, steps, promise, theme.COLORS["estimate"], "promise: mean r·Â on the batch"),
-        _line(left, steps, gain, theme.COLORS["exact"], "real gain: J(π) − J(π_old), exact"),
-        dict(type="scatter", x=[step, step], y=[promise[step], gain[step]], mode="markers",
-             marker=POINT, showlegend=False, hoverinfo="skip", xaxis=left[0], yaxis=left[1]),
-        dict(type="histogram", x=log2r, xbins=dict(start=-6, end=6, size=0.25),
-             marker=dict(color=theme.COLORS["policy"]), showlegend=False, name="ratios",
-             hovertemplate="%{y} samples<extra></extra>", xaxis=right[0], yaxis=right[1]),
+        dict(type="scatter", x=list(steps) + [None] + list(steps),
+             y=compact(promise) + [None] + compact(gain), mode="lines", name="the whole run",
+             line=dict(color=theme.COLORS["muted"], width=2), hoverinfo="skip",
+             showlegend=False),
+        _line(top, [0], [0.0], theme.COLORS["estimate"], "promise: mean r·Â on the batch"),
+        _line(top, [0], [0.0], EXACT, "real gain: J(π) − J(π_old), exact"),
+        dict(type="scatter", x=[0, 0], y=[0.0, 0.0], mode="markers", marker=POINT,
+             showlegend=False, hoverinfo="skip"),
+        dict(type="scatter", x=list(edges), y=compact(np.append(counts[0], counts[0][-1])),
+             mode="lines", line=dict(color=theme.COLORS["policy"], width=2, shape="hv"),
+             fill="tozeroy", fillcolor=_rgba(theme.COLORS["policy"], 0.35), name="ratios",
+             showlegend=False, xaxis="x2", yaxis="y2",
+             hovertemplate="%{y} samples<extra></extra>"),
     ]
-    layout["shapes"] = [_vline(left, step, dash="dot"),
-                        _vrect(right, np.log2(1 - epsilon), np.log2(1 + epsilon), opacity=0.9)]
-    layout["annotations"].append(dict(x=0, y=1, xref=right[0], yref=f"{right[1]} domain",
-                                      text=f"1 ± {epsilon:g}", showarrow=False,
-                                      xanchor="left", yanchor="top"))
-    _axis_title(layout, left, "gradient steps on the same batch", "change in expected reward")
-    _axis_title(layout, right, "ratio r (log scale)", "samples", x_range=[-6.3, 6.3],
-                x_tickvals=list(np.log2(LOG2_TICKS)), x_ticktext=list(LOG2_TEXT))
-    return _figure(data, layout, "One batch, many gradient steps", height=420, legend=BELOW)
+    band = (np.log2(1 - epsilon), np.log2(1 + epsilon))
+    layout = dict(
+        xaxis=dict(domain=[0, 1], anchor="y", range=[-0.5, last + 0.5],
+                   title=dict(text="gradient steps on the same batch")),
+        yaxis=dict(domain=[0.55, 1], anchor="x", range=_span(promise, gain),
+                   title=dict(text="change in expected reward")),
+        xaxis2=_log2_axis(6, "ratio r (log scale)", domain=[0, 1], anchor="y2"),
+        yaxis2=dict(domain=[0, 0.3], anchor="x2", range=[0, 1.1 * counts.max()],
+                    title=dict(text="samples")),
+        legend=TOP_LEFT,
+        shapes=[_vrect(bottom, *band, opacity=0.9)],
+        annotations=[_domain_label(bottom, f"The batch's {ratios.shape[1]} ratios after the "
+                                   "step", yshift=4),
+                     _label(bottom, band[1], 1.05 * counts.max(), f"1 ± {epsilon:g}",
+                            xanchor="left", yanchor="top")])
+    frames, notes = [], []
+    for k in range(steps.size):
+        frames.append([_upto(steps, promise, k), _upto(steps, gain, k),
+                       dict(x=[int(steps[k])] * 2, y=compact([promise[k], gain[k]])),
+                       dict(y=compact(np.append(counts[k], counts[k][-1])))])
+        notes.append(f"Step {steps[k]}: promise {promise[k]:+.3f}, real gain {gain[k]:+.3f}<br>"
+                     f"{outside[k]:.0%} of the ratios outside [{1 - epsilon:g}, {1 + epsilon:g}]")
+    return explorable.build(_figure(data, layout, "One batch, many gradient steps", height=520,
+                                    notes=notes),
+                            [int(s) for s in steps], "step", frames,
+                            changing=[1, 2, 3, 4], notes=notes, play=True)
 
 
 # Section 2
 
 
-def clip_panels(r_grid: np.ndarray, panels: dict, epsilon: float, r: float):
-    """PPO's Figure 1, live: L^CLIP (top) and dL/dr (bottom) for A > 0 and A < 0, the flat
-    regions shaded, the unclipped r·A dotted, and the learner's point on its panel."""
-    signs = list(panels)
-    layout, cells = _grid(
-        2, 2, [f"L^CLIP for {s} (A = {panels[s]['a']:g})" for s in signs]
-        + [f"slope dL^CLIP/dr for {s}" for s in signs],
-        heights=[0.62, 0.38], hgap=0.08, vgap=0.12, shared_x=True)
-    data, shapes = [], []
-    for col, sign in enumerate(signs):
+def clipping_explorable(r_values: np.ndarray, r_grid: np.ndarray, panels: dict,
+                        clipped: np.ndarray, epsilon: float) -> dict:
+    """PPO's Figure 1, live: L^CLIP (solid) and the unclipped r·A (dotted) for A > 0 (left)
+    and A < 0 (right), the flat regions shaded, a point on each at the slider's r with an arrow
+    for where gradient ascent moves r. An explorable over r; the note names both cases.
+
+    panels[sign]: a (the advantage); unclipped and objective over r_grid; values, slopes and
+    regions (which of lessons.ppo.REGIONS) over r_values; picks: per region, which term the min
+    picks there (as lessons.ppo.six_cases says)."""
+    layout: dict = dict(shapes=[], annotations=[])
+    data, ranges = [], {}
+    for col, sign in enumerate(SIGNS):
         panel, color = panels[sign], SIGN_COLORS[sign]
-        top, bottom = cells[0][col], cells[1][col]
-        flat = (1 + epsilon, r_grid[-1]) if sign == "A > 0" else (r_grid[0], 1 - epsilon)
-        for axes in (top, bottom):
-            shapes.append(_vrect(axes, *flat))
-            shapes += [_vline(axes, 1 - epsilon), _vline(axes, 1 + epsilon)]
+        a = panel["a"]
+        axes = AXES if col == 0 else ("x2", "y2")
+        flat = (1 + epsilon, R_RANGE[1]) if a > 0 else (R_RANGE[0], 1 - epsilon)
+        layout["shapes"] += [_vrect(axes, *flat), _vline(axes, 1 - epsilon),
+                             _vline(axes, 1 + epsilon)]
         data += [
-            _line(top, r_grid, panel["unclipped"], GUIDE, "r·A (unclipped)", width=2,
-                  line=dict(dash="dot"), showlegend=col == 0, legendgroup="unclipped"),
-            _line(top, r_grid, panel["objective"], color, "L^CLIP", width=4, showlegend=False),
-            _line(bottom, r_grid, panel["gradient"], color, "slope", showlegend=False),
-            dict(type="scatter", x=[1], y=[panel["a"]], mode="markers",
-                 name="r = 1: where every update starts", showlegend=col == 0,
-                 marker=dict(size=11, color="white", line=dict(color=theme.COLORS["exact"],
-                                                               width=2)),
-                 xaxis=top[0], yaxis=top[1]),
+            _line(axes, compact(r_grid), compact(panel["unclipped"]), color,
+                  f"r·A for A = {a:+g}", width=2, line=dict(dash="dot"), showlegend=False),
+            _line(axes, compact(r_grid), compact(panel["objective"]), color,
+                  f"L^CLIP for A = {a:+g}", width=4, showlegend=False),
+            _point(axes, float(r_values[0]), float(panel["values"][0])),
         ]
-        if panel.get("here") is not None:
-            value, slope = panel["here"]
-            data += [_point(top, r, value), _point(bottom, r, slope)]
-        _axis_title(layout, top, y_title="objective (advantage units)")
-        _axis_title(layout, bottom, "probability ratio r", "slope dL/dr", y_range=[-2.4, 2.4])
-    layout["shapes"] = shapes
-    return _figure(data, layout, f"Clipping with ε = {epsilon:g}: grey = flat, slope 0",
-                   height=580, legend=dict(orientation="h", y=-0.12, x=0, yanchor="top"))
+        ranges[sign] = _span(panel["unclipped"], panel["objective"])
+        # The lines named where they part: at the right end for A > 0, the left for A < 0.
+        end = -1 if a > 0 else 0
+        at_x, anchor = (2.95, "right") if a > 0 else (0.05, "left")
+        layout["annotations"] += [
+            _label(axes, at_x, panel["unclipped"][end], "r·A", xanchor=anchor,
+                   yanchor="bottom", font=dict(color=color)),
+            _label(axes, at_x, panel["objective"][end], "L<sup>CLIP</sup>", xanchor=anchor,
+                   yanchor="top" if a > 0 else "bottom", yshift=-4 if a > 0 else 4,
+                   font=dict(color=color))]
+        xa, ya = axes
+        layout[xa.replace("x", "xaxis")] = dict(
+            domain=[0, 0.4] if col == 0 else [0.62, 1], anchor=ya, range=R_RANGE,
+            title=dict(text=f"ratio r, A = {a:+g}"))
+        layout[ya.replace("y", "yaxis")] = dict(
+            anchor=xa, range=ranges[sign], title=dict(text="objective (advantage units)"))
+    frames, notes, marks = [], [], []
+    for k, r in enumerate(r_values):
+        frame, frame_marks = [], []
+        lines = [f"r = {r:.2f}, clip(r) = {clipped[k]:.2f}"]
+        for col, sign in enumerate(SIGNS):
+            panel = panels[sign]
+            value, slope, region = (float(panel["values"][k]), float(panel["slopes"][k]),
+                                    panel["regions"][k])
+            frame.append(dict(x=[float(r)], y=compact(value)))
+            frame_marks.append(_ascent_arrow(AXES if col == 0 else ("x2", "y2"), float(r),
+                                             value, slope))
+            picks = panel["picks"][region]
+            picks = "both terms equal" if picks.startswith("both") else f"min picks {picks}"
+            lines += [f"{sign}, {region}: L<sup>CLIP</sup> = {value:.3f}",
+                      f"slope {signed(slope)}{'' if slope else ', flat'}: {picks}"]
+        frames.append(frame)
+        marks.append(frame_marks)
+        notes.append("<br>".join(lines))
+    return explorable.build(
+        _figure(data, layout, f"Clipping with ε = {epsilon:g}: grey = flat, slope 0",
+                height=380, notes=notes),
+        list(r_values), "ratio r", frames, changing=[2, 5], notes=notes, annotations=marks,
+        value_text=[f"{r:.2f}" for r in r_values])
 
 
 # Section 3
 
 
-def learner_vs_ppo(r_grid: np.ndarray, learner: np.ndarray, ppo: np.ndarray, epsilon: float,
-                   r: float, points: dict, slopes: dict):
-    """The learner's clip(r)·A beside PPO's min(r·A, clip(r)·A), the chosen r marked, and an
-    arrow for where gradient ascent moves r (or a note that nothing moves it)."""
-    layout, cells = _grid(1, 2, ("The learner's version: clip(r)·A",
-                                 "PPO: min(r·A, clip(r)·A)"), hgap=0.06, shared_y=True)
-    data, shapes = [], []
-    for col, (key, values) in enumerate((("learner", learner), ("ppo", ppo))):
-        axes = cells[0][col]
-        xa, ya = axes
-        shapes.append(_vrect(axes, 1 - epsilon, 1 + epsilon))
-        data += [_line(axes, r_grid, values, OBJECTIVE_COLORS[key], OBJECTIVE_NAMES[key],
-                       width=4, showlegend=False), _point(axes, r, points[key])]
-        slope = slopes[key]
-        if slope == 0:
-            text, color = "slope 0: nothing moves r", theme.COLORS["rejected"]
-        else:
-            way = "up" if slope > 0 else "down"
-            text, color = f"slope {slope:g}: ascent moves r {way}", theme.COLORS["exact"]
-            layout["annotations"].append(dict(
-                x=r + 0.4 * np.sign(slope), y=points[key], ax=r, ay=points[key], xref=xa,
-                yref=ya, axref=xa, ayref=ya, text="", showarrow=True, arrowhead=3,
-                arrowsize=1.2, arrowwidth=3, arrowcolor=theme.COLORS["exact"]))
-        layout["annotations"].append(dict(x=r, y=points[key], xref=xa, yref=ya, text=text,
-                                          showarrow=False, yshift=-30, xanchor="left",
-                                          font=dict(color=color), bgcolor="rgba(255,255,255,0.8)"))
-        _axis_title(layout, axes, "probability ratio r",
-                    "objective (advantage units)" if col == 0 else None)
-    layout["shapes"] = shapes
-    return _figure(data, layout, f"The learner's formula against PPO's at ε = {epsilon:g}",
-                   height=380)
-
-
-def knock_curves(steps: np.ndarray, gain: np.ndarray, wrong: np.ndarray, names: Sequence[str]):
-    """After a bad step: the real gain and the share of wrong-side samples, per objective."""
-    layout, cells = _grid(1, 2, ("Expected reward, relative to π_old",
-                                 "Samples on the wrong side of the band"), hgap=0.1)
-    left, right = cells[0]
+def learner_explorable(r_values: np.ndarray, r_grid: np.ndarray, lines: dict, points: dict,
+                       slopes: dict, clipped: np.ndarray, loss: np.ndarray,
+                       epsilon: float) -> dict:
+    """The learner's clip(r)·A (left) beside PPO's min(r·A, clip(r)·A) (right), the slider's r
+    marked on both with an arrow for where gradient ascent moves r (or a note that nothing
+    moves it). An explorable over r; lines over r_grid, points and slopes over r_values."""
+    y_range = _span(lines["learner"], lines["ppo"])
+    layout: dict = dict(shapes=[], annotations=[])
     data = []
-    for i, key in enumerate(names):
-        color = OBJECTIVE_COLORS[key]
-        data += [_line(left, steps, gain[i], color, OBJECTIVE_NAMES[key], legendgroup=key),
-                 _line(right, steps, wrong[i], color, OBJECTIVE_NAMES[key], legendgroup=key,
-                       showlegend=False)]
-    layout["shapes"] = [_hline(left, 0)]
-    layout["annotations"].append(dict(x=1, y=0, xref=f"{left[0]} domain", yref=left[1],
-                                      text="π_old", showarrow=False, xanchor="right",
-                                      yanchor="bottom"))
-    _axis_title(layout, left, "gradient steps after the bad step", "J(π) − J(π_old)")
-    _axis_title(layout, right, "gradient steps after the bad step", "share of the batch",
-                y_tickformat=".0%", y_range=[0, 1])
-    return _figure(data, layout, "After one step the wrong way: who pulls the policy back?",
-                   height=380, legend=BELOW)
-
-
-def ratio_scatter(ratios: np.ndarray, advantages: np.ndarray, epsilon: float,
-                  names: Sequence[str], title: str):
-    """Each sample as (r, A), one panel per objective; the wrong-side regions shaded."""
-    layout, cells = _grid(1, len(names), [OBJECTIVE_NAMES[k] for k in names], hgap=0.06,
-                          shared_y=True)
-    span = max(float(np.max(np.abs(advantages))), 0.1)
-    top, bottom = 1.15 * span, -1.15 * span
-    right = max(2.5, float(np.max(ratios)) * 1.05)
-    data, shapes = [], []
-    for col, key in enumerate(names):
-        axes = cells[0][col]
+    for col, key in enumerate(("learner", "ppo")):
+        axes = AXES if col == 0 else ("x2", "y2")
         xa, ya = axes
-        shapes += [
-            _vrect(axes, 1 - epsilon, 1 + epsilon),
-            dict(type="rect", x0=0, x1=1 - epsilon, y0=0, y1=top, xref=xa, yref=ya,
-                 fillcolor=WRONG_FILL, opacity=0.15, line_width=0, layer="below"),
-            dict(type="rect", x0=1 + epsilon, x1=right, y0=bottom, y1=0, xref=xa, yref=ya,
-                 fillcolor=WRONG_FILL, opacity=0.15, line_width=0, layer="below"),
-            _hline(axes, 0, dash="solid", width=1),
-        ]
-        data.append(dict(type="scatter", x=ratios[col], y=advantages, mode="markers",
-                         showlegend=False, xaxis=xa, yaxis=ya, name=OBJECTIVE_NAMES[key],
-                         marker=dict(size=8, color=OBJECTIVE_COLORS[key], opacity=0.85,
-                                     line=dict(color="white", width=0.5)),
-                         hovertemplate="r = %{x:.2f}<br>A = %{y:.2f}<extra></extra>"))
-        _axis_title(layout, axes, "ratio r", "advantage Â (reward units)" if col == 0 else None,
-                    x_range=[0, right], y_range=[bottom, top])
-    layout["shapes"] = shapes
-    return _figure(data, layout, title, height=380)
+        layout["shapes"].append(_vrect(axes, 1 - epsilon, 1 + epsilon))
+        data += [_line(axes, compact(r_grid), compact(lines[key]), OBJECTIVE_COLORS[key],
+                       OBJECTIVE_NAMES[key], width=4, showlegend=False),
+                 _point(axes, float(r_values[0]), float(points[key][0]))]
+        layout[xa.replace("x", "xaxis")] = dict(
+            domain=[0, 0.47] if col == 0 else [0.53, 1], anchor=ya, range=R_RANGE,
+            title=dict(text="ratio r"))
+        # Named in the corner the lines leave empty: bottom right for A ≥ 0, top right else.
+        low = lines[key][0] <= lines[key][-1]
+        layout["annotations"].append(_domain_label(
+            axes, "the learner's<br>clip(r)·A" if key == "learner" else
+            "PPO's<br>min(r·A, clip(r)·A)", x=0.98, y=0.02 if low else 0.98, xanchor="right",
+            yanchor="bottom" if low else "top", font=dict(color=OBJECTIVE_COLORS[key])))
+        layout[ya.replace("y", "yaxis")] = dict(anchor=xa, range=y_range) | (
+            dict(title=dict(text="objective (advantage units)")) if col == 0 else
+            dict(matches="y", showticklabels=False))
+    frames, notes, marks = [], [], []
+    for k, r in enumerate(r_values):
+        frame_marks = []
+        for col, key in enumerate(("learner", "ppo")):
+            slope = float(slopes[key][k])
+            way = "up" if slope > 0 else "down"
+            frame_marks += _slope_marks(AXES if col == 0 else ("x2", "y2"), float(r),
+                                        float(points[key][k]), slope, y_range,
+                                        f"slope {signed(slope)}:<br>ascent moves r {way}" if
+                                        slope else "slope 0:<br>nothing moves r")
+        frames.append([dict(x=[float(r)], y=compact(points[key][k]))
+                       for key in ("learner", "ppo")])
+        marks.append(frame_marks)
+        notes.append(
+            f"r = {r:.2f}, clip(r) = {clipped[k]:.3f}<br>learner's clip(r)·A = "
+            f"{points['learner'][k]:.3f}, slope {signed(slopes['learner'][k])}<br>PPO's "
+            f"L<sup>CLIP</sup> = {points['ppo'][k]:.3f}, slope {signed(slopes['ppo'][k])}<br>"
+            f"the loss in code: {loss[k]:.3f} = −L<sup>CLIP</sup>")
+    return explorable.build(
+        _figure(data, layout, f"The learner's formula and PPO's, ε = {epsilon:g}",
+                height=360, notes=notes),
+        list(r_values), "ratio r", frames, changing=[1, 3], notes=notes, annotations=marks,
+        value_text=[f"{r:.2f}" for r in r_values])
+
+
+def knock_replay(steps: np.ndarray, gain: np.ndarray, wrong: np.ndarray, ratios: np.ndarray,
+                 advantages: np.ndarray, epsilon: float, names: Sequence[str]) -> dict:
+    """After a bad step, replayed step by step. Top: the real gain of each objective, drawn up
+    to the step. Bottom: every sample of the batch as (r, Â) at that step, the wrong-side
+    corners shaded. An explorable over the steps, with play."""
+    top, bottom = AXES, ("x2", "y2")
+    limit = 4
+    x = _log2_ratio(ratios, limit)
+    span = max(float(np.max(np.abs(advantages))), 0.1) * 1.15
+    low, high = np.log2(1 - epsilon), np.log2(1 + epsilon)
+    data = [dict(type="scatter", x=list(steps) + [None] + list(steps),
+                 y=compact(gain[0]) + [None] + compact(gain[1]), mode="lines",
+                 name="the whole run", line=dict(color=theme.COLORS["muted"], width=2),
+                 hoverinfo="skip", showlegend=False)]
+    data += [_line(top, [0], compact(gain[i, 0]), OBJECTIVE_COLORS[key], OBJECTIVE_NAMES[key],
+                   legendgroup=key) for i, key in enumerate(names)]
+    data.append(dict(type="scatter", x=[0] * len(names), y=compact(gain[:, 0]),
+                     mode="markers", marker=POINT, showlegend=False, hoverinfo="skip"))
+    for i, key in enumerate(names):
+        data.append(dict(
+            type="scatter", x=compact(x[i, 0]), y=compact(advantages), mode="markers",
+            name=OBJECTIVE_NAMES[key], legendgroup=key,
+            showlegend=False, xaxis="x2", yaxis="y2",
+            marker=dict(size=8, color=OBJECTIVE_COLORS[key], opacity=0.8,
+                        symbol="circle" if i == 0 else "diamond",
+                        line=dict(color="white", width=0.5)),
+            hovertemplate="Â = %{y:.2f}<extra></extra>"))
+    wrong_fill = dict(fillcolor=WRONG_FILL, opacity=0.15, line_width=0, layer="below",
+                      xref="x2", yref="y2", type="rect")
+    layout = dict(
+        xaxis=dict(domain=[0, 1], anchor="y", range=[-0.5, steps[-1] + 0.5],
+                   title=dict(text="gradient steps after the bad step")),
+        yaxis=dict(domain=[0.58, 1], anchor="x", range=_span(gain),
+                   title=dict(text="J(π) − J(π_old)")),
+        xaxis2=_log2_axis(limit, "ratio r (log scale)", domain=[0, 1], anchor="y2"),
+        yaxis2=dict(domain=[0, 0.4], anchor="x2", range=[-span, span],
+                    title=dict(text="advantage Â (reward units)")),
+        legend=TOP_LEFT,
+        shapes=[_hline(top, 0), _vrect(bottom, low, high),
+                dict(x0=-limit - 0.3, x1=low, y0=0, y1=span, **wrong_fill),
+                dict(x0=high, x1=limit + 0.3, y0=-span, y1=0, **wrong_fill),
+                _hline(bottom, 0, dash="solid", width=1)],
+        annotations=[dict(x=1, y=0, xref="x domain", yref="y", text="π_old", showarrow=False,
+                          xanchor="right", yanchor="bottom"),
+                     _domain_label(bottom, "Every sample as (r, Â) after the step", yshift=4)])
+    frames, notes = [], []
+    for s in range(steps.size):
+        frames.append([_upto(steps, gain[i], s) for i in range(len(names))]
+                      + [dict(x=[int(steps[s])] * len(names), y=compact(gain[:, s]))]
+                      + [dict(x=compact(x[i, s])) for i in range(len(names))])
+        notes.append(f"Step {steps[s]} after the bad step, J(π) − J(π_old):<br>" + "<br>".join(
+            f"{SHORT_NAMES[key]} {gain[i, s]:+.3f} ({wrong[i, s]:.0%} on the wrong side)"
+            for i, key in enumerate(names)))
+    n = len(names)
+    return explorable.build(
+        _figure(data, layout, "A bad step: who pulls the policy back?",
+                height=560, notes=notes),
+        [int(s) for s in steps], "step", frames,
+        changing=list(range(1, 2 * n + 2)), notes=notes, play=True)
 
 
 # Section 4
@@ -328,8 +473,8 @@ def ratio_scatter(ratios: np.ndarray, advantages: np.ndarray, epsilon: float,
 def gae_bars(t: np.ndarray, delta: np.ndarray, adv: np.ndarray, adv_td: np.ndarray,
              adv_mc: np.ndarray, lam: float):
     """Per step: the TD error δ_t, the GAE advantage, and the two ends of the λ dial."""
-    layout, cells = _grid(1, 1)
-    xa, ya = cells[0][0]
+    layout: dict = {"annotations": []}
+    xa, ya = AXES
     data = [
         dict(type="bar", x=t, y=delta, name="TD error δ_t", xaxis=xa, yaxis=ya,
              marker=dict(color=FLAT_FILL, line=dict(color=GUIDE, width=1))),
@@ -343,9 +488,9 @@ def gae_bars(t: np.ndarray, delta: np.ndarray, adv: np.ndarray, adv_td: np.ndarr
              marker=dict(symbol="square", size=11, color=theme.COLORS["Q"],
                          line=dict(color="white", width=1))),
     ]
-    layout["shapes"] = [_hline(cells[0][0], 0, dash="solid", width=1)]
+    layout["shapes"] = [_hline(AXES, 0, dash="solid", width=1)]
     layout["barmode"] = "group"
-    _axis_title(layout, cells[0][0], "step t", "reward units", x_tickmode="array",
+    _axis_title(layout, AXES, "step t", "reward units", x_tickmode="array",
                 x_tickvals=list(t))
     return _figure(data, layout, f"TD errors and advantages (λ = {lam:g})", height=420,
                    legend=BELOW)
@@ -353,8 +498,8 @@ def gae_bars(t: np.ndarray, delta: np.ndarray, adv: np.ndarray, adv_td: np.ndarr
 
 def gae_dial(lams: np.ndarray, curve: np.ndarray, lam: float, value: float):
     """Â_0 as λ goes from 0 (one-step TD) to 1 (Monte Carlo)."""
-    layout, cells = _grid(1, 1)
-    axes = cells[0][0]
+    layout: dict = {"annotations": []}
+    axes = AXES
     data = [_line(axes, lams, curve, theme.COLORS["estimate"], "Â_0(λ)", showlegend=False),
             _point(axes, lam, value)]
     data[1]["hovertemplate"] = "λ = %{x:.2f}<br>Â_0 = %{y:.3f}<extra></extra>"
@@ -370,69 +515,131 @@ def gae_dial(lams: np.ndarray, curve: np.ndarray, lam: float, value: float):
 # Section 5
 
 
-def training_curves(updates: np.ndarray, run: dict, names: Sequence[str], optimal: float):
-    """Three panels over updates: expected return (each seed thin, the mean bold), clip fraction
-    and approximate KL (k3; the exact KL dotted), means over seeds."""
-    layout, cells = _grid(1, 3, ("Expected reward (thin: one seed each)", "Clip fraction",
-                                 "KL(π_old‖π_new) per update"), hgap=0.08)
-    ret, clip, kl = cells[0]
+def training_replay(run: dict, names: Sequence[str]) -> dict:
+    """The runs replayed update by update. Top: expected reward, the mean over seeds bold and
+    the seeds' range shaded, drawn up to the update. Bottom: the exact KL(π_old‖π_new) of each
+    update (mean over seeds). The note gives both runs' numbers at the update, clip fraction
+    included. An explorable over the updates, with play."""
+    returns = run["returns"]  # (objective, seed, updates + 1)
+    updates = np.arange(returns.shape[-1])
+    mean, low, high = returns.mean(axis=1), returns.min(axis=1), returns.max(axis=1)
+    kl = run["kl_exact"].mean(axis=1)
+    clip = run["clip_fraction"].mean(axis=1)
+    optimal, seeds = float(run["optimal"]), returns.shape[1]
+    top, bottom = AXES, ("x2", "y2")
+
+    def band(i: int, u: int) -> dict:
+        return dict(x=list(updates[:u + 1]) + list(updates[u::-1]),
+                    y=compact(high[i, :u + 1]) + compact(low[i, u::-1]))
+
     data = []
-    x0 = np.arange(run["returns"].shape[-1])
-    low = min(0.0, float(run["returns"].min()))
     for i, key in enumerate(names):
-        color, name = OBJECTIVE_COLORS[key], OBJECTIVE_NAMES[key]
-        # Every seed as one thin line: a single trace with gaps between the seeds.
-        seeds = run["returns"][i]
-        xs = np.concatenate([np.append(x0, np.nan)] * seeds.shape[0])
-        ys = np.concatenate([np.append(s, np.nan) for s in seeds])
-        data += [
-            _line(ret, xs, ys, color, f"{name}, each seed", width=1, opacity=0.35,
-                  showlegend=False, legendgroup=key, hoverinfo="skip"),
-            _line(ret, x0, seeds.mean(axis=0), color, name, width=4, legendgroup=key),
-            _line(clip, updates, run["clip_fraction"][i].mean(axis=0), color, name,
-                  legendgroup=key, showlegend=False),
-            _line(kl, updates, run["kl_k3"][i].mean(axis=0), color, f"{name}: approx KL (k3)",
-                  legendgroup=key, showlegend=False),
-            _line(kl, updates, run["kl_exact"][i].mean(axis=0), color, "exact KL (dotted)",
-                  width=2, line=dict(dash="dot"), legendgroup="exact", showlegend=i == 0),
-        ]
-    layout["shapes"] = [_hline(ret, optimal, color=theme.COLORS["exact"], dash="dash")]
-    layout["annotations"].append(dict(x=0, y=optimal, xref=f"{ret[0]} domain", yref=ret[1],
-                                      text="best possible", showarrow=False, xanchor="left",
-                                      yanchor="bottom"))
-    _axis_title(layout, ret, "update", "mean reward", y_range=[low - 0.05, optimal + 0.15])
-    _axis_title(layout, clip, "update", "share of samples", y_tickformat=".0%",
-                y_rangemode="tozero")
-    _axis_title(layout, kl, "update", "nats (log scale)", y_type="log", y_dtick=1)
-    return _figure(data, layout, "Training the bandit: reward, clipping and KL per update",
-                   height=420, legend=BELOW)
+        color = OBJECTIVE_COLORS[key]
+        data.append(dict(type="scatter", mode="lines", fill="toself", **band(i, 0),
+                         fillcolor=_rgba(color, 0.22), line=dict(width=0, color=_rgba(color, 0)),
+                         name=f"{SHORT_NAMES[key]}: range over {seeds} seeds",
+                         legendgroup=key, showlegend=False, hoverinfo="skip"))
+    data += [_line(top, [0], compact(mean[i, 0]), OBJECTIVE_COLORS[key], SHORT_NAMES[key],
+                   width=4, legendgroup=key) for i, key in enumerate(names)]
+    data.append(dict(type="scatter", x=[0] * len(names), y=compact(mean[:, 0]), mode="markers",
+                     marker=POINT, showlegend=False, hoverinfo="skip"))
+    data += [_line(bottom, [], [], OBJECTIVE_COLORS[key], f"{SHORT_NAMES[key]}: KL per update",
+                   width=3, line=dict(dash="dash"), legendgroup=key, showlegend=False)
+             for key in names]
+    positive = kl[kl > 0]
+    layout = dict(
+        xaxis=dict(domain=[0, 1], anchor="y", range=[-0.5, updates[-1] + 0.5],
+                   title=dict(text="update")),
+        yaxis=dict(domain=[0.5, 1], anchor="x", range=[min(0.0, float(low.min())) - 0.05,
+                                                       optimal + 0.15],
+                   title=dict(text="expected reward")),
+        xaxis2=dict(domain=[0, 1], anchor="y2", range=[-0.5, updates[-1] + 0.5],
+                    title=dict(text="update")),
+        yaxis2=dict(domain=[0, 0.32], anchor="x2", type="log", dtick=1,
+                    range=[np.log10(positive.min()) - 0.2, np.log10(positive.max()) + 0.2],
+                    title=dict(text="nats (log scale)")),
+        legend=TOP_LEFT,
+        shapes=[_hline(top, optimal, color=EXACT, dash="dash")],
+        annotations=[dict(x=0.01, y=optimal, xref="x domain", yref="y",
+                          text=f"best possible {optimal:.3f}", showarrow=False,
+                          xanchor="left", yanchor="top"),
+                     _domain_label(bottom, "KL(π_old‖π_new) per update, mean of seeds",
+                                   yshift=4)])
+    frames, notes = [], []
+    for u in updates:
+        frames.append([band(i, u) for i in range(len(names))]
+                      + [_upto(updates, mean[i], u) for i in range(len(names))]
+                      + [dict(x=[int(u)] * len(names), y=compact(mean[:, u]))]
+                      + [dict(x=compact(updates[1:u + 1]), y=compact(kl[i, :u]))
+                         for i in range(len(names))])
+        if u == 0:
+            notes.append(f"Before the first update every run's expected reward is "
+                         f"{mean[0, 0]:.3f}; the best possible is {optimal:.3f}.")
+            continue
+        notes.append(f"Update {u} of {updates[-1]}, means over {seeds} seeds<br>" + "<br>".join(
+            f"{SHORT_NAMES[key]}: reward {mean[i, u]:.3f} (seeds {low[i, u]:.2f}–"
+            f"{high[i, u]:.2f})<br>clip fraction {clip[i, u - 1]:.0%}, KL {kl[i, u - 1]:.3g} "
+            "nats" for i, key in enumerate(names)))
+    n = len(names)
+    return explorable.build(
+        _figure(data, layout, "Training the bandit, update by update", height=560,
+                notes=notes),
+        [int(u) for u in updates], "update", frames, changing=list(range(3 * n + 1)),
+        notes=notes, play=True, frame_ms=250)
 
 
-RATIO_EDGES = np.linspace(-3, 3, 25)  # log2 r from 1/8 to 8, in quarter steps
+def update_inspector(run: dict, names: Sequence[str], epsilon: float, kl_k1: np.ndarray,
+                     kl_k3: np.ndarray) -> dict:
+    """Inside each update of the first seed: the batch's ratios after every epoch, their
+    middle 80 % shaded and their median drawn, one colour per run. The note gives the update's
+    KL estimators (kl_k1, kl_k3: (objective, updates), from the ratios after the last epoch),
+    its exact KL, clip fraction and wrong-side share. An explorable over the updates."""
+    ratios = run["ratios"]  # (objective, updates, epochs, batch)
+    limit = 3
+    q10, q50, q90 = (_log2_ratio(np.quantile(ratios, q, axis=-1), limit)
+                     for q in (0.1, 0.5, 0.9))
+    epochs = np.arange(1, ratios.shape[2] + 1)
+    axes = AXES
 
+    def band(i: int, u: int) -> dict:
+        return dict(x=list(epochs) + list(epochs[::-1]),
+                    y=compact(q90[i, u]) + compact(q10[i, u, ::-1]))
 
-def ratio_histograms(ratios: np.ndarray, names: Sequence[str], epsilon: float, update: int):
-    """One heat strip per run: column e is the histogram of the batch's ratios after epoch e."""
-    layout, cells = _grid(1, len(names), [OBJECTIVE_NAMES[k] for k in names], hgap=0.05,
-                          shared_y=True)
-    centres = (RATIO_EDGES[:-1] + RATIO_EDGES[1:]) / 2
-    log2r = np.clip(np.log2(ratios), RATIO_EDGES[0], RATIO_EDGES[-1] - 1e-9)
-    epochs = np.arange(1, ratios.shape[1] + 1)
-    data, shapes = [], []
-    for col, key in enumerate(names):
-        axes = cells[0][col]
-        counts = np.stack([np.histogram(row, RATIO_EDGES)[0] for row in log2r[col]], axis=1)
-        data.append(dict(type="heatmap", x=epochs, y=centres, z=counts, showscale=False,
-                         zmin=0, colorscale=[[0, "white"], [1, OBJECTIVE_COLORS[key]]],
-                         name=OBJECTIVE_NAMES[key], xaxis=axes[0], yaxis=axes[1],
-                         hovertemplate="epoch %{x}<br>%{z} samples<extra></extra>"))
-        for edge in (1 - epsilon, 1 + epsilon):
-            shapes.append(_hline(axes, np.log2(edge), color=theme.COLORS["exact"],
-                                 dash="dash"))
-        _axis_title(layout, axes, "epoch", x_tickmode="array", x_tickvals=list(epochs))
-    ticks = [1 / 8, 0.25, 0.5, 1, 2, 4, 8]
-    _axis_title(layout, cells[0][0], y_title="ratio r (log scale)",
-                y_tickvals=list(np.log2(ticks)),
-                y_ticktext=["≤1/8", "1/4", "1/2", "1", "2", "4", "≥8"])
-    layout["shapes"] = shapes
-    return _figure(data, layout, f"Ratios after each epoch of update {update}", height=400)
+    data = []
+    for i, key in enumerate(names):
+        color = OBJECTIVE_COLORS[key]
+        data.append(dict(type="scatter", mode="lines", fill="toself", **band(i, 0),
+                         fillcolor=_rgba(color, 0.25), line=dict(width=0, color=_rgba(color, 0)),
+                         name=f"{SHORT_NAMES[key]}: middle 80 % of the ratios",
+                         legendgroup=key, showlegend=False, hoverinfo="skip"))
+    for i, key in enumerate(names):
+        data.append(_line(axes, list(epochs), compact(q50[i, 0]), OBJECTIVE_COLORS[key],
+                          f"{SHORT_NAMES[key]}: median", legendgroup=key,
+                          mode="lines+markers", marker=dict(size=9),
+                          hovertemplate="epoch %{x}<extra></extra>"))
+    layout = dict(
+        xaxis=dict(range=[0.6, epochs[-1] + 0.4], tickvals=list(epochs),
+                   title=dict(text="epoch of the update")),
+        yaxis=_log2_axis(limit, "ratio r (log scale)"),
+        legend=TOP_LEFT,
+        shapes=[_hline(axes, np.log2(1 - epsilon), color=EXACT, dash="dash"),
+                _hline(axes, np.log2(1 + epsilon), color=EXACT, dash="dash"),
+                _hline(axes, 0, dash="solid", width=1)],
+        annotations=[dict(x=1, y=np.log2(1 + epsilon), xref="x domain", yref="y",
+                          text=f"1 ± {epsilon:g}", showarrow=False, xanchor="right",
+                          yanchor="bottom")])
+    n_updates = ratios.shape[1]
+    frames, notes = [], []
+    for u in range(n_updates):
+        frames.append([band(i, u) for i in range(len(names))]
+                      + [dict(y=compact(q50[i, u])) for i in range(len(names))])
+        notes.append(f"Update {u + 1}, first seed: KL (k1, k3) in nats<br>" + "<br>".join(
+            f"{SHORT_NAMES[key]}: KL {run['kl_exact'][i, 0, u]:.3f} (k1 {kl_k1[i, u]:.3f}, k3 "
+            f"{kl_k3[i, u]:.3f})<br>clip fraction "
+            f"{run['clip_fraction'][i, 0, u]:.0%}, wrong side {run['wrong_side'][i, 0, u]:.0%}"
+            for i, key in enumerate(names)))
+    return explorable.build(
+        _figure(data, layout, "Inside one update: ratios epoch by epoch",
+                height=400, notes=notes),
+        list(range(1, n_updates + 1)), "update", frames, changing=list(range(2 * len(names))),
+        notes=notes, play=True, frame_ms=250)
