@@ -106,13 +106,16 @@ st.header("Your progress", divider="gray")
 rows = []
 for stop in (course.HOME, *course.LESSONS):
     right, total = quiz.progress(stop.slug)
+    opened = "opened; its self-check is on its last step" if quiz.visited(stop.slug) \
+        else "not opened yet"
     rows.append({
         "Lesson": "Warm-up" if stop is course.HOME else stop.title,
         "Self-checks right": right,
-        "Questions": str(total) if total else "not opened yet",
+        "Questions": str(total) if total else opened,
     })
 st.dataframe(rows, hide_index=True, width="stretch")
-st.caption("Progress lives in this browser tab's session: a reload starts afresh.")
-if st.button("Start the self-checks again", icon=":material/restart_alt:", key="reset_progress"):
+st.caption("Your progress is kept in this browser only (its local storage): it survives a "
+           "reload and a return visit, and nothing is sent anywhere.")
+if st.button("Forget my progress", icon=":material/restart_alt:", key="reset_progress"):
     quiz.reset_progress()
     st.rerun()

@@ -42,3 +42,35 @@ def test_presenter_mode_enlarges_every_kind_of_text(page, app_url):
     projected = page.evaluate(SIZES_JS)
     for kind, size in normal.items():
         assert size and projected[kind] >= 1.25 * size - 0.01, (kind, size, projected[kind])
+
+
+def test_progress_survives_a_reload_and_a_return_visit_until_forgotten(browser, app_url):
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        open_app(tab, f"{app_url}/kl-divergence?kl_step=9.+Check+yourself")
+        tab.locator('[data-testid="stMain"] [data-testid="stRadio"]').filter(
+            has_text="Which is larger").get_by_text("KL(P‖Q)", exact=True).click()
+        kept = tab.locator('[data-testid="stSidebar"]').get_by_text(
+            "Self-checks answered right: 1 (kept in this browser)")
+        kept.wait_for()
+        tab.reload()
+        wait_idle(tab)
+        kept.wait_for()
+        later = context.new_page()  # a return visit: a new session in the same browser
+        open_app(later, app_url)
+        later.locator('[data-testid="stSidebar"]').get_by_text(
+            "Self-checks answered right: 1 (kept in this browser)").wait_for()
+        table = later.locator('[data-testid="stDataFrame"]')
+        assert table.count() == 1
+        later.get_by_role("button", name="Forget my progress").click()
+        later.locator('[data-testid="stSidebar"]').get_by_text(
+            "Self-checks answered right: 0 (kept in this browser)").wait_for()
+        later.reload()
+        wait_idle(later)
+        later.locator('[data-testid="stSidebar"]').get_by_text(
+            "Self-checks answered right: 0 (kept in this browser)").wait_for()
+        assert later.evaluate("() => window.localStorage.getItem('dice2dpo-progress')") \
+            is not None  # the emptied copy, written again by the new session
+    finally:
+        context.close()

@@ -65,5 +65,5 @@ def test_self_check_answer_updates_the_progress(page, app_url):
     question.get_by_text("KL(P‖Q)", exact=True).click()
     page.get_by_text("Right. KL(P‖Q) ≈ 0.74 bits").wait_for()
     sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_text("Self-checks answered right in this session: 1").wait_for()
+    sidebar.get_by_text("Self-checks answered right: 1 (kept in this browser)").wait_for()
     assert shown_exceptions(page) == []

@@ -27,8 +27,10 @@ def render() -> None:
             st.html(PRESENTER_CSS)
         share_link()
         st.divider()
+        quiz.visit(st.session_state.get(course.CURRENT_PAGE, course.HOME.slug))
+        quiz.keep_in_browser([page.slug for page in course.PAGES])
         right = sum(quiz.progress(item.slug)[0] for item in (course.HOME, *course.LESSONS))
-        st.caption(f"Self-checks answered right in this session: **{right}**")
+        st.caption(f"Self-checks answered right: **{right}** (kept in this browser)")
         st.caption(
             f"Follows the video series *{course.SERIES_TITLE}* by {course.SERIES_AUTHOR}: "
             f"[watch the playlist]({course.PLAYLIST_URL}). The course's text, examples and "
