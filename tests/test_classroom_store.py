@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -16,7 +17,7 @@ import pytest
 from conftest import IN_CI
 
 from classroom import store as store_module
-from classroom.store import CODE_ALPHABET, Store, StoreUnavailable, metadata, normalise_code
+from classroom.store import CODE_ALPHABET, Store, StoreUnavailable, normalise_code
 
 POSTGRES_URL = os.environ.get("DICE2DPO_TEST_POSTGRES_URL", "")
 
@@ -32,22 +33,28 @@ class Clock:
 
 
 def _fresh_postgres() -> str:
+    """An empty schema of the test server's own for this test process.
+
+    xdist runs tests in two processes at once; each gets a schema of its own (by its
+    worker id) so that one process's dropped tables never wait on the other's."""
     if not POSTGRES_URL:
         if IN_CI:
             pytest.fail("DICE2DPO_TEST_POSTGRES_URL is not set: CI must test PostgreSQL "
                         "(.ci/run starts a server and sets it)")
         pytest.skip("no PostgreSQL server (set DICE2DPO_TEST_POSTGRES_URL to test one)")
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, text
 
+    schema = "test_" + re.sub(r"\W", "", os.environ.get("PYTEST_XDIST_WORKER", "main"))
     engine = create_engine(POSTGRES_URL)
     with engine.begin() as conn:
-        metadata.drop_all(conn)
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
-    return POSTGRES_URL
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql",
-                                               marks=pytest.mark.xdist_group("postgres"))])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'classroom.sqlite'}"

@@ -21,6 +21,7 @@ from ui import course, sidebar
 ROOT = Path(__file__).resolve().parents[1]
 FAVICON = ROOT / "ui" / "favicon.svg"
 MAX_SHOWN_PATH = 60
+UNKNOWN_PATH = "_course_unknown_path"
 
 
 def _page(lesson: course.Lesson, default: bool = False) -> st.Page:
@@ -92,7 +93,11 @@ def run(extra_sections: Mapping[str, Sequence[st.Page]] | None = None) -> None:
     if path == course.HOME.slug:
         sections[""].append(alias)
     elif path and path not in known:
-        sections[""].append(_no_such_page(home, path))
+        # Kept for the session: a rerun (a widget, the progress kept in the browser) names
+        # the page by its hash alone, which must still find the page it was opened on.
+        st.session_state[UNKNOWN_PATH] = path
+    if unknown := st.session_state.get(UNKNOWN_PATH):
+        sections[""].append(_no_such_page(home, unknown))
     page = st.navigation(sections)
     if page is alias:
         # Before any widget binds its query parameter, so the whole link comes along.
