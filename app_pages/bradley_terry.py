@@ -54,26 +54,9 @@ PRESETS = {
     "Bad: no games at all": [[0, 0, 0], [0, 0, 0], [0, 0, 0]],
 }
 
-# Section 4: you are the annotator
-PROMPT = "My basil plant is wilting. What should I do?"
-REPLIES = (
-    "Water it.",
-    "Check the soil first. If the top 2 cm are dry, water slowly until water runs out of the "
-    "drainage holes. Then give it 6 hours of sunlight a day and keep it away from cold drafts.",
-    "It might be too little water, or maybe too much. It could possibly be the light as well. "
-    "Perhaps try changing one thing and see what happens.",
-    "Sorry to hear that! Happy to help. How often do you water it, and does the pot have holes "
-    "in the bottom?",
-    "Basil is a popular herb that many people enjoy growing at home, and wilting is one of the "
-    "most common things that gardeners notice. Plants wilt for many different reasons, including "
-    "watering habits, light levels, temperature, the size of the pot and the health of the "
-    "roots, and each of these deserves careful thought before you decide what to change.",
-    "Good news: basil usually bounces back. Water it when the top 2 cm of soil feel dry, move it "
-    "to a spot with 6 or more hours of sun, and pinch off any flower buds. Hope it perks up soon!",
-)
+# Section 4: you are the annotator (the example lives in lessons, shared with class mode)
+PROMPT, REPLIES, PAIRS = bt.EXAMPLE_PROMPT, bt.EXAMPLE_REPLIES, bt.EXAMPLE_PAIRS
 REPLY_LABELS = tuple(f"R{i + 1}" for i in range(len(REPLIES)))
-PAIRS = ((0, 1), (2, 3), (4, 5), (1, 2), (3, 4), (5, 0), (1, 5), (0, 3),
-         (0, 2), (0, 4), (1, 3), (1, 4), (2, 4), (2, 5), (3, 5))
 # Example annotators: hidden tastes over the raw features (length, numbers, hedges, warmth, asks).
 ANNOTATORS = {
     "detail": ("a detail lover", (0.3, 1.0, -0.5, 0.0, -0.5)),
@@ -660,6 +643,9 @@ def annotator_section() -> None:
         progress_bar.progress(len(judged) / len(PAIRS),
                               text=f"You judged {len(judged)} of {len(PAIRS)} pairs (they stay "
                               "in this browser tab)")
+    cards.class_mode("Open a room of these basil replies: every student judges pairs on a "
+                     "phone, and the projected screen fits the class's Bradley–Terry scores "
+                     "as the judgements come in.")
     st.markdown("No time to judge them all? Let an example annotator answer every pair, then "
                 "change the choices you disagree with.")
     buttons = st.columns(len(ANNOTATORS) + 1)

@@ -620,6 +620,27 @@ def reward_model_loss(chosen_rewards, rejected_rewards):
 
 
 # Features of a reply: each one is a plain count a reader can check by eye.
+# The annotation example (the Bradley–Terry lesson's "You are the annotator" step and class
+# mode's "items" activity): one prompt, six replies, and the pairs shown, in that order.
+EXAMPLE_PROMPT = "My basil plant is wilting. What should I do?"
+EXAMPLE_REPLIES = (
+    "Water it.",
+    "Check the soil first. If the top 2 cm are dry, water slowly until water runs out of the "
+    "drainage holes. Then give it 6 hours of sunlight a day and keep it away from cold drafts.",
+    "It might be too little water, or maybe too much. It could possibly be the light as well. "
+    "Perhaps try changing one thing and see what happens.",
+    "Sorry to hear that! Happy to help. How often do you water it, and does the pot have holes "
+    "in the bottom?",
+    "Basil is a popular herb that many people enjoy growing at home, and wilting is one of the "
+    "most common things that gardeners notice. Plants wilt for many different reasons, including "
+    "watering habits, light levels, temperature, the size of the pot and the health of the "
+    "roots, and each of these deserves careful thought before you decide what to change.",
+    "Good news: basil usually bounces back. Water it when the top 2 cm of soil feel dry, move it "
+    "to a spot with 6 or more hours of sun, and pinch off any flower buds. Hope it perks up soon!",
+)
+EXAMPLE_PAIRS = ((0, 1), (2, 3), (4, 5), (1, 2), (3, 4), (5, 0), (1, 5), (0, 3),
+                 (0, 2), (0, 4), (1, 3), (1, 4), (2, 4), (2, 5), (3, 5))
+
 FEATURES = ("length", "numbers", "hedges", "warmth", "asks back")
 FEATURE_HELP = {
     "length": "words in the reply, divided by 10",

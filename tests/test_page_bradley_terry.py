@@ -12,6 +12,7 @@ from fuzz import fuzz_page
 from pagetest import explorables, metric, opened_frame, shown_note, step_opener
 
 from lessons import bradley_terry as bt
+from ui import course
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "app_pages/bradley_terry.py"
@@ -339,7 +340,7 @@ REPRODUCED = "Your judgements it reproduces after 200 steps"
 
 
 def reply_features():
-    return bt.standardize(np.array([bt.reply_features(r) for r in page_constant("REPLIES")]))
+    return bt.standardize(np.array([bt.reply_features(r) for r in bt.EXAMPLE_REPLIES]))
 
 
 def pair_on_screen(at):
@@ -389,8 +390,8 @@ def test_the_reward_model_s_training_is_replayed_step_by_step():
     at = at_step(5, bt_steps="120", bt_lr="0.3")
     at.button(key="bt_fill_warm").click().run()
     training, weights = explorables(at)
-    pairs = np.array(page_constant("PAIRS"))
-    raw = np.array([bt.reply_features(r) for r in page_constant("REPLIES")])
+    pairs = np.array(bt.EXAMPLE_PAIRS)
+    raw = np.array([bt.reply_features(r) for r in bt.EXAMPLE_REPLIES])
     picks = bt.annotate(raw, pairs, page_constant("ANNOTATORS")["warm"][1])
     chosen, rejected = pairs[np.arange(len(pairs)), picks], pairs[np.arange(len(pairs)), 1 - picks]
     result = bt.fit_reward_model(reply_features(), chosen, rejected, 0.3, 120, 0.01)
@@ -450,3 +451,10 @@ def test_fuzz_the_simulated_and_bad_tables():
     others = {w.key for w in at.main if getattr(w, "key", None)} - section_four
     driven = fuzz_page(at, steps=8, seed=9, skip=others)
     assert section_four <= driven
+
+
+def test_the_annotator_step_points_a_class_to_class_mode():
+    at = at_step(5)
+    (link,) = [p for p in at.get("page_link") if p.proto.label == "Open class mode"]
+    assert link.proto.page == course.CLASS_MODE.slug
+    assert any("**With a class?**" in m.value and "basil" in m.value for m in at.markdown)

@@ -194,3 +194,33 @@ def test_a_bad_room_in_a_link_gets_a_note_and_the_join_form(db):
     at.button(key=JOIN).click().run()
     assert any("not a join code" in e.value for e in at.error)
     assert np.all([not e for e in at.exception])
+
+
+def test_a_room_of_basil_replies_shows_the_pairs_and_fits_their_scores(db):
+    from lessons import bradley_terry as bt
+
+    at = _teacher_opens("items")
+    code = _room_code(at)
+    assert db.room(code)["activity"] == "items"
+    student_at = _student_joins(code)
+    order = cj.student_order(len(bt.EXAMPLE_PAIRS), 1, seed=len(code))
+    for done in range(3):
+        first, second = bt.EXAMPLE_PAIRS[order[done]]
+        assert bt.EXAMPLE_PROMPT in " ".join(m.value for m in student_at.markdown)
+        assert [t.value for t in student_at.text] == [bt.EXAMPLE_REPLIES[first],
+                                                      bt.EXAMPLE_REPLIES[second]]
+        student_at.button(key="class_pick_A").click().run()
+        assert not student_at.exception
+    judgements = db.judgements(code)
+    assert [j["item"] for j in judgements] == [cj.item_pair(*bt.EXAMPLE_PAIRS[k])
+                                               for k in order[:3]]
+    teacher = at.run()  # the teacher's own session, which keeps its key
+    assert not teacher.exception
+    values = {m.label: m.value for m in teacher.metric}
+    assert values["Judgements"] == "3"
+    wins = cj.item_wins(len(bt.EXAMPLE_REPLIES), [dict(j) for j in judgements])
+    scores = bt.fit_scores(wins, l2=0.1)
+    (chart,) = [s for s in chart_specs(teacher) if "Bradley–Terry" in s["layout"]["title"]["text"]]
+    shown = dict(zip(chart["data"][0]["y"], chart["data"][0]["x"], strict=True))
+    assert shown == pytest.approx({f"R{i + 1}": scores[i] for i in range(len(scores))})
+    assert list(shown) == [f"R{i + 1}" for i in np.argsort(-scores)]  # best first

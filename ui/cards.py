@@ -1,7 +1,9 @@
-"""Equation cards and takeaways: how every lesson shows a formula and what to remember."""
+"""Equation cards, takeaways and the pointer to class mode: how every lesson shows a formula,
+what to remember, and where a class can do the same together."""
 
 import streamlit as st
 
+from ui import course
 from ui.theme import METHOD_COLORS
 
 
@@ -23,3 +25,11 @@ def equation_card(latex: str, reading: str, method: str, source: str | None = No
 def takeaway(text: str) -> None:
     """The one sentence a learner should leave a section with."""
     st.info(text, icon=":material/lightbulb:")
+
+
+def class_mode(text: str) -> None:
+    """A lesson's pointer to class mode: ``text`` says what a class would do there."""
+    with st.container(border=True):
+        st.markdown(f":material/groups: **With a class?** {text}")
+        st.page_link(course.CLASS_MODE.page, label="Open class mode",
+                     icon=course.CLASS_MODE.icon)
