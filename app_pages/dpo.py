@@ -4,6 +4,9 @@ the gradient does, and DPO training of the tiny LM from a good and from a poor s
 The loss demo of step 2 has five sliders and one chart. They live in three nested fragments
 (β, then the chosen pair, then the rejected pair with the chart), at most two sliders each, so a
 slider reruns its own fragment and the ones inside it: the chart always shows all five values.
+The chart is an explorable over β (ui/explorable.py): the slider under it moves β in the
+browser, and the β slider above sets where it opens. Every training run on the page is replayed
+step by step from the distributions and metrics the run recorded.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import streamlit as st
 
 from lessons import dpo, rlhf
 from lessons import toy_lm as lm
-from ui import cards, code, course, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, state, steps
 from ui import dpo_figures as df
 from ui.figures import fmt, show
 from ui.state import Param
@@ -29,9 +32,8 @@ TASK = lm.make_task()
 # 2. The loss
 UNITS = ("probabilities", "log-probabilities")
 EPSILONS = ("0.05", "0.1", "0.2", "0.3")
-MARGIN_HALF_WIDTH = 4.0  # the loss chart spans at least −4..4 in margin
-VARIANT_KEY = ("Lines: purple DPO, black dashes IPO, blue dots hinge, orange dash-dots "
-               "conservative DPO. ")
+H_HALF_WIDTH = 4.0  # the loss chart spans at least −4..4 nats of h
+H_POINTS = 41  # points of each smooth loss curve (the hinge is drawn through its corners)
 
 # 3. The derivation
 DERIVATION = ("a. The goal", "b. Its best policy", "c. Solve for the reward",
@@ -45,12 +47,13 @@ GRADIENT_BETA = 1.0
 GRADIENT_LR = 0.1
 GRADIENT_NOISE = 1.0
 GRADIENT_SEED = 2  # a batch with a few pairs that also appear with the opposite label
-GRADIENT_MAX_STEPS = 60
-WEIGHT_CURVE = np.linspace(-8.0, 8.0, 161)
+GRADIENT_MAX_STEPS = 60  # the replay shows the batch after every one of these steps
+WEIGHT_REACH = 8.0  # the weight curve spans at least −8..8 in margin
 
 # 5. Training
 TRAIN_STEPS = 150
-CHECKPOINTS = (0, 5, 10, 20, 40, 70, 100, TRAIN_STEPS)  # where reply probabilities are read
+REPLAY_FRAMES = 51  # a run keeps the policy at every third step (lm.checkpoint_steps)
+SHOWN_REPLIES = 30  # replies drawn in the distribution replay
 BETAS = ("0.1", "0.3", "1", "3")
 RATES = ("0.03", "0.1", "0.3")
 PAIR_COUNTS = (32, 128, 512, 2000)
@@ -58,7 +61,7 @@ NOISES = ("0", "0.5", "1", "2", "4")
 SMOOTHINGS = ("0", "0.1", "0.2", "0.3")
 LOSS_NAMES = {"sigmoid": "sigmoid (DPO)", "ipo": "ipo (IPO)", "hinge": "hinge (SLiC)",
               "unweighted": "unweighted (no weight)"}
-TRACKED = 2  # most frequent chosen and rejected replies followed over training
+TRACKED = 2  # most frequent chosen and rejected replies marked in the distribution replay
 
 # 6. The starting model
 START_BETAS = ("0.3", "1", "3")
@@ -112,6 +115,9 @@ PARAMS = (STEPS.param, UNIT, BETA, P_W, R_W, P_L, R_L, LP_W, LR_W, LP_L, LR_L, V
           T_LOSS, T_SMOOTH, T_SEED, S_BETA, S_TILT)
 PROBABILITY_SLIDERS = (P_W, P_L, R_W, R_L)  # the order of dpo_loss's arguments
 LOG_SLIDERS = (LP_W, LP_L, LR_W, LR_L)
+BETA_GRID = np.round(np.arange(BETA.lo, BETA.hi + BETA.step / 2, BETA.step), 2)  # the frames
+GRADIENT_GRID = lm.checkpoint_steps(GRADIENT_MAX_STEPS, GRADIENT_MAX_STEPS + 1)  # 0, 1, ..., 60
+REPLAY_STEPS = lm.checkpoint_steps(TRAIN_STEPS, REPLAY_FRAMES)  # 0, 3, ..., 150
 
 DEFAULT_RUN = (float(T_BETA.default), float(T_LR.default), T_PAIRS.default,
                float(T_NOISE.default), T_LOSS.default, float(T_SMOOTH.default), T_SEED.default)
@@ -140,55 +146,218 @@ def _start_task(tilt: str | None) -> lm.Task:
                                ref_probs=lm.distribution(TASK, logits))
 
 
-def _train(beta: float, lr: float, n_pairs: int, noise: float, loss_type: str,
-           smoothing: float, seed: int, start: str | None = None,
-           steps: int = TRAIN_STEPS) -> dict:
-    """Full-batch DPO with Adam from the start's reference, on the pairs of these settings."""
-    return lm.train_dpo(_start_task(start), _pairs(n_pairs, noise, seed), beta=beta,
-                        loss_type=loss_type, label_smoothing=smoothing, steps=steps, lr=lr)
+def _after_each_step(task: lm.Task, run: dict, pairs: dict, beta: float, loss_type: str,
+                     smoothing: float) -> dict:
+    """TRL's metrics of the policy after 0, 1, ..., TRAIN_STEPS steps, next to the exact ones.
+
+    A step logs TRL's metrics for the policy it starts from, before it updates: the metrics
+    after s steps are logged by step s + 1, and the trained policy's come from its own
+    log-probabilities. The exact true_reward and kl are recorded after each step already."""
+    history = run["history"]
+    logps = lm.sequence_logprobs(task, run["logits"])
+    prompt, chosen, rejected = pairs["prompt"], pairs["chosen"], pairs["rejected"]
+    policy_chosen, policy_rejected = logps[prompt, chosen], logps[prompt, rejected]
+    final = dpo.logged_metrics(dpo.dpo_loss(
+        policy_chosen, policy_rejected, task.ref_logps[prompt, chosen],
+        task.ref_logps[prompt, rejected], beta, loss_type, smoothing), policy_chosen,
+        policy_rejected)
+    return {key: np.append(history[key][1:], final[key]) for key in lm.DPO_METRICS} | {
+        key: history[key] for key in ("step", "true_reward", "kl")}
 
 
 @st.cache_data(max_entries=24, show_spinner="Training with DPO…")
 def _run(beta: float, lr: float, n_pairs: int, noise: float, loss_type: str, smoothing: float,
          seed: int, start: str | None = None) -> dict:
-    """One DPO run of TRAIN_STEPS steps and its wall time."""
+    """One full-batch DPO run of TRAIN_STEPS steps with Adam from the start's reference, on the
+    pairs of these settings: the policy at REPLAY_STEPS, the metrics after every step (see
+    `_after_each_step`) and the run's wall time."""
     began = time.perf_counter()
-    run = _train(beta, lr, n_pairs, noise, loss_type, smoothing, seed, start)
+    task, pairs = _start_task(start), _pairs(n_pairs, noise, seed)
+    run = lm.train_dpo(task, pairs, beta=beta, loss_type=loss_type, label_smoothing=smoothing,
+                       steps=TRAIN_STEPS, lr=lr, checkpoints=REPLAY_FRAMES)
+    run["after"] = _after_each_step(task, run, pairs, beta, loss_type, smoothing)
     run["seconds"] = time.perf_counter() - began
     return run
 
 
-@st.cache_data(max_entries=16, show_spinner="Reading the model at a few steps of training…")
-def _snapshots(beta: float, lr: float, n_pairs: int, noise: float, loss_type: str,
-               smoothing: float, seed: int, checkpoints: tuple[int, ...]) -> dict:
-    """The policy's distribution over replies after each checkpoint's number of steps.
-
-    Full-batch training is deterministic, so a run of k steps is exactly the first k steps of
-    a longer run with the same settings: each checkpoint is a shorter run."""
-    began = time.perf_counter()
-    probs = [lm.distribution(TASK, _train(beta, lr, n_pairs, noise, loss_type, smoothing, seed,
-                                          steps=k)["logits"]) for k in checkpoints]
-    return {"probs": probs, "seconds": time.perf_counter() - began}
+def _loss_kinds(variants: bool, epsilon: float) -> dict[str, tuple[str, float]]:
+    """The curves of step 2's chart: name -> (loss_type, label_smoothing)."""
+    return {"DPO": ("sigmoid", 0.0)} | ({
+        "IPO": ("ipo", 0.0), "hinge": ("hinge", 0.0), "cDPO": ("sigmoid", epsilon)}
+        if variants else {})
 
 
-@st.cache_resource(show_spinner="Training the step-4 batch…")
-def _gradient_batches() -> dict[int, dict]:
-    """The step-4 batch after 0, 5, 10, ... training steps: DPO's numbers for every pair.
-    A resource (read only, never copied): the slider looks one up on every move."""
+@st.cache_data(max_entries=16, show_spinner=False)
+def _loss_curves(half: int, variants: bool, epsilon: float) -> tuple[np.ndarray, dict]:
+    """Step 2's loss curves over h in [−half, half] at every β of the grid, ready to draw:
+    the same for every pair whose h fits, so a probability slider only recomputes the pair."""
+    grid = np.linspace(-half, half, H_POINTS)
+    curves = {}
+    for name, (kind, eps) in _loss_kinds(variants, epsilon).items():
+        curves[name] = []
+        for beta in BETA_GRID:
+            # max(0, 1 − β·h) is straight but for its corner at h = 1/β
+            x = None if kind != "hinge" else np.array([-half, min(1 / beta, half), half])
+            curves[name].append((x, dpo.losses_of_h(grid if x is None else x, beta, kind, eps)))
+    return grid, df.loss_curves(curves)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _loss_explorable(logps: tuple[float, float, float, float], variants: bool,
+                     epsilon: float) -> dict:
+    """Step 2's chart for one pair, logps = (log π_θ(y_w), log π_θ(y_l), log π_ref(y_w),
+    log π_ref(y_l)), at every β of the slider's grid."""
+    policy_chosen, policy_rejected, ref_chosen, ref_rejected = logps
+    h = dpo.logratio_difference(*logps)
+    log_ratios = (dpo.implicit_reward(policy_chosen, ref_chosen, 1.0),
+                  dpo.implicit_reward(policy_rejected, ref_rejected, 1.0))
+    half = math.ceil(max(H_HALF_WIDTH, abs(h) + 1, *(abs(r) + 1 for r in log_ratios)))
+    grid, curves = _loss_curves(half, variants, epsilon)
+    kinds = _loss_kinds(variants, epsilon)
+    points = []
+    for beta in BETA_GRID:
+        result = dpo.dpo_loss(*logps, beta)
+        points.append({
+            "loss": result["loss"], "slope": dpo.loss_gradient(h, beta),
+            "chosen": result["chosen_rewards"], "rejected": result["rejected_rewards"],
+            "margin": result["margin"], "weight": result["gradient_weight"],
+            "variants": {name: dpo.losses_of_h(h, beta, kind, eps)
+                         for name, (kind, eps) in list(kinds.items())[1:]}})
+    return df.loss_explorable(grid, h, log_ratios, BETA_GRID, curves, points)
+
+
+@st.cache_data(show_spinner="Training the step-4 batch…")
+def _weights_replay() -> dict:
+    """The step-4 batch after every step of its run: DPO's margin and weight for every pair."""
     pairs = _pairs(GRADIENT_PAIRS, GRADIENT_NOISE, GRADIENT_SEED)
     prompt, chosen, rejected = pairs["prompt"], pairs["chosen"], pairs["rejected"]
-    out = {}
-    for at in range(0, GRADIENT_MAX_STEPS + 1, int(G_AT.step)):
-        logits = _train(GRADIENT_BETA, GRADIENT_LR, GRADIENT_PAIRS, GRADIENT_NOISE, "sigmoid",
-                        0.0, GRADIENT_SEED, steps=at)["logits"]
-        logps = lm.sequence_logprobs(TASK, logits)
+    run = lm.train_dpo(TASK, pairs, beta=GRADIENT_BETA, steps=GRADIENT_MAX_STEPS,
+                       lr=GRADIENT_LR, checkpoints=len(GRADIENT_GRID))
+    margins, weights, accuracies, losses = [], [], [], []
+    for probs in run["checkpoints"]["probs"]:
+        logps = np.log(probs)
         policy_chosen, policy_rejected = logps[prompt, chosen], logps[prompt, rejected]
         result = dpo.dpo_loss(policy_chosen, policy_rejected, TASK.ref_logps[prompt, chosen],
                               TASK.ref_logps[prompt, rejected], GRADIENT_BETA)
-        out[at] = result | {"metrics": dpo.logged_metrics(result, policy_chosen,
-                                                          policy_rejected),
-                            "agrees": pairs["agrees"]}
-    return out
+        metrics = dpo.logged_metrics(result, policy_chosen, policy_rejected)
+        margins.append(result["margin"])
+        weights.append(result["gradient_weight"])
+        accuracies.append(metrics["rewards/accuracies"])
+        losses.append(metrics["loss"])
+    margins = np.array(margins)
+    curve = np.linspace(min(-WEIGHT_REACH, margins.min() - 0.5),
+                        max(WEIGHT_REACH, margins.max() + 0.5), 121)
+    return df.weights_replay(curve, dpo.gradient_weight(curve, 0.0), run["checkpoints"]["step"],
+                             margins, np.array(weights), pairs["agrees"], accuracies, losses)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _unweighted_replay() -> dict:
+    """Step 4's comparison, DPO and the update without its weight, replayed."""
+    beta, lr, n_pairs, noise, _, _, seed = DEFAULT_RUN
+    runs = {name: _run(beta, lr, n_pairs, noise, name, 0.0, seed)["after"]
+            for name in ("sigmoid", "unweighted")}
+    series = []
+    for name, dash, label in (("sigmoid", "solid", "DPO"), ("unweighted", "dash", "no weight")):
+        series.append(dict(name=f"{label}: logps/chosen", y=runs[name]["logps/chosen"],
+                           role="chosen", dash=dash))
+        series.append(dict(name=f"{label}: logps/rejected", y=runs[name]["logps/rejected"],
+                           role="rejected", dash=dash))
+    notes = [f"After {s} steps (mean log π_θ, nats):<br>" + "<br>".join(
+        f"{label} chosen {df.signed(runs[name]['logps/chosen'][s], 2)} · rejected "
+        f"{df.signed(runs[name]['logps/rejected'][s], 2)}"
+        for name, label in (("sigmoid", "DPO"), ("unweighted", "no weight")))
+        for s in REPLAY_STEPS]
+    return df.curves_replay(runs["sigmoid"]["step"], [dict(
+        y_title="mean log π_θ(y) over the pairs (nats)", series=series,
+        legend="bottom left")],
+        REPLAY_STEPS, notes, "Log-probabilities of chosen and rejected")
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _training_replays(beta: float, lr: float, n_pairs: int, noise: float, loss_type: str,
+                      smoothing: float, seed: int) -> tuple[dict, dict, dict]:
+    """Step 5's three replays of one run: the distribution over replies with the implicit
+    rewards, TRL's accuracy and loss, and the exact reward and KL."""
+    run = _run(beta, lr, n_pairs, noise, loss_type, smoothing, seed)
+    after, probs = run["after"], run["checkpoints"]["probs"]
+    pairs = _pairs(n_pairs, noise, seed)
+    star = lm.optimum(TASK, beta)
+    star_reward = lm.expected_reward(star, TASK.true_rewards)
+    star_kl = lm.exact_kl(star, TASK.ref_probs)
+    tracked = _tracked_replies(pairs)
+    shown = df.shown_replies(TASK.ref_probs, star, probs[-1], [r for r, _ in tracked],
+                             SHOWN_REPLIES)
+    index = tuple(np.array(shown).T)
+    notes = []
+    for k, s in enumerate(REPLAY_STEPS):
+        prompt, reply = (int(i) for i in np.unravel_index(int(np.argmax(probs[k])),
+                                                            probs[k].shape))
+        notes.append(
+            f"After {s} steps: rewards/chosen {df.signed(after['rewards/chosen'][s], 3)}<br>"
+            f"rewards/rejected {df.signed(after['rewards/rejected'][s], 3)}, margins "
+            f"{df.signed(after['rewards/margins'][s], 3)}<br>favourite reply "
+            f"({_share(probs[k][prompt, reply])}):<br>{_quoted(prompt, reply)}")
+    rewards = dict(y_title="mean over the pairs (β·nats)", legend="top left",
+                   levels=[(0.0, "", "muted")], series=[
+                       dict(name="rewards/chosen", y=after["rewards/chosen"], role="chosen"),
+                       dict(name="rewards/rejected", y=after["rewards/rejected"],
+                            role="rejected"),
+                       dict(name="rewards/margins", y=after["rewards/margins"], role="exact",
+                            dash="dash")])
+    distribution = df.training_replay(
+        [_quoted(p, r) for p, r in shown], TASK.ref_probs[index], star[index],
+        probs[(slice(None), *index)], [(shown.index(r), role) for r, role in tracked],
+        REPLAY_STEPS, after["step"], rewards, notes)
+    logged = df.curves_replay(after["step"], [
+        dict(y_title="pairs ranked right (%)", range=[-4, 104], series=[dict(
+            name="rewards/accuracies", y=100 * after["rewards/accuracies"], role="policy")]),
+        dict(y_title="mean loss over the pairs", series=[dict(
+            name=f"loss ({LOSS_NAMES[loss_type]})", y=after["loss"], role="policy")])],
+        REPLAY_STEPS, [f"After {s} steps: rewards/accuracies "
+                       f"{100 * after['rewards/accuracies'][s]:.0f} %<br>loss "
+                       f"{after['loss'][s]:.3f}" for s in REPLAY_STEPS],
+        "TRL's accuracy and loss on the pairs")
+    exact = df.curves_replay(after["step"], [
+        dict(y_title="E[r] over all replies (points)",
+             series=[dict(name="E[r]", y=after["true_reward"], role="policy")],
+             levels=[(star_reward, f"π* at β = {beta:g}: {star_reward:.2f}", "exact")]),
+        dict(y_title="KL(π_θ ‖ π_ref) (nats)",
+             series=[dict(name="KL", y=after["kl"], role="policy")],
+             levels=[(star_kl, f"π* at β = {beta:g}: {star_kl:.2f}", "exact")])],
+        REPLAY_STEPS, [f"After {s} steps: E[r] {_number(after['true_reward'][s])} (π*: "
+                       f"{_number(star_reward)})<br>KL {after['kl'][s]:.3f} nats (π*: "
+                       f"{star_kl:.3f})" for s in REPLAY_STEPS],
+        "The exact reward and KL of the model")
+    return distribution, logged, exact
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _start_replay(beta: float, tilt: str) -> dict:
+    """Step 6's two runs, from the good and from the poor reference, replayed side by side."""
+    _, lr, n_pairs, noise, _, _, seed = DEFAULT_RUN
+    runs = {name: _run(beta, lr, n_pairs, noise, "sigmoid", 0.0, seed,
+                       start=None if name == "good" else tilt) for name in ("good", "poor")}
+    best = (TASK.true_rewards >= BEST_REWARD).astype(float)
+    best_share = {name: [lm.expected_reward(probs, best) for probs in run["checkpoints"]["probs"]]
+                  for name, run in runs.items()}
+    runs = {name: run["after"] for name, run in runs.items()}
+    star_rewards = {name: lm.expected_reward(lm.optimum(_start_task(start), beta),
+                                             TASK.true_rewards)
+                    for name, start in (("good", None), ("poor", tilt))}
+    styles = {"good": dict(role="policy"), "poor": dict(role="Q", dash="dash")}
+    notes = [f"After {s} steps: E[r] · KL (nats) · P(r ≥ {BEST_REWARD:g})<br>" + "<br>".join(
+        f"{name} start: {_number(runs[name]['true_reward'][s])} · {runs[name]['kl'][s]:.3f} · "
+        f"{_share(best_share[name][k])}" for name in runs) for k, s in enumerate(REPLAY_STEPS)]
+    return df.curves_replay(runs["good"]["step"], [
+        dict(y_title="E[r] (points)", legend=None, series=[
+            dict(name=f"{name} start", y=runs[name]["true_reward"], **styles[name])
+            for name in runs], levels=[
+            (star_rewards[name], f"π* from the {name} start", styles[name]["role"])
+            for name in runs]),
+        dict(y_title="KL(π_θ ‖ its π_ref) (nats)", legend="bottom right", series=[
+            dict(name=f"{name} start", y=runs[name]["kl"], **styles[name]) for name in runs])],
+        REPLAY_STEPS, notes, "One DPO run from a good and a poor start")
 
 
 # Small formatting helpers
@@ -288,7 +457,9 @@ def loss_with_sliders() -> None:
         "frozen reference find the chosen reply y_w and the rejected reply y_l. From them it "
         "builds an **implicit reward** for each reply, the log-ratio of policy to reference "
         "times β, and asks, like a Bradley–Terry model, that the chosen reply's reward beat the "
-        "rejected one's."
+        "rejected one's. The chart puts the pair where its four probabilities place it, at "
+        "h = ρ_w − ρ_l, the difference of its two log-ratios ρ = log π_θ/π_ref; the slider "
+        "under the chart changes β, and with it how steeply the loss reads that h."
     )
     one, two, three = st.columns(3)
     with one:
@@ -312,7 +483,7 @@ def loss_with_sliders() -> None:
             r"\begin{aligned} -\frac{\partial \mathcal{L}_\text{DPO}}{\partial m} &= "
             r"\sigma(-m) \\ &= \sigma(\hat r_l - \hat r_w) \end{aligned}",
             "The gradient weight: how hard this pair still pushes, the steepness of the loss "
-            "curve at the pair's margin.",
+            "at the pair's margin (against h, the chart's axis, the slope is β·σ(−m)).",
             "DPO", "Rafailov et al. 2023, §4",
         )
     top = st.columns([1.4, 1, 1], vertical_alignment="bottom")
@@ -329,16 +500,17 @@ def loss_with_sliders() -> None:
                                      "label is flipped."))
     _loss_demo(units, variants, epsilon)
     st.markdown(
-        "**The variants**, all on the same margin axis (the loss types of TRL's "
-        "`DPOTrainer`):\n"
+        "**The variants**, all against the same h (the loss types of TRL's `DPOTrainer`, "
+        "which computes them from h):\n"
         "- **DPO** (`sigmoid`, purple): never zero, so it keeps pushing every pair's margin "
         "up, ever more gently (the weight σ(−m) fades but never reaches 0).\n"
         "- **IPO** (`ipo`, Azar et al. 2023, black dashes): a square around a target margin of "
-        "½; it stops pushing there and even pulls back pairs that overshoot, so margins cannot "
-        "run off to infinity on a few pairs.\n"
+        "½, that is h = 1/(2β): slide β and watch its lowest point move. It stops pushing "
+        "there and even pulls back pairs that overshoot, so margins cannot run off to "
+        "infinity on a few pairs.\n"
         "- **hinge** (`hinge`, SLiC, Zhao et al. 2023, blue dots): exactly zero once the "
-        "margin passes 1, so pairs ranked right by a clear margin drop out of training "
-        "entirely.\n"
+        "margin passes 1 (h beyond 1/β), so pairs ranked right by a clear margin drop out of "
+        "training entirely.\n"
         "- **conservative DPO** (`sigmoid` with `label_smoothing` ε, orange dash-dots): "
         "assumes a share ε of labels is flipped, so its curve turns up again for large "
         "margins: its lowest point is where σ(m) = 1 − ε, a finite margin, instead of "
@@ -348,8 +520,8 @@ def loss_with_sliders() -> None:
         r"\text{IPO: } \Big(h - \frac{1}{2\beta}\Big)^2 = \frac{(m - \frac12)^2}{\beta^2},"
         r"\quad \text{hinge: } \max(0,\, 1 - m), \quad \text{cDPO: } -(1-\varepsilon)\log"
         r"\sigma(m) - \varepsilon \log \sigma(-m)",
-        "The three variants as functions of the margin m = β·h, where h is the log-ratio "
-        "difference log π_θ(y_w)/π_θ(y_l) − log π_ref(y_w)/π_ref(y_l).",
+        "The three variants as functions of h, the log-ratio difference "
+        "log π_θ(y_w)/π_θ(y_l) − log π_ref(y_w)/π_ref(y_l), and of the margin m = β·h.",
         "DPO", "variants: IPO (Azar et al. 2023, Eq. 17), SLiC hinge, conservative DPO",
     )
     cards.takeaway("The loss sees one number per pair, the margin between two implicit "
@@ -379,8 +551,10 @@ def _convert_units() -> None:
 @st.fragment
 def _loss_demo(units: str, variants: bool, epsilon: float) -> None:
     beta = float(state.slider(BETA, "β, the strength of the KL leash",
-                              help="TRL's default is 0.1. Larger β: the same probabilities "
-                              "make larger rewards and margins."))
+                              help="Sets the β the chart opens at, and goes into the shared "
+                              "link; the slider under the chart moves β at once. TRL's "
+                              "default is 0.1. Larger β: the same probabilities make larger "
+                              "rewards and margins."))
     _chosen_pair(units, variants, epsilon, beta)
 
 
@@ -413,24 +587,17 @@ def _pair_sliders(units: str, reply: str, *params: Param) -> tuple[float, float]
 def _rejected_pair(units: str, variants: bool, epsilon: float, beta: float,
                    chosen: tuple[float, float]) -> None:
     rejected = _pair_sliders(units, "y_l", P_L, R_L, LP_L, LR_L)
-    result = dpo.dpo_loss(chosen[0], rejected[0], chosen[1], rejected[1], beta)
-    margin = result["margin"]
-    half = max(MARGIN_HALF_WIDTH, abs(result["chosen_rewards"]) + 1,
-               abs(result["rejected_rewards"]) + 1, abs(margin) + 1)
-    grid = np.linspace(-half, half, 161)
-    curves = {"DPO (sigmoid)": dpo.loss_of_margin(grid, beta)}
-    if variants:
-        curves["IPO"] = dpo.loss_of_margin(grid, beta, "ipo")
-        curves["hinge (SLiC)"] = dpo.loss_of_margin(grid, beta, "hinge")
-        curves["conservative DPO"] = dpo.loss_of_margin(grid, beta, "sigmoid", epsilon)
-    point = {"margin": margin, "loss": result["loss"], "weight": result["gradient_weight"],
-             "chosen": result["chosen_rewards"], "rejected": result["rejected_rewards"]}
-    show(df.loss_curve(grid, curves, point), key="dpo_loss_chart",
-         caption=f"r̂_w = {df.signed(point['chosen'])}, r̂_l = {df.signed(point['rejected'])}, "
-         f"so the margin is m = {df.signed(margin)}; the loss −log σ(m) = {point['loss']:.3f}; "
-         f"the gradient weight σ(−m) = {point['weight']:.3f} is the steepness of the black "
-         "tangent. " + (VARIANT_KEY if variants else "Purple: DPO. ") + "Below the curves: "
-         "the two implicit rewards; the margin is the gap between them.")
+    logps = (chosen[0], rejected[0], chosen[1], rejected[1])
+    h = dpo.logratio_difference(*logps)
+    explorable.show(
+        _loss_explorable(logps, variants, epsilon), key="dpo_loss_chart",
+        start=explorable.nearest(BETA_GRID, beta),
+        caption=f"Your four probabilities fix h = {df.signed(h)} nats (the dotted line); β "
+        "only decides how the loss reads it, through the margin m = β·h. Drag the slider under "
+        "the chart: the curves steepen as β grows, and the yellow point, your pair, rides the "
+        "purple DPO curve, its black tangent falling with slope β·σ(−m). The numbers above the "
+        "chart are for the β under it. Below the curves: the pair's two log-ratios; h is the "
+        "gap between them.")
 
 
 # 3. Where does the reward go?
@@ -671,40 +838,28 @@ def gradient() -> None:
 @st.fragment
 def _weights_demo() -> None:
     at = int(state.slider(G_AT, "Training steps taken", help="Full-batch DPO steps on these "
-                          "pairs, with Adam."))
-    batch = _gradient_batches()[at]
-    accuracy = batch["metrics"]["rewards/accuracies"]
-    show(df.weight_scatter(WEIGHT_CURVE, dpo.gradient_weight(WEIGHT_CURVE, 0.0),
-                           np.atleast_1d(batch["margin"]), np.atleast_1d(
-                               batch["gradient_weight"]), batch["agrees"],
-                           f"After {at} steps: {100 * accuracy:.0f} % of the pairs ranked right"),
-         key="dpo_weights_chart",
-         caption=f"After {at} steps the loss of the batch is {batch['loss']:.3f}. At step 0 "
-         "every pair sits at margin 0 with weight ½. The pairs ranked right slide down the "
-         "curve and stop counting; the few that keep a high weight are pairs whose two "
-         "replies also appear with the opposite label, which no policy can rank right both "
-         "ways. Green dots: the label agrees with the hidden reward; orange-red crosses: it "
-         "goes against it.")
+                          "pairs, with Adam. Sets the step the replay opens at, and goes into "
+                          "the shared link; the slider under the chart (or play) moves through "
+                          "the steps at once."))
+    explorable.show(
+        _weights_replay(), key="dpo_weights_chart", start=explorable.nearest(GRADIENT_GRID, at),
+        caption="At step 0 every pair sits at margin 0 with weight ½. Press play, or drag the "
+        "slider under the chart: the pairs ranked right slide down the curve and stop "
+        "counting; the few that keep a high weight are pairs whose two replies also appear "
+        "with the opposite label, which no policy can rank right both ways. Green dots: the "
+        "label agrees with the hidden reward; orange-red crosses: it goes against it.")
 
 
 def _unweighted_comparison() -> None:
+    replay = _unweighted_replay()
+    explorable.show(
+        replay, key="dpo_unweighted_chart", start=explorable.frame_count(replay) - 1,
+        caption="Solid: DPO. Dashed: the same update without the weight. Both lower the "
+        "rejected replies faster than the chosen ones, but without the weight nothing ever "
+        "says stop. Press play to watch both runs from the first step.")
     beta, lr, n_pairs, noise, _, _, seed = DEFAULT_RUN
-    runs = {name: _run(beta, lr, n_pairs, noise, name, 0.0, seed)["history"]
-            for name in ("sigmoid", "unweighted")}
-    steps_ = runs["sigmoid"]["step"]
-    series = []
-    for name, dash, label in (("sigmoid", "solid", "DPO"), ("unweighted", "dash", "no weight")):
-        series.append(dict(name=f"{label}: logps/chosen", y=runs[name]["logps/chosen"],
-                           role="chosen", dash=dash))
-        series.append(dict(name=f"{label}: logps/rejected", y=runs[name]["logps/rejected"],
-                           role="rejected", dash=dash))
-    show(df.curves(steps_, series, "Mean log-probability of the chosen and rejected replies",
-                   "mean log π_θ(y) over the pairs (nats)", height=420),
-         key="dpo_unweighted_chart",
-         caption="Solid: DPO. Dashed: the same update without the weight. Both lower the "
-         "rejected replies faster than the chosen ones, but without the weight nothing ever "
-         "says stop.")
-    dpo_h, raw = runs["sigmoid"], runs["unweighted"]
+    dpo_h, raw = (_run(beta, lr, n_pairs, noise, name, 0.0, seed)["after"]
+                  for name in ("sigmoid", "unweighted"))
     st.markdown(
         f"After {TRAIN_STEPS} steps, without the weight the mean log-probability of the "
         f"**chosen** replies has fallen to {df.signed(raw['logps/chosen'][-1], 1)} nats (DPO: "
@@ -753,122 +908,93 @@ def training() -> None:
                    "for this loss type.")
     settings = (beta, lr, n_pairs, noise, loss_type, smoothing, seed)
     run = _run(*settings)
-    snaps = _snapshots(*settings, CHECKPOINTS[:-1])
-    h = run["history"]
-    steps_ = h["step"]
-    star = lm.optimum(TASK, beta)
-    star_reward = lm.expected_reward(star, TASK.true_rewards)
-    star_kl = lm.exact_kl(star, TASK.ref_probs)
+    after = run["after"]
+    star_kl = lm.exact_kl(lm.optimum(TASK, beta), TASK.ref_probs)
+    done = f"after {TRAIN_STEPS} steps"
     a, b, c, d = st.columns(4)
-    a.metric("Expected true reward E[r]", f"{h['true_reward'][-1]:.3f}",
-             delta=f"{h['true_reward'][-1] - h['true_reward'][0]:+.3f} vs π_ref")
-    b.metric("KL(π_θ ‖ π_ref)", f"{h['kl'][-1]:.3f} nats",
+    a.metric(f"E[r] {done}", f"{after['true_reward'][-1]:.3f}",
+             delta=f"{after['true_reward'][-1] - after['true_reward'][0]:+.3f} vs π_ref",
+             help="The expected true reward of the trained model.")
+    b.metric(f"KL(π_θ ‖ π_ref) {done}", f"{after['kl'][-1]:.3f} nats",
              help=f"The optimum π* at this β has KL {star_kl:.3f} nats.")
-    c.metric("rewards/accuracies", f"{100 * h['rewards/accuracies'][-1]:.0f} %",
+    c.metric(f"rewards/accuracies {done}", f"{100 * after['rewards/accuracies'][-1]:.0f} %",
              help="The share of the training pairs whose chosen reply has the larger implicit "
              "reward.")
-    d.metric("Training time", f"{1000 * (run['seconds'] + snaps['seconds']):.0f} ms",
-             help="The run plus the shorter runs that read the model at the checkpoints. "
-             "Cached: the same settings replay instantly.")
-    show(df.curves(steps_, [
-        dict(name="rewards/chosen", y=h["rewards/chosen"], role="chosen"),
-        dict(name="rewards/rejected", y=h["rewards/rejected"], role="rejected"),
-        dict(name="rewards/margins", y=h["rewards/margins"], role="exact", dash="dash"),
-    ], "The implicit rewards, as TRL logs them", "mean over the pairs (β·nats)",
-        levels=[(0.0, "", "muted")]),
-        key="dpo_train_rewards_chart",
-        caption="The margin (dashed) is chosen minus rejected. Watch the green line: it can "
-        "turn down while the margin keeps growing (explained below).")
-    left, right = st.columns(2)
-    with left:
-        show(df.curves(steps_, [dict(name="rewards/accuracies",
-                                     y=100 * h["rewards/accuracies"], role="policy")],
-                       "rewards/accuracies", "pairs ranked right (%)", legend=False),
-             key="dpo_train_accuracy_chart",
-             caption="The share of training pairs the implicit reward ranks the labelled way. "
-             "With label noise, 100 % means it also learned the wrong labels.")
-    with right:
-        show(df.curves(steps_, [dict(name="loss", y=h["loss"], role="policy")],
-                       f"loss ({LOSS_NAMES[loss_type]})", "mean loss over the pairs",
-                       legend=False),
-             key="dpo_train_loss_chart",
-             caption="The training loss on the pairs, logged by each step before it updates.")
-    left, right = st.columns(2)
-    with left:
-        show(df.curves(steps_, [dict(name="E[r]", y=h["true_reward"], role="policy")],
-                       "Exact expected true reward", "E[r] over all replies (points)",
-                       levels=[(star_reward, f"π* at β = {beta:g}: {star_reward:.2f}",
-                                "exact")], legend=False),
-             key="dpo_train_reward_chart",
-             caption="What the hidden reader would score, on average, over every reply the "
-             "model can write: computed exactly, not sampled.")
-    with right:
-        show(df.curves(steps_, [dict(name="KL", y=h["kl"], role="policy")],
-                       "Exact KL divergence from the reference", "KL(π_θ ‖ π_ref) (nats)",
-                       levels=[(star_kl, f"π* at β = {beta:g}: {star_kl:.2f}", "exact")],
-                       legend=False),
-             key="dpo_train_kl_chart",
-             caption="How far the model moved from the reference. DPO on finite data often "
-             "overshoots the optimum's KL (dotted): nothing in the loss measures it directly.")
-    probs = [*snaps["probs"], lm.distribution(TASK, run["logits"])]
-    tracked = _tracked_replies(_pairs(n_pairs, noise, seed), probs[-1])
-    show(df.curves(np.array(CHECKPOINTS), [
-        dict(name=label, y=[p[prompt, reply] for p in probs], role=role, markers=True,
-             dash=dash, width=2.5)
-        for label, prompt, reply, role, dash in tracked
-    ], "Probabilities of a few replies during training", "π_θ(y | x) (log scale)",
-        log_y=True, height=560, legend_below=True),
-        key="dpo_train_replies_chart",
-        caption="Green: the replies chosen most often in the pairs; orange-red: rejected most "
-        "often; purple: the model's favourite at the end. Read at steps "
-        + ", ".join(str(k) for k in CHECKPOINTS) + ".")
+    d.metric("Training time", f"{1000 * run['seconds']:.0f} ms",
+             help=f"One run of {TRAIN_STEPS} steps that keeps the model's distribution over "
+             f"replies at {REPLAY_FRAMES} of them for the replays. Cached: the same settings "
+             "replay instantly.")
+    distribution, logged, exact = _training_replays(*settings)
+    last = explorable.frame_count(distribution) - 1
+    explorable.show(
+        distribution, key="dpo_train_chart", start=last,
+        caption="Top: the model's probability of each shown reply (grey: the reference it "
+        "starts from; black dots: π*, the best policy at this β; purple: the model at the "
+        "slider's step). Green diamonds and orange-red crosses: the replies the pairs chose and "
+        "rejected most often. Bottom: the implicit rewards as TRL logs them; the margin "
+        "(dashed) is chosen minus rejected. Press play: the green line can turn down while the "
+        "margin keeps growing (explained below).")
+    explorable.show(
+        logged, key="dpo_train_logged_chart", start=last,
+        caption="The share of training pairs the implicit reward ranks the labelled way, and "
+        "the training loss on the pairs, for the model after each step. With label noise, "
+        "100 % means it also learned the wrong labels.")
+    explorable.show(
+        exact, key="dpo_train_exact_chart", start=last,
+        caption="What the hidden reader would score, on average, over every reply the model "
+        "can write, and how far the model moved from the reference: both computed exactly, "
+        "not sampled. DPO on finite data often overshoots the optimum's KL (dotted): nothing "
+        "in the loss measures it directly.")
     st.subheader("Why can the chosen reward go down while the margin grows?")
-    st.markdown(_chosen_story(h, probs, _pairs(n_pairs, noise, seed), beta))
+    st.markdown(_chosen_story(after, run["checkpoints"]["probs"], _pairs(n_pairs, noise, seed),
+                              beta))
     cards.takeaway("DPO only asks for a margin between chosen and rejected. The logged "
                    "rewards/chosen going down is normal and not a bug; judge a run by its "
                    "margins and accuracies on held-out pairs, and here by the exact reward "
                    "and KL.")
+    cards.class_mode("Let the students be the annotators: in class mode they judge the "
+                     "tiny LM's replies on their phones, and DPO trains on their labels on "
+                     "the projected screen, next to the simulated annotator's.")
     code.show_code(lm.train_dpo, lm.dpo_objective)
 
 
-def _tracked_replies(pairs: dict, final: np.ndarray) -> list[tuple]:
-    """(label, prompt, reply, colour role, dash) of the replies followed over training: the
-    most frequent chosen and rejected replies of the pairs, and the final favourite."""
+def _tracked_replies(pairs: dict) -> list[tuple[tuple[int, int], str]]:
+    """((prompt, reply), "chosen" or "rejected") of the replies marked in the replay: the
+    TRACKED most frequent chosen replies of the pairs, then the most frequent rejected ones."""
     out, seen = [], set()
-    for side, role, dash in (("chosen", "chosen", "solid"), ("rejected", "rejected", "dash")):
+    for side in ("chosen", "rejected"):
         keys, counts = np.unique(np.stack([pairs["prompt"], pairs[side]]), axis=1,
                                  return_counts=True)
+        found = 0
         for k in np.argsort(-counts, kind="stable"):
-            prompt, reply = int(keys[0, k]), int(keys[1, k])
-            if (prompt, reply) in seen:
+            key = (int(keys[0, k]), int(keys[1, k]))
+            if key in seen:
                 continue
-            seen.add((prompt, reply))
-            out.append((f"{_quoted(prompt, reply)} ({side} ×{counts[k]})", prompt, reply, role,
-                        dash))
-            if sum(1 for row in out if row[3] == role) == TRACKED:
+            seen.add(key)
+            out.append((key, side))
+            found += 1
+            if found == TRACKED:
                 break
-    prompt, reply = np.unravel_index(int(np.argmax(final)), final.shape)
-    if (int(prompt), int(reply)) not in seen:
-        out.append((f"{_quoted(int(prompt), int(reply))} (favourite at the end)", int(prompt),
-                    int(reply), "policy", "dot"))
     return out
 
 
-def _chosen_story(h: dict, probs: list[np.ndarray], pairs: dict, beta: float) -> str:
-    """The explanation, written from this run's numbers."""
-    chosen, rejected, margins = h["rewards/chosen"], h["rewards/rejected"], h["rewards/margins"]
+def _chosen_story(after: dict, probs: np.ndarray, pairs: dict, beta: float) -> str:
+    """The explanation, written from this run's numbers (after[key][s]: after s steps; probs:
+    the model's distribution at REPLAY_STEPS, from π_ref to the trained model)."""
+    chosen, rejected = after["rewards/chosen"], after["rewards/rejected"]
+    margins = after["rewards/margins"]
     peak = int(np.nanargmax(chosen))
     in_data = np.zeros(TASK.ref_probs.shape)
     in_data[pairs["prompt"], pairs["chosen"]] = 1.0
     in_data[pairs["prompt"], pairs["rejected"]] = 1.0
     mass_ref = lm.expected_reward(TASK.ref_probs, in_data)
     mass_now = lm.expected_reward(probs[-1], in_data)
-    start_logp, end_logp = h["logps/chosen"][1], h["logps/chosen"][-1]
+    start_logp, end_logp = after["logps/chosen"][0], after["logps/chosen"][-1]
     lines = []
     if chosen[-1] < chosen[peak] - 1e-9:
         lines.append(
-            f"In this run rewards/chosen rose to {df.signed(chosen[peak], 2)} at step {peak}, "
-            f"then fell to **{df.signed(chosen[-1], 2)}** by step {int(h['step'][-1])}, while "
+            f"In this run rewards/chosen rose to {df.signed(chosen[peak], 2)} after {peak} "
+            f"steps, then fell to **{df.signed(chosen[-1], 2)}** by step {TRAIN_STEPS}, while "
             f"rewards/rejected fell much further, to **{df.signed(rejected[-1], 2)}**. So the "
             f"margin kept growing, to **{margins[-1]:.2f}**, and the loss kept falling.")
     else:
@@ -888,11 +1014,11 @@ def _chosen_story(h: dict, probs: list[np.ndarray], pairs: dict, beta: float) ->
     times_chosen, times_rejected = _times(pairs, prompt, reply)
     if times_rejected:
         lines.append(
-            f"The pairs pull single replies both ways. {_quoted(prompt, reply)} is the chosen "
-            f"reply of {times_chosen} pairs but the rejected one of {times_rejected} (against "
-            f"better replies); its probability went from {_share(probs[0][prompt, reply])} to "
-            f"{_share(probs[-1][prompt, reply])}: a chosen reply can lose probability too, to "
-            "the replies that beat it.")
+            f"The pairs pull single replies both ways. {_quoted(prompt, reply)} (a green "
+            f"diamond in the chart) is the chosen reply of {times_chosen} pairs but the "
+            f"rejected one of {times_rejected} (against better replies); its probability went "
+            f"from {_share(probs[0][prompt, reply])} to {_share(probs[-1][prompt, reply])}: a "
+            "chosen reply can lose probability too, to the replies that beat it.")
     prompt, reply = np.unravel_index(int(np.argmax(probs[-1])), probs[-1].shape)
     prompt, reply = int(prompt), int(reply)
     where = ("Mostly to a few replies that win their comparisons: the replies in the pairs held "
@@ -972,30 +1098,17 @@ def starting_model() -> None:
         "star_kl": lm.exact_kl(stars[name], task.ref_probs),
         "star_best": lm.expected_reward(stars[name], best),
     } for name, task in tasks.items()}
-    steps_ = runs["good"]["history"]["step"]
-    chart_left, chart_right = st.columns(2)
-    with chart_left:
-        show(df.curves(steps_, [
-            dict(name="good start", y=runs["good"]["history"]["true_reward"], role="policy"),
-            dict(name="poor start", y=runs["poor"]["history"]["true_reward"], role="Q",
-                 dash="dash"),
-        ], "Expected true reward during training", "E[r] (points)", levels=[
-            (numbers["good"]["star_reward"], "π* from the good start", "policy"),
-            (numbers["poor"]["star_reward"], "π* from the poor start", "Q")]),
-            key="dpo_start_reward_chart",
-            caption="Dotted: the best each run can aim for at this β, π* ∝ π_ref·e^(r/β) "
-            "with its own reference. The poor start's target is lower.")
-    with chart_right:
-        show(df.curves(steps_, [
-            dict(name="good start", y=runs["good"]["history"]["kl"], role="policy"),
-            dict(name="poor start", y=runs["poor"]["history"]["kl"], role="Q", dash="dash"),
-        ], "KL divergence from its own reference", "KL(π_θ ‖ π_ref) (nats)"),
-            key="dpo_start_kl_chart",
-            caption="Each run is measured against the reference it started from: the KL "
-            "leash of the loss.")
+    replay = _start_replay(beta, tilt)
+    explorable.show(
+        replay, key="dpo_start_chart", start=explorable.frame_count(replay) - 1,
+        caption="Top: the expected true reward of each run; dotted, the best each run can aim "
+        "for at this β, π* ∝ π_ref·e^(r/β) with its own reference (the poor start's target is "
+        "lower). Bottom: each run's KL divergence from the reference it started from, the KL "
+        "leash of the loss. Press play to watch both runs from the first step.")
     st.dataframe(pd.DataFrame({
         "": ["E[r] of the reference", f"P(a reply with reward ≥ {BEST_REWARD:g}) under the "
-             "reference", "E[r] after DPO", f"P(reward ≥ {BEST_REWARD:g}) after DPO",
+             "reference", f"E[r] after DPO ({TRAIN_STEPS} steps)",
+             f"P(reward ≥ {BEST_REWARD:g}) after DPO",
              "KL from its reference after DPO (nats)", f"E[r] of π* at β = {beta:g}",
              f"P(reward ≥ {BEST_REWARD:g}) under π*"],
         **{f"{name} start": [_number(n["ref_reward"]), _share(n["ref_best"]),

@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from lessons import frontier as fr
 from lessons import toy_lm as lm
-from ui import cards, code, course, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, state, steps
 from ui import lab_figures as lf
 from ui.figures import fmt, show
 from ui.state import Param
@@ -40,15 +41,23 @@ STEPS = steps.Steps("lab", (
 ))
 
 BETA = Param("lab_beta", 1.0, lo=0.1, hi=10.0, step=0.1)
+# The frontier's explorable: β from 0.1 to 10 (the control's range), log-spaced, at two
+# significant digits; it holds the sweep's β (0.1, 0.25, 0.5, 1, 2, 4), and a β of the control
+# between two of its points opens the chart at the nearer one
+BETA_GRID = tuple(float(f"{b:.2g}") for b in np.geomspace(0.1, 10.0, 41))
+FRONTIER_BETAS = np.geomspace(0.03, 100.0, 120)  # the frontier as drawn: 120 points
+REPLAY_OPTIONS = tuple(f"{b:g}" for b in fr.SWEEPS["full"][fr.DPO.key])
+REPLAY_CHECKPOINTS = 31  # frames of a replayed run: its policy at 31 evenly spread updates
 PAIRS = Param("lab_pairs", "3000", options=PAIR_OPTIONS)
 NOISE = Param("lab_noise", "0", options=NOISE_OPTIONS)
 SEED = Param("lab_seed", 0, lo=0, hi=9999, step=1)
 QUICK = Param("lab_quick", False)
 COMPARE = Param("lab_compare", COMPARE_OPTIONS[0], options=COMPARE_OPTIONS)
 ZOOM = Param("lab_zoom", False)
+REPLAY_BETA = Param("lab_replay_beta", "1", options=REPLAY_OPTIONS)
 ZOOM_RANGE = ((-0.05, 1.65), (-0.3, 2.4))  # KL (nats), reward (points) near the reference
 
-PARAMS = (STEPS.param, BETA, PAIRS, NOISE, SEED, QUICK, COMPARE, ZOOM)
+PARAMS = (STEPS.param, BETA, PAIRS, NOISE, SEED, QUICK, COMPARE, ZOOM, REPLAY_BETA)
 
 
 @dataclass(frozen=True)
@@ -71,15 +80,19 @@ class Settings:
 # runs with an earlier one (the same data, a method that needs none) retrains nothing.
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False)
 def _curve(kl_max: float | None = None) -> dict:
-    return fr.frontier_curve(TASK, kl_max)
+    return fr.frontier_curve(TASK, kl_max, FRONTIER_BETAS)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _optimum_point(beta: float) -> tuple[float, float]:
-    point = fr.optimal_frontier(TASK, [beta])
-    return float(point["kl"][0]), float(point["true_reward"][0])
+@st.cache_data(max_entries=1, show_spinner=False)
+def _frontier_explorable() -> dict:
+    """Step 1's chart: π*_β's point and its spread of the reward at every β of BETA_GRID."""
+    optima = np.stack([lm.optimum(TASK, beta) for beta in BETA_GRID])
+    values, shares = fr.reward_distribution(TASK, optima)
+    _, ref_shares = fr.reward_distribution(TASK, TASK.ref_probs)
+    return lf.frontier_walk(_curve(), fr.optimal_frontier(TASK, BETA_GRID), values, shares,
+                            ref_shares)
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -114,6 +127,58 @@ def _uses_data(method: str) -> bool:
     return method in (fr.DPO.key, fr.RLHF.key, fr.PREFERRED.key)
 
 
+def _planned(n_pairs: int, noise: float, quick: bool, methods: tuple[str, ...] | None
+             ) -> list[tuple[str, float | None, int, float]]:
+    """The runs of one sweep as `_run` keys them: (method, coefficient, n_pairs, noise), with no
+    data for the methods that need none (so sweeps on other data share their runs)."""
+    return [(method, coefficient, *((n_pairs, noise) if _uses_data(method) else (0, 0.0)))
+            for method, coefficient in fr.sweep_plan(quick, methods)]
+
+
+def _swept_betas(quick: bool) -> list[float]:
+    """Every β of the sweep's plan, in increasing order (the grid its chart walks)."""
+    return sorted({c for _, c in fr.sweep_plan(quick) if c is not None})
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _sweep_explorable(n_pairs: int, noise: float, seed: int, quick: bool, zoom: bool,
+                      budget: fr.Budget) -> dict:
+    """Step 3's chart: every run of the sweep, walked by β, with π*_β at each β."""
+    rows = [_run(*run, seed, budget) for run in _planned(n_pairs, noise, quick, None)]
+    betas = _swept_betas(quick)
+    return lf.sweep_walk(_curve(_kl_max(rows)), rows, betas, fr.optimal_frontier(TASK, betas),
+                         "Every run against the exact frontier",
+                         ZOOM_RANGE if zoom else None)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _replay(beta: float, n_pairs: int, noise: float, seed: int, budget: fr.Budget) -> dict:
+    """DPO and RLHF at one β trained again as the sweep trains them (the same budget and seed,
+    so they end where the sweep's runs at this β land), keeping every step's exact KL and
+    reward and the policy at REPLAY_CHECKPOINTS updates."""
+    pairs = _pairs(n_pairs, noise, seed)
+    dpo = lm.train_dpo(TASK, pairs, beta=beta, steps=budget.dpo_steps, lr=budget.dpo_lr,
+                       seed=seed, checkpoints=REPLAY_CHECKPOINTS)
+    rlhf = lm.train_ppo_rlhf(
+        TASK, _reward_model(n_pairs, noise, seed, budget)["scores"], beta=beta,
+        iterations=budget.ppo_iterations, batch_size=budget.ppo_batch, epochs=budget.ppo_epochs,
+        minibatches=budget.ppo_minibatches, lr=budget.ppo_lr, seed=seed,
+        checkpoints=REPLAY_CHECKPOINTS)
+    runs = {}
+    for method, trained, unit in ((fr.DPO.key, dpo, "step"), (fr.RLHF.key, rlhf, "rollout")):
+        history, kept = trained["history"], trained["checkpoints"]
+        values, shares = fr.reward_distribution(TASK, kept["probs"])
+        runs[method] = {"step": history["step"], "kl": history["kl"],
+                        "true_reward": history["true_reward"], "checkpoint_step": kept["step"],
+                        "shares": shares, "unit": unit}
+    optimum = fr.optimal_frontier(TASK, [beta])
+    _, target_shares = fr.reward_distribution(TASK, lm.optimum(TASK, beta))
+    target = {"kl": float(optimum["kl"][0]), "true_reward": float(optimum["true_reward"][0])}
+    farthest = max(float(np.max(run["kl"])) for run in runs.values())
+    return lf.training_replay(_curve(round(max(farthest, target["kl"]) * 1.3 + 0.2, 1)), runs,
+                              target, values, target_shares, beta)
+
+
 def _coefficient_text(method: str, coefficient: float | None) -> str:
     return f" at {COEFFICIENTS[method]} = {coefficient:g}" if coefficient is not None else ""
 
@@ -124,17 +189,17 @@ def _sweep(s: Settings, methods: tuple[str, ...] | None = None, quick: bool | No
     quick = s.quick if quick is None else quick
     n_pairs = s.n_pairs if n_pairs is None else n_pairs
     noise = s.noise if noise is None else noise
-    plan = fr.sweep_plan(quick, methods)
+    plan = _planned(n_pairs, noise, quick, methods)
     key = (n_pairs, noise, s.seed, quick, methods, fr.BUDGET)
     done = st.session_state.setdefault("_lab_sweeps_done", set())
     bar = None if key in done else st.progress(0.0, text="Starting the sweep…")
     rows = []
-    for i, (method, coefficient) in enumerate(plan):
+    for i, run in enumerate(plan):
+        method, coefficient = run[:2]
         if bar is not None:
             bar.progress(i / len(plan), text=f"Run {i + 1} of {len(plan)}: {NAMES[method]}"
                          f"{_coefficient_text(method, coefficient)} ({n_pairs:,} pairs)")
-        data = (n_pairs, noise) if _uses_data(method) else (0, 0.0)
-        rows.append(_run(method, coefficient, *data, s.seed, fr.BUDGET))
+        rows.append(_run(*run, s.seed, fr.BUDGET))
     if bar is not None:
         bar.empty()
     done.add(key)
@@ -271,18 +336,25 @@ def question() -> None:
     _frontier_demo()
     cards.takeaway("The frontier is the yardstick: no method can cross it, so the question "
                    "becomes how close each method gets to it, and at what KL.")
-    code.show_code(fr.optimal_frontier, fr.frontier_reward)
+    code.show_code(fr.optimal_frontier, fr.frontier_reward, fr.reward_distribution)
 
 
 @st.fragment
 def _frontier_demo() -> None:
-    beta = float(state.slider(BETA, "β of the optimum π*_β (small β: chase the reward)"))
-    kl, reward = _optimum_point(beta)
-    show(lf.frontier_point(_curve(), kl, reward, beta, _reference_reward()),
-         key="lab_frontier_chart",
-         caption=f"At β = {beta:g} the best policy moves {kl:.3f} nats from the reference and "
-         f"earns {reward:.3f} points (the reference: {_reference_reward():.3f}). Lower β climbs "
-         f"the curve; its end, at {_best_reward():g} points, always writes a best reply.")
+    beta = float(state.slider(BETA, "β of the optimum π*_β (small β: chase the reward)",
+                              help="Sets where the chart opens, and goes into the shared link. "
+                              "The slider under the chart moves β at once."))
+    start = explorable.nearest(np.log(BETA_GRID), math.log(beta))  # nearest on its log scale
+    opened = "" if BETA_GRID[start] == beta else (
+        f" The chart opens at β = {BETA_GRID[start]:g}, the point of its slider nearest the "
+        f"{beta:g} set above.")
+    explorable.show(
+        _frontier_explorable(), key="lab_frontier_chart", start=start,
+        caption="Top: the exact frontier, with π\\*_β on it (purple) for the β of the slider "
+        "under the chart. Bottom: how often π\\*_β (purple) and the reference (grey) write a "
+        "reply of each reward. Lower β climbs the curve and moves the mass to the best "
+        f"replies; the curve's end, at {_best_reward():g} points, always writes a best reply "
+        f"(the reference earns {_reference_reward():.3f})." + opened)
 
 
 # 2. The contenders
@@ -358,18 +430,7 @@ def run_sweep() -> None:
     )
     s = _settings_form(collapsed=False)
     rows = _sweep(s)
-    comparison = fr.compare_methods(rows)
-    verdict = " ".join(f"{_sentence(_band(c['lo'], c['hi']))}: {SHORT[c['closer']]} "
-                       f"closer by {c['by']:.2f}." for c in comparison) or \
-        "DPO and RLHF landed at different KLs: compare them along the curve."
-    zoom = state.toggle(ZOOM, "Zoom in near the reference (KL up to 1.6 nats)",
-                        help="Many runs crowd near the reference; the zoom spreads them out.")
-    show(lf.frontier_runs(_curve(_kl_max(rows)), rows, NAMES, COEFFICIENTS,
-                          "Every run of the sweep against the exact frontier",
-                          ZOOM_RANGE if zoom else None),
-         key="lab_sweep_chart",
-         caption="Each point is one trained model (the number: its β). The black curve cannot "
-         f"be crossed. {verdict}")
+    _sweep_charts(rows, s)
     frame = _results_frame(rows, s)
     st.dataframe(_shown_results(rows), hide_index=True, width="stretch")
     st.download_button(
@@ -381,6 +442,50 @@ def run_sweep() -> None:
                    "model. PPO with the true reward shows what PPO can do; the distance from "
                    "it down to RLHF is the reward model's fault, not PPO's.")
     code.show_code(fr.run, fr.frontier_gap)
+
+
+@st.fragment
+def _sweep_charts(rows: list[dict], s: Settings) -> None:
+    """The sweep walked by β, and the replay of DPO and RLHF at the chosen β."""
+    comparison = fr.compare_methods(rows)
+    verdict = " ".join(f"{_sentence(_band(c['lo'], c['hi']))}: {SHORT[c['closer']]} "
+                       f"closer by {c['by']:.2f}." for c in comparison) or \
+        "DPO and RLHF landed at different KLs: compare them along the curve."
+    left, right = st.columns([1.3, 1], vertical_alignment="bottom")
+    with left:
+        chosen = float(state.choice(
+            REPLAY_BETA, "β to look at closely",
+            help="Sets the β both charts open at and the runs replayed below, and goes into the "
+            "shared link. The slider under the first chart moves β at once."))
+    with right:
+        zoom = state.toggle(ZOOM, "Zoom in near the reference (KL up to 1.6 nats)",
+                            help="Many runs crowd near the reference; the zoom spreads them out.")
+    betas = _swept_betas(s.quick)
+    start = explorable.nearest(np.log(betas), math.log(chosen))  # nearest on its log scale
+    opened = "" if betas[start] == chosen else (
+        f" This sweep has no run at β = {chosen:g}: the chart opens at β = {betas[start]:g}.")
+    explorable.show(
+        _sweep_explorable(s.n_pairs, s.noise, s.seed, s.quick, zoom, fr.BUDGET),
+        key="lab_sweep_chart", start=start,
+        caption="Each point is one trained model (the number: its β). The black curve cannot "
+        "be crossed. The slider under the chart walks through the sweep's β: the purple point "
+        "is π*_β, where every run with that β aims, and the dotted lines show how far each one "
+        f"landed from it. {verdict}" + opened)
+    st.subheader("Two runs, update by update", divider="gray")
+    st.markdown(
+        f"Replay DPO and RLHF at β = {chosen:g}, trained as in the sweep: both start at the "
+        "reference (KL 0) and head for π*_β. DPO takes "
+        f"{fr.BUDGET.dpo_steps} steps on the fixed pairs; PPO {fr.BUDGET.ppo_iterations} "
+        f"rollouts of {fr.BUDGET.ppo_batch} replies it writes itself, scored by the reward "
+        "model. Press play, or drag the slider under the chart."
+    )
+    replay = _replay(chosen, s.n_pairs, s.noise, s.seed, fr.BUDGET)
+    explorable.show(
+        replay, key="lab_replay_chart", start=explorable.frame_count(replay) - 1,
+        caption="Top: each run's path on the plane up to the slider's share of its training, "
+        "and where it is now; the purple point is π\\*_β. Bottom: how often each policy writes "
+        "a reply of each reward, next to π\\*_β's. The last frame is the trained run, where the "
+        "sweep's run at this β landed (when the sweep has one).")
 
 
 # 4. Cost

@@ -15,7 +15,7 @@ import streamlit as st
 
 from lessons import gridworld as gw
 from lessons import information as info
-from ui import cards, code, course, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, state, steps
 from ui import gridworld_figures as gf
 from ui.figures import fmt, show
 from ui.state import Param
@@ -40,9 +40,10 @@ FORMAT_HELP = (
 EDIT_NOTE = "_gw_edit_note"  # the last cell edit's problem, if any (not part of the link)
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
-SWEEP_MAX = 60
+SWEEP_MAX = 60  # the last sweep the replay of value iteration shows
 Q_STARTS = ("The start S", "Random cells")
 Q_SMOOTHING = 25  # episodes in the running mean of the learning curve
+SNAPSHOTS = 41  # frames of the Q-learning and REINFORCE replays: every 2.5 % of the run
 CAREFUL_LR = 1.0
 BRIDGE_UPDATES = 60
 BRIDGE_BATCH = 16
@@ -118,7 +119,7 @@ def q_run(spec: tuple, episodes: int, alpha: float, epsilon: float, random_start
     start = time.perf_counter()
     grid = world(spec)
     run = gw.q_learning(grid, episodes=episodes, alpha=alpha, epsilon=epsilon, seed=seed,
-                        random_starts=random_starts)
+                        random_starts=random_starts, snapshots=SNAPSHOTS)
     run["greedy_values"] = gw.greedy_start_values(grid, run["history"])
     run["smooth"] = gw.running_mean(run["returns"], Q_SMOOTHING)
     run["seconds"] = time.perf_counter() - start
@@ -132,6 +133,82 @@ def pg_run(spec: tuple, updates: int, batch: int, lr: float, baseline: bool, see
                        baseline=baseline)
     run["seconds"] = time.perf_counter() - start
     return run
+
+
+def exact_values(grid: gw.GridWorld, probs: np.ndarray) -> np.ndarray | None:
+    """V^π of a policy, or None if it has no finite values (possible only with γ = 1)."""
+    try:
+        return gw.policy_values(grid, probs)
+    except ValueError:
+        return None
+
+
+# Replays: one figure per setting, every frame computed here by the lessons functions.
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def values_replay(spec: tuple, cell: int | None) -> dict:
+    grid, vi = world(spec), solved(spec)
+    last = min(SWEEP_MAX, vi["sweeps"])
+    values = vi["values"][:last + 1]
+    actions = np.array([gw.greedy_policy(gw.bellman_backup(grid, v)) for v in values])
+    return gf.value_iteration_replay(grid, values, actions, vi["residuals"][:last],
+                                     settled=vi["converged"] and last == vi["sweeps"],
+                                     cell=cell)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def q_replay(spec: tuple, episodes: int, alpha: float, epsilon: float, random_starts: bool,
+             seed: int) -> dict:
+    grid, vi = world(spec), solved(spec)
+    run = q_run(spec, episodes, alpha, epsilon, random_starts, seed)
+    actions = np.array([gw.greedy_policy(q) for q in run["history"]])
+    optimal = np.array([gw.is_optimal_action(vi["q"], a) for a in actions])
+    return gf.q_learning_replay(grid, run["snapshot_episodes"], run["history"], actions,
+                                optimal, run["returns"], run["smooth"], run["greedy_values"],
+                                vi["values"][-1][grid.start], Q_SMOOTHING)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def pg_replay(spec: tuple, updates: int, batch: int, lr: float, baseline: bool,
+              seed: int) -> dict:
+    grid, vi = world(spec), solved(spec)
+    run = pg_run(spec, updates, batch, lr, baseline, seed)
+    shown = gw.snapshot_steps(updates, SNAPSHOTS)
+    values = [exact_values(grid, run["probs"][k]) for k in shown]
+    return gf.policy_gradient_replay(grid, shown, run["probs"][shown], values,
+                                     run["batch_returns"], run["exact_returns"], run["entropy"],
+                                     vi["values"][-1][grid.start])
+
+
+def bridge_runs(spec: tuple, big: float, seed: int) -> dict:
+    """The careful and the big run of step 5, by the names the page shows."""
+    return {f"α = {CAREFUL_LR:g}": pg_run(spec, BRIDGE_UPDATES, BRIDGE_BATCH, CAREFUL_LR, True,
+                                         seed),
+            f"α = {big:g}": pg_run(spec, BRIDGE_UPDATES, BRIDGE_BATCH, big, True, seed)}
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def bridge_replay(spec: tuple, big: float, seed: int) -> dict:
+    grid, vi = world(spec), solved(spec)
+    runs = bridge_runs(spec, big, seed)
+    live = np.flatnonzero(~grid.terminal)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        factors = {name: gw.change_factor(run["probs"], live) for name, run in runs.items()}
+    return gf.step_size_replay({name: run["exact_returns"] for name, run in runs.items()},
+                               factors, vi["values"][-1][grid.start], PPO_EPSILON)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def update_replay(spec: tuple, big: float, seed: int, which: str) -> dict:
+    grid = world(spec)
+    name, run = list(bridge_runs(spec, big, seed).items())[RUNS.index(which)]
+    probs = run["probs"][:, grid.start]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = gw.probability_ratio(probs[1:], probs[:-1])
+        kls = np.array([info.kl_divergence(old, new, base="nats")
+                        for old, new in zip(probs[:-1], probs[1:], strict=True)])
+    return gf.start_cell_updates(probs, ratios, kls, f"{which} ({name})")
 
 
 def world_error(spec: tuple) -> str | None:
@@ -375,18 +452,13 @@ def values_and_bellman() -> None:
                    width="stretch", help="Do one more sweep of the Bellman backup")
     _values_demo(spec, int(v_row), int(v_col))
     vi = solved(spec)
-    left, right = st.columns([2, 1])
-    with left:
-        show(gf.convergence(vi["residuals"]), key="gw_vi_convergence_chart",
-             caption="The largest change shrinks by a factor of at most γ per sweep, so value "
-             "iteration always settles when γ < 1.")
-    with right:
-        st.metric("Sweeps until no value moves by 10⁻¹⁰", vi["sweeps"])
-        st.metric("Optimal value of the start V*(start)",
-                  fmt(vi["values"][-1][world(spec).start]))
-        if not vi["converged"]:
-            st.warning("Value iteration had not settled after its last sweep.",
-                       icon=":material/warning:")
+    left, right = st.columns(2)
+    left.metric("Sweeps until no value moves by 10⁻¹⁰", vi["sweeps"],
+                help=f"The replay above shows at most the first {SWEEP_MAX} sweeps.")
+    right.metric("Optimal value of the start V*(start)", fmt(vi["values"][-1][world(spec).start]))
+    if not vi["converged"]:
+        st.warning("Value iteration had not settled after its last sweep.",
+                   icon=":material/warning:")
     cards.takeaway("The Bellman equation says a value is one reward plus the discounted value "
                    "of what comes next. Sweeping it from zero gives the optimal values, and "
                    "acting greedily on them gives the optimal policy.")
@@ -402,26 +474,26 @@ def _sweep(by: int) -> None:
 def _values_demo(spec: tuple, v_row: int, v_col: int) -> None:
     grid, vi = world(spec), solved(spec)
     history = vi["values"]
-    k = state.slider(SWEEP, "Sweeps done k")
+    k = state.slider(SWEEP, "Sweeps done k", help="The slider under the map replays the sweeps "
+                     "at once, or press play. This one sets the sweep the map opens at and the "
+                     "backup written out beside it, and goes into the shared link.")
     values = history[min(k, len(history) - 1)]
-    q = gw.bellman_backup(grid, values)
     try:
         cell = grid.state_at(v_row - 1, v_col - 1)
     except ValueError as error:
         cell, cell_problem = None, str(error)
     else:
         cell_problem = None
-    policy = gw.deterministic_policy(gw.greedy_policy(q))
-    settled = "" if k < len(history) - 1 else " (settled)"
+    replay = values_replay(spec, cell)
     left, right = st.columns([3, 2])
     with left:
-        show(gf.world_map(grid, f"Values after {k} sweep{'s' * (k != 1)}{settled}",
-                          values=values, probs=policy, highlight=cell,
-                          note=f"k = {k}: arrows are the best actions given these values"),
-             key="gw_values_chart", height=gf.map_height(grid),
-             caption="Numbers (and colours: green high, orange low) are the values after k "
-             "sweeps; arrows pick the best action against them. Press Next sweep and watch the "
-             "treasure's value spread outwards.")
+        explorable.show(
+            replay, key="gw_values_chart",
+            start=explorable.nearest(range(explorable.frame_count(replay)), k),
+            caption="Numbers (and colours: green high, orange low) are the values after k "
+            "sweeps; arrows pick the best action against them. Press play, or drag the slider "
+            "under the map, and watch the treasure's value spread outwards while the largest "
+            "change of a sweep (below) shrinks.")
     terms = None
     with right:
         if cell is None:
@@ -434,7 +506,8 @@ def _values_demo(spec: tuple, v_row: int, v_col: int) -> None:
         else:
             terms = gw.bellman_terms(grid, values, cell)
             best = int(np.argmax([t["q"] for t in terms]))
-            st.markdown(f"**The cell at {cell_name(grid, cell)}** (outlined)")
+            st.markdown(f"**The cell at {cell_name(grid, cell)}** (outlined), after k = {k} "
+                        f"sweep{'s' * (k != 1)} (the slider above)")
             before, after = st.columns(2)
             before.metric(f"Its value now, V{k}".translate(SUBSCRIPTS), f"{values[cell]:.3f}")
             after.metric(f"After the next sweep, V{k + 1}".translate(SUBSCRIPTS),
@@ -501,51 +574,45 @@ def _q_demo(spec: tuple) -> None:
     agree = gw.is_optimal_action(vi["q"], gw.greedy_policy(run["q"]))[live]
     tail = run["returns"][-min(50, episodes):]
     a, b, c, d = st.columns(4)
-    a.metric("Optimal greedy moves", f"{agree.sum()} of {agree.size}",
-             help="Cells (not counting end cells) where the best action of the learned table "
-             "is an optimal action according to value iteration.")
+    a.metric("Optimal greedy moves, final table", f"{agree.sum()} of {agree.size}",
+             help="Cells (not counting end cells) where the best action of the table after "
+             "the last episode is an optimal action according to value iteration.")
     b.metric(f"Mean return, last {tail.size} episodes", fmt(tail.mean()))
     c.metric("Optimum V*(start)", fmt(optimum))
     d.metric("Training time", f"{run['seconds']:.2f} s", help="Cached: the same settings "
              "replay instantly.")
-    show(gf.q_learning_curve(run["returns"], run["smooth"], run["snapshot_episodes"],
-                             run["greedy_values"], optimum),
-         key="gw_q_curve_chart",
-         caption="Dots are single episodes, noisy because moves slip and ε explores; the purple "
-         "line is what the greedy policy of the table would earn, exactly. It reaches the "
-         "dashed optimum long before the noisy episodes suggest.")
-    if np.isnan(run["greedy_values"]).any():
-        st.caption("Gaps in the purple line: at those snapshots the greedy policy could walk "
-                   "into a wall forever, which with γ = 1 has no finite value.")
-    _q_table_view(spec, run, episodes)
+    _q_table_view((spec, episodes, alpha, epsilon, starts == Q_STARTS[1], seed))
 
 
 @st.fragment
-def _q_table_view(spec: tuple, run: dict, episodes: int) -> None:
-    grid, vi = world(spec), solved(spec)
-    at = state.slider(Q_AT, "Look at the Q-table after this share of the episodes",
-                      format="%d%%")
-    index = int(round(at / 100 * (len(run["history"]) - 1)))
+def _q_table_view(setting: tuple) -> None:
+    spec, episodes = setting[:2]
+    grid, vi, run = world(spec), solved(spec), q_run(*setting)
+    at = state.slider(Q_AT, "Open the replay after this share of the episodes", format="%d%%",
+                      help="The slider under the chart replays the episodes at once, or press "
+                      "play. This one sets where the replay opens and the table beside it, and "
+                      "goes into the shared link.")
+    index = explorable.nearest(run["snapshot_episodes"], at / 100 * episodes)
     q, done = run["history"][index], int(run["snapshot_episodes"][index])
-    actions = gw.greedy_policy(q)
-    good = gw.is_optimal_action(vi["q"], actions)
-    colors = [gf.ARROW_COLOR if ok else gf.WRONG_ARROW_COLOR for ok in good]
-    live = ~grid.terminal
     left, right = st.columns([3, 2])
     with left:
-        show(gf.world_map(grid, f"The Q-table after {done} episodes", values=q.max(axis=1),
-                          probs=gw.deterministic_policy(actions), arrow_colors=colors,
-                          note=f"after {done} of {episodes} episodes: {good[live].sum()} of "
-                          f"{live.sum()} arrows optimal"),
-             key="gw_q_map_chart", height=gf.map_height(grid),
-             caption="Numbers are the best Q-value of each cell. Black arrows match the "
-             "optimal policy from value iteration; red ones do not (yet).")
+        explorable.show(
+            q_replay(*setting), key="gw_q_map_chart", start=index,
+            caption="Top: the Q-table after the slider's number of episodes; numbers are the "
+            "best Q-value of each cell, black arrows match the optimal policy from value "
+            "iteration, red ones do not (yet). Bottom: dots are single episodes, noisy because "
+            "moves slip and ε explores; the purple line is what the greedy policy of the table "
+            "would earn, exactly, and reaches the dashed optimum long before the noisy "
+            "episodes suggest.")
+        if np.isnan(run["greedy_values"]).any():
+            st.caption("Gaps in the purple line: at those snapshots the greedy policy could "
+                       "walk into a wall forever, which with γ = 1 has no finite value.")
     with right:
         start = grid.start
         rows = "\n".join(f"| {gw.ARROWS[a]} {gw.ACTIONS[a]} | {q[start, a]:.3f} | "
                          f"{vi['q'][start, a]:.3f} |" for a in range(4))
-        st.markdown(f"**The start cell's row of the table** after {done} episodes, against "
-                    "the optimal Q-values from value iteration:\n\n"
+        st.markdown(f"**The start cell's row of the table** after {done} episodes (the slider "
+                    "above), against the optimal Q-values from value iteration:\n\n"
                     f"| action | Q(start, a) learned | Q*(start, a) |\n|---|---:|---:|\n{rows}")
         st.caption("Cells the robot rarely visits stay wrong longest, and Q-values of moves "
                    "it never tries stay at 0. Try starting at random cells, or more "
@@ -624,47 +691,44 @@ def _pg_demo(spec: tuple) -> None:
              help="2 bits: all four actions equally likely. 0: always the same action.")
     d.metric("Training time", f"{run['seconds']:.2f} s", help="Cached: the same settings "
              "replay instantly.")
-    show(gf.policy_gradient_curves(run["batch_returns"], run["exact_returns"], run["entropy"],
-                                   optimum),
-         key="gw_pg_curves_chart",
-         caption="Left: each batch's mean return (dots) is noisy, the policy's exact value "
-         "(line) climbs towards the optimum. Right: as the policy grows confident, its "
-         "entropy falls from 2 bits (uniform).")
     if np.all(run["batch_returns"] < 0) and np.all(run["exact_returns"] < 0.05 + run[
             "exact_returns"][0]):
         st.warning("In this world the random first policy almost never finds the treasure, so "
                    "there is hardly any signal to learn from. That is the exploration problem "
                    "of policy gradients; Q-learning's ε and random starts help there.",
                    icon=":material/explore:")
-    _pg_policy_view(spec, run, updates)
+    _pg_policy_view((spec, updates, batch, lr, baseline, seed))
 
 
 @st.fragment
-def _pg_policy_view(spec: tuple, run: dict, updates: int) -> None:
-    grid = world(spec)
-    at = state.slider(PG_AT, "Look at the policy after this share of the updates",
-                      format="%d%%")
-    k = int(round(at / 100 * updates))
+def _pg_policy_view(setting: tuple) -> None:
+    spec, updates = setting[:2]
+    grid, run = world(spec), pg_run(*setting)
+    at = state.slider(PG_AT, "Open the replay after this share of the updates", format="%d%%",
+                      help="The slider under the chart replays the updates at once, or press "
+                      "play. This one sets where the replay opens and the table beside it, and "
+                      "goes into the shared link.")
+    shown = gw.snapshot_steps(updates, SNAPSHOTS)
+    index = explorable.nearest(shown, at / 100 * updates)
+    k = int(shown[index])
     probs = run["probs"][k]
-    try:
-        values = gw.policy_values(grid, probs)
-    except ValueError:
-        values = None
     left, right = st.columns([3, 2])
     with left:
-        show(gf.world_map(grid, f"The softmax policy after {k} updates", values=values,
-                          probs=probs,
-                          note=f"update {k} of {updates}: arrow size = probability"),
-             key="gw_pg_map_chart", height=gf.map_height(grid),
-             caption="Each arrow's size is the probability of that action (arrows below 8% "
-             "are left out). Numbers are the exact values of this policy, not of the optimal "
-             "one.")
+        explorable.show(
+            pg_replay(*setting), key="gw_pg_map_chart", start=index,
+            caption="Top: the softmax policy after the slider's number of updates; each "
+            "arrow's size is the probability of that action (arrows below 8% are left out), "
+            "and numbers are the exact values of this policy, not of the optimal one. Bottom: "
+            "each batch's mean return (dots) is noisy, the policy's exact value (line) climbs "
+            "towards the optimum. Above the map: the batch each policy played, with the "
+            "entropy of its moves (2 bits while all four actions are equally likely, less as "
+            "the policy grows confident).")
     with right:
         start = grid.start
         rows = "\n".join(f"| {gw.ARROWS[a]} {gw.ACTIONS[a]} | {run['thetas'][k][start, a]:.2f} "
                          f"| {probs[start, a]:.3f} |" for a in range(4))
-        st.markdown(f"**The start cell after {k} updates**: preferences θ and the softmax "
-                    "probabilities they give.\n\n"
+        st.markdown(f"**The start cell after {k} updates** (the slider above): preferences θ "
+                    "and the softmax probabilities they give.\n\n"
                     f"| action | θ(start, a) | π(a given start) |\n|---|---:|---:|\n{rows}")
         st.caption("Only differences between preferences matter: adding the same number to "
                    "all four leaves the probabilities unchanged.")
@@ -718,60 +782,40 @@ def _bridge_demo(spec: tuple) -> None:
     with right:
         seed = state.number(BRIDGE_SEED, "Seed")
     grid, vi = world(spec), solved(spec)
-    runs = {RUNS[0]: pg_run(spec, BRIDGE_UPDATES, BRIDGE_BATCH, CAREFUL_LR, True, seed),
-            RUNS[1]: pg_run(spec, BRIDGE_UPDATES, BRIDGE_BATCH, big, True, seed)}
-    names = {RUNS[0]: f"α = {CAREFUL_LR:g}", RUNS[1]: f"α = {big:g}"}
+    runs = bridge_runs(spec, big, seed)
     optimum = vi["values"][-1][grid.start]
-    live = np.flatnonzero(~grid.terminal)
     cols = st.columns(4)
-    for i, (name, run) in enumerate(runs.items()):
-        cols[2 * i].metric(f"{name} ({names[name]}): final value", fmt(run["exact_returns"][-1]),
+    for i, (kind, (name, run)) in enumerate(zip(RUNS, runs.items(), strict=True)):
+        cols[2 * i].metric(f"{kind} ({name}): final value", fmt(run["exact_returns"][-1]),
                            delta=fmt(run["exact_returns"][-1] - optimum), delta_color="off",
                            help="The exact V^π(start) after the last update; the grey number "
                            "is its distance to the optimum.")
-        cols[2 * i + 1].metric(f"{name}: entropy in the last batch",
+        cols[2 * i + 1].metric(f"{kind}: entropy in the last batch",
                                f"{run['entropy'][-1]:.2f} bits")
-    left, right = st.columns(2)
-    with left:
-        show(gf.step_size_runs({names[n]: r["exact_returns"] for n, r in runs.items()}, optimum),
-             key="gw_bridge_runs_chart",
-             caption="The big step jumps first, then often freezes below the optimum: its "
-             "policy became nearly deterministic before it had learned enough. Other seeds "
-             "can tell other stories; that unpredictability is the problem.")
-    with right:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            factors = {names[n]: gw.change_factor(r["probs"], live) for n, r in runs.items()}
-        show(gf.change_factors(factors, PPO_EPSILON), key="gw_bridge_ratio_chart",
-             caption="Per update, the largest factor by which the probability of any action in "
-             "any cell went up or down. The careful run stays close to the shaded band that "
-             "PPO's clipping allows; the big one multiplies and divides probabilities by "
-             "enormous factors.")
-    _ratio_view(spec, runs, names)
+    k = state.slider(BRIDGE_AT, "Update", help="The sliders under the charts replay the updates "
+                     "at once, or press play. This one sets the update both charts open at, and "
+                     "goes into the shared link.")
+    explorable.show(
+        bridge_replay(spec, big, seed), key="gw_bridge_runs_chart", start=k - 1,
+        caption="Top: the exact value of each run's policy. The big step jumps first, then "
+        "often freezes below the optimum: its policy became nearly deterministic before it had "
+        "learned enough. Other seeds can tell other stories; that unpredictability is the "
+        "problem. Bottom: per update, the largest factor by which the probability of any "
+        "action in any cell went up or down. The careful run stays close to the shaded band "
+        "that PPO's clipping allows; the big one multiplies and divides probabilities by "
+        "enormous factors.")
+    _ratio_view(spec, big, seed, k)
 
 
 @st.fragment
-def _ratio_view(spec: tuple, runs: dict, names: dict) -> None:
-    grid = world(spec)
-    left, right = st.columns([1, 3])
-    with left:
-        which = state.choice(BRIDGE_RUN, "Run")
-    with right:
-        k = state.slider(BRIDGE_AT, "Update")
-    probs = runs[which]["probs"]
-    old, new = probs[k - 1, grid.start], probs[k, grid.start]
-    with np.errstate(divide="ignore"):
-        ratios = gw.probability_ratio(new, old)
-    kl = info.kl_divergence(old, new, base="nats")
-    show(gf.ratio_bars(old, new, ratios, f"{which} ({names[which]}), update {k}: "
-                       f"KL(old‖new) = {fmt(kl)} nats"),
-         key="gw_bridge_bars_chart",
-         caption="Grey: the policy before update k, purple: after it, both at the start cell. "
-         "r above each pair is the ratio PPO would watch.")
-    furthest = int(np.argmax(np.abs(np.log(np.maximum(ratios, 1e-300)))))
-    st.markdown(f"The biggest change at the start cell is **{gw.ACTIONS[furthest]}**: its "
-                f"probability went from {fmt(old[furthest])} to {fmt(new[furthest])}, a ratio of "
-                f"**{fmt(ratios[furthest])}**. PPO with ε = {PPO_EPSILON:g} stops rewarding "
-                f"changes beyond {1 - PPO_EPSILON:g} … {1 + PPO_EPSILON:g}.")
+def _ratio_view(spec: tuple, big: float, seed: int, k: int) -> None:
+    which = state.choice(BRIDGE_RUN, "Run at the start cell")
+    explorable.show(
+        update_replay(spec, big, seed, which), key="gw_bridge_bars_chart", start=k - 1,
+        caption="Grey: the policy before the update, purple: after it, both at the start "
+        "cell. r above each pair is the ratio PPO would watch; PPO with ε = "
+        f"{PPO_EPSILON:g} stops rewarding changes beyond {1 - PPO_EPSILON:g} … "
+        f"{1 + PPO_EPSILON:g}.")
 
 
 # 6. Check yourself

@@ -12,7 +12,7 @@ import streamlit as st
 from lessons import bradley_terry as bt
 from lessons import rlhf
 from lessons import toy_lm as lm
-from ui import cards, code, course, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, state, steps
 from ui import rlhf_figures as rf
 from ui.figures import fmt, show
 from ui.state import Param
@@ -28,6 +28,8 @@ NOISES = ("0", "0.5", "1", "2", "3")
 HELD_OUT_PAIRS = 2000
 HELD_OUT_SEED = 10_000  # held-out pairs use seed + this, a stream the training pairs never see
 PPO_ITERATIONS = 40
+RM_FRAMES = 41  # the reward model's replay stops at every 5th of its 200 gradient steps
+REPLIES_SHOWN = 8  # PPO's replay: the replies to the first prompt that get the most probability
 PPO_BETAS = ("0.1", "0.3", "1", "3")
 OO_BETAS = ("0.03", "0.1", "0.3", "1", "3", "10")
 ESTIMATORS = ("k1", "k3")
@@ -41,7 +43,9 @@ HANDFUL_REWARD = np.array([lm.taste(list(words)) for words in HANDFUL])
 HANDFUL_TEXT = tuple(lm.reply_text(tuple(TASK.words.index(w) for w in words))
                      for words in HANDFUL)
 SWEEP_BETAS = np.geomspace(0.01, 100.0, 61)
-VIEWS = ("π_ref and π*", "E[r] and KL for every β")
+# The β explorable's frames: every β the β control offers up to 2.5, where π* changes, then
+# 3, 3.5, …, 5, where it has nearly settled on π_ref (the control opens the nearest frame).
+BETA_GRID = np.round(np.concatenate([np.arange(1, 51) * 0.05, 2.5 + np.arange(1, 6) * 0.5]), 2)
 FRONTIER_BETAS = np.geomspace(0.01, 100.0, 49)
 
 # Step 1: the pipeline. models: (network, trains?) held in memory during the stage.
@@ -94,7 +98,6 @@ RM_PAIRS = Param("rlhf_rm_pairs", "300", options=PAIR_COUNTS)
 RM_NOISE = Param("rlhf_rm_noise", "1", options=NOISES)
 RM_SEED = Param("rlhf_rm_seed", 0, lo=0, hi=9999, step=1)
 BETA = Param("rlhf_beta", 1.0, lo=0.05, hi=5.0, step=0.05)
-VIEW = Param("rlhf_view", VIEWS[0], options=VIEWS)
 PPO_BETA = Param("rlhf_ppo_beta", "0.3", options=PPO_BETAS)
 ESTIMATOR = Param("rlhf_kl_est", "k1", options=ESTIMATORS)
 PPO_SEED = Param("rlhf_ppo_seed", 0, lo=0, hi=9999, step=1)
@@ -106,11 +109,18 @@ OO_NOISE = Param("rlhf_oo_noise", "1", options=NOISES)
 OO_BETA = Param("rlhf_oo_beta", "0.1", options=OO_BETAS)
 OO_SEED = Param("rlhf_oo_seed", 1, lo=0, hi=9999, step=1)
 
-PARAMS = (STEPS.param, STAGE, RM_PAIRS, RM_NOISE, RM_SEED, BETA, VIEW, PPO_BETA, ESTIMATOR,
+PARAMS = (STEPS.param, STAGE, RM_PAIRS, RM_NOISE, RM_SEED, BETA, PPO_BETA, ESTIMATOR,
           PPO_SEED, TOKEN_PROMPT, TOKEN_SEED, SAMPLE_SEED, OO_PAIRS, OO_NOISE, OO_BETA, OO_SEED)
 
 
 # Page-side caches: every result is a pure function of its settings (seeds included)
+
+
+def _held_out_loss(scores: np.ndarray, noise: float, seed: int) -> float:
+    """The reward model's loss on 2000 fresh pairs from the same annotator."""
+    held = lm.preference_pairs(TASK, HELD_OUT_PAIRS, seed + HELD_OUT_SEED, noise)
+    return bt.reward_model_loss(scores[held["prompt"], held["chosen"]],
+                                scores[held["prompt"], held["rejected"]])
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -119,25 +129,70 @@ def reward_model(n_pairs: int, noise: float, seed: int) -> dict:
     start = time.perf_counter()
     pairs = lm.preference_pairs(TASK, n_pairs, seed, noise)
     fit = lm.train_reward_model(TASK, pairs)
-    held = lm.preference_pairs(TASK, HELD_OUT_PAIRS, seed + HELD_OUT_SEED, noise)
-    scores = fit["scores"]
-    fit["held_out_loss"] = bt.reward_model_loss(scores[held["prompt"], held["chosen"]],
-                                                scores[held["prompt"], held["rejected"]])
+    fit["held_out_loss"] = _held_out_loss(fit["scores"], noise, seed)
     fit["label_accuracy"] = lm.label_accuracy(TASK, noise)
     fit["seconds"] = time.perf_counter() - start
     return fit
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def reward_model_replay(n_pairs: int, noise: float, seed: int) -> dict:
+    """The reward model's training, replayed: at each frame's step, the model trained for that
+    many steps (gradient descent from w = 0 on all pairs is deterministic, so these are the
+    run's own weights on the way), scored on held-out pairs and on every pair exactly."""
+    fit = reward_model(n_pairs, noise, seed)
+    pairs = lm.preference_pairs(TASK, n_pairs, seed, noise)
+    stops = lm.checkpoint_steps(int(fit["history"]["step"][-1]), RM_FRAMES)
+    on_the_way = [lm.train_reward_model(TASK, pairs, steps=int(s)) for s in stops]
+    return rf.reward_model_replay(
+        fit["history"], stops, [_held_out_loss(f["scores"], noise, seed) for f in on_the_way],
+        [f["accuracy"] for f in on_the_way], fit["label_accuracy"])
+
+
 @st.cache_data(max_entries=48, show_spinner="Fine-tuning the tiny LM with PPO…")
 def ppo_run(n_pairs: int, noise: float, rm_seed: int, beta: float, estimator: str,
             seed: int) -> dict:
-    """PPO against the reward model's scores with the KL penalty, from π_ref (cached)."""
+    """PPO against the reward model's scores with the KL penalty, from π_ref (cached), with
+    the policy's distribution kept at every iteration for the replays."""
     scores = reward_model(n_pairs, noise, rm_seed)["scores"]
     start = time.perf_counter()
     run = lm.train_ppo_rlhf(TASK, scores, beta=beta, iterations=PPO_ITERATIONS,
-                            kl_estimator=estimator, seed=seed)
+                            kl_estimator=estimator, seed=seed, checkpoints=PPO_ITERATIONS + 1)
     run["seconds"] = time.perf_counter() - start
     return run
+
+
+def _leaders(probs: np.ndarray) -> list[int]:
+    """The most likely reply of each kept distribution (c, S) of one prompt."""
+    return [int(lm.most_likely(p, 1)[0]) for p in probs]
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def ppo_replay(n_pairs: int, noise: float, rm_seed: int, beta: float, estimator: str,
+               seed: int) -> dict:
+    """Step 4's replay of the PPO run: its curves, and the first prompt's replies that get the
+    most probability on the way, ordered by their probability at the end."""
+    run = ppo_run(n_pairs, noise, rm_seed, beta, estimator, seed)
+    kept = run["checkpoints"]
+    probs = kept["probs"][:, 0]
+    shown = lm.most_likely(probs.max(axis=0), REPLIES_SHOWN)
+    shown = shown[lm.most_likely(probs[-1, shown], len(shown))]
+    leaders = [(TASK.texts[i], float(probs[k, i])) for k, i in enumerate(_leaders(probs))]
+    return rf.ppo_replay(run["history"], kept["step"], [TASK.texts[i] for i in shown],
+                         TASK.ref_probs[0, shown], probs[:, shown], leaders, PROMPTS[0])
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def overoptimisation_replay(n_pairs: int, noise: float, seed: int, beta: float) -> dict:
+    """Step 5's replay: the run against KL beside the exact optimum of the proxy, and what the
+    policy most often writes to the first prompt at each iteration."""
+    run = ppo_run(n_pairs, noise, seed, beta, "k1", seed)
+    scores = reward_model(n_pairs, noise, seed)["scores"]
+    probs = run["checkpoints"]["probs"][:, 0]
+    leaders = [(TASK.texts[i], float(probs[k, i]), float(scores[0, i]),
+                float(TASK.true_rewards[0, i])) for k, i in enumerate(_leaders(probs))]
+    return rf.overoptimisation_replay(run["history"], proxy_frontier(n_pairs, noise, seed),
+                                      beta, leaders)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -157,15 +212,24 @@ def handful_sweep() -> dict:
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
+def objective_explorable() -> dict:
+    """Step 3's explorable: π*_β of the handful of replies and its numbers at every β of the
+    grid, and the curve of every β from 0.01 to 100."""
+    grid = rlhf.beta_sweep(HANDFUL_REF, HANDFUL_REWARD, BETA_GRID)
+    numbers = {key: grid[key] for key in ("expected_reward", "kl", "objective")}
+    numbers["z"] = np.array([rlhf.partition_function(HANDFUL_REF, HANDFUL_REWARD, beta)
+                             for beta in BETA_GRID])
+    labels = [f"{t.replace(' ', '<br>')}<br>r = {_signed(r)}"
+              for t, r in zip(HANDFUL_TEXT, HANDFUL_REWARD, strict=True)]
+    return rf.optimum_explorable(labels, HANDFUL_REF, BETA_GRID, grid["policy"], numbers,
+                                 handful_sweep())
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
 def repeats() -> np.ndarray:
     """True for the replies that say a word twice (the reward model cannot see it)."""
     features, _ = lm.reply_features(TASK, "words + repeats")
     return features[:, -1] > 0
-
-
-def _points(value: float) -> str:
-    """+1.25, −0.50: a reward with two decimals and a real minus sign."""
-    return f"{value:+.2f}".replace("-", "−")
 
 
 def _signed(value: float) -> str:
@@ -279,23 +343,24 @@ def _reward_model_demo() -> None:
                  "annotator, which the model never trained on.")
     four.metric("Training time", f"{1000 * fit['seconds']:.0f} ms",
                 help="Cached: the same settings replay instantly.")
-    left, right = st.columns(2)
-    with left:
-        history = fit["history"]
-        show(rf.reward_model_loss(history["step"], history["loss"], fit["held_out_loss"]),
-             key="rlhf_rm_loss_chart",
-             caption="The loss starts at ln 2 (all scores 0) and falls as the weights learn "
-             "the taste. With few pairs the training loss ends far below the held-out one: "
-             "the model has memorised its pairs.")
-    with right:
-        show(rf.learned_vs_true(TASK.true_rewards[0], fit["scores"][0], TASK.texts, repeats()),
-             key="rlhf_rm_scatter_chart",
-             caption="Each dot is one of the 399 replies. A perfect reward model would put "
-             "them on a rising line. The vermillion ones repeat a word: the reader takes a "
-             "point off, the reward model adds the word's weight again.")
+    replay = reward_model_replay(n, noise, seed)
+    explorable.show(
+        replay, key="rlhf_rm_loss_chart", start=explorable.frame_count(replay) - 1,
+        caption="Press play to train the reward model again from w = 0. Top: the loss starts "
+        "at ln 2 (all scores 0) and falls as the weights learn the taste; with few pairs the "
+        "training loss ends far below the held-out one: the model has memorised its pairs. "
+        "Bottom: at step 0 every score is 0 and no pair is ranked right yet; the green line "
+        "is the exact share of new pairs ranked as the hidden reward ranks them, which can "
+        "beat the annotator's own labels (grey dashes). The numbers above the chart are the "
+        "trained model's: its last step.")
+    show(rf.learned_vs_true(TASK.true_rewards[0], fit["scores"][0], TASK.texts, repeats()),
+         key="rlhf_rm_scatter_chart",
+         caption="Each dot is one of the 399 replies, scored by the trained reward model. A "
+         "perfect reward model would put them on a rising line. The vermillion ones repeat a "
+         "word: the reader takes a point off, the reward model adds the word's weight again.")
     weights = dict(zip(fit["feature_names"], fit["weights"], strict=True))
     st.markdown("Learnt weight of each word: " + " · ".join(
-        f"*{word}* {_points(w)}" for word, w in weights.items()))
+        f"*{word}* {rf.points(w)}" for word, w in weights.items()))
 
 
 # 3. The objective
@@ -328,10 +393,10 @@ def the_objective() -> None:
     st.markdown(
         "Below, a reference that writes only six replies, each scored by the hidden reader. "
         "Slide β: small β chases the reward (all mass on *really great.*), large β stays at "
-        "π_ref. Look at the policy itself, or at where it lands in reward and KL."
+        "π_ref. The top of the chart is the policy itself, the bottom where it lands in "
+        "reward and KL."
     )
-    view = state.choice(VIEW, "Show")
-    _objective_demo(view)
+    _objective_demo()
     sweep = handful_sweep()
     greedy = rlhf.greedy_policy(HANDFUL_REF, HANDFUL_REWARD)
     st.markdown(
@@ -339,8 +404,10 @@ def the_objective() -> None:
         f"{rlhf.expected_reward(HANDFUL_REF, HANDFUL_REWARD):.3f} and KL = 0. As β → 0, π* puts "
         f"everything on the best reply, with E[r] = "
         f"{rlhf.expected_reward(greedy, HANDFUL_REWARD):.3f} and KL = "
-        f"{rlhf.policy_kl(greedy, HANDFUL_REF):.3f} nats (= −ln π_ref(best)). On the chart, "
-        f"β runs from {sweep['beta'][0]:g} to {sweep['beta'][-1]:g}."
+        f"{rlhf.policy_kl(greedy, HANDFUL_REF):.3f} nats (= −ln π_ref(best)). The curve at "
+        f"the bottom of the chart runs from β = {sweep['beta'][0]:g} to "
+        f"{sweep['beta'][-1]:g}, the slider under it from {BETA_GRID[0]:g} to "
+        f"{BETA_GRID[-1]:g}."
     )
     cards.takeaway("β is the exchange rate between reward and staying close to π_ref. "
                    "The optimum reweights the reference by e^(r/β); the partition function Z "
@@ -349,28 +416,16 @@ def the_objective() -> None:
 
 
 @st.fragment
-def _objective_demo(view: str) -> None:
-    beta = float(state.slider(BETA, "KL weight β"))
-    star = rlhf.optimal_policy(HANDFUL_REF, HANDFUL_REWARD, beta)
-    z = rlhf.partition_function(HANDFUL_REF, HANDFUL_REWARD, beta)
-    reward = rlhf.expected_reward(star, HANDFUL_REWARD)
-    kl = rlhf.policy_kl(star, HANDFUL_REF)
-    objective = rlhf.optimal_objective(HANDFUL_REF, HANDFUL_REWARD, beta)
-    labels = [f"{t}<br>r = {_signed(r)}" for t, r in zip(HANDFUL_TEXT, HANDFUL_REWARD,
-                                                        strict=True)]
-    numbers = (f"At β = {beta:g}: Z = Σ π_ref·e^(r/β) = {fmt(z)}, E[r] = {reward:.3f} points, "
-               f"KL(π*‖π_ref) = {kl:.3f} nats, best objective β·log Z = {fmt(objective)}.")
-    # One chart per slider move (the other view is one click away): keeps the slider fast.
-    if view == VIEWS[0]:
-        show(rf.optimum_bars(labels, HANDFUL_REF, star, beta), key="rlhf_opt_chart",
-             caption=f"{numbers} Dividing π_ref·e^(r/β) by Z moves mass to the well-rewarded "
-             "replies.")
-    else:
-        sweep = handful_sweep()
-        show(rf.beta_sweep(sweep["beta"], sweep["expected_reward"], sweep["kl"], beta, reward,
-                           kl), key="rlhf_sweep_chart",
-             caption=f"{numbers} Lowering β slides the yellow point up the curve: more reward, "
-             "bought with more KL.")
+def _objective_demo() -> None:
+    beta = float(state.slider(BETA, "KL weight β", help="Sets the β the chart opens at, and "
+                              "goes into the shared link. The slider under the chart moves β "
+                              "at once."))
+    explorable.show(
+        objective_explorable(), key="rlhf_opt_chart", start=explorable.nearest(BETA_GRID, beta),
+        caption="Top: π_ref (grey) and the optimum π*_β (purple); dividing π_ref·e^(r/β) by "
+        "Z moves mass to the well-rewarded replies. Bottom: E[r] and KL of the optimum for "
+        "every β, the yellow point at the slider's β: lowering β slides it up the curve, more "
+        "reward bought with more KL. Drag the slider under the chart to change β.")
 
 
 # 4. PPO fine-tuning
@@ -430,24 +485,22 @@ def _ppo_demo() -> None:
     run = ppo_run(n, noise, rm_seed, beta, estimator, seed)
     history = run["history"]
     one, two, three, four = st.columns(4)
-    one.metric("True reward E[r]", f"{history['true_reward'][-1]:.3f}",
+    one.metric("True reward at the end", f"{history['true_reward'][-1]:.3f}",
                delta=f"{history['true_reward'][-1] - history['true_reward'][0]:+.3f} vs π_ref")
-    two.metric("Reward model's score", f"{history['score'][-1]:.3f}",
+    two.metric("Reward model's score at the end", f"{history['score'][-1]:.3f}",
                delta=f"{history['score'][-1] - history['score'][0]:+.3f} vs π_ref")
-    three.metric("KL(π_θ ‖ π_ref)", f"{history['kl'][-1]:.3f} nats")
+    three.metric("KL(π_θ ‖ π_ref) at the end", f"{history['kl'][-1]:.3f} nats")
     four.metric("Training time", f"{1000 * run['seconds']:.0f} ms",
                 help="Cached: the same settings replay instantly.")
-    left, right = st.columns(2)
-    with left:
-        show(rf.training_rewards(history["step"], history["score"], history["true_reward"]),
-             key="rlhf_ppo_rewards_chart",
-             caption="Exact expectations over all 399 replies after each iteration. PPO "
-             "maximises the sky-blue score; the green true reward is what the reader would "
-             "give. Where they part, the reward model is being gamed.")
-    with right:
-        show(rf.training_kl(history["step"], history["kl"]), key="rlhf_ppo_kl_chart",
-             caption="The exact KL from the reference. Small β lets it grow; large β holds the "
-             "policy close to π_ref.")
+    replay = ppo_replay(n, noise, rm_seed, beta, estimator, seed)
+    explorable.show(
+        replay, key="rlhf_ppo_chart", start=explorable.frame_count(replay) - 1,
+        caption="Press play to run PPO again from π_ref. Top: exact expectations over all "
+        "399 replies after each iteration: PPO maximises the sky-blue score; the green true "
+        "reward is what the reader would give (where they part, the reward model is being "
+        "gamed); the dotted purple KL from the reference (right axis) grows more with a small "
+        "β. Bottom: the eight replies to the first prompt that get the most probability during "
+        "the run, under π_ref and under the policy at the slider's iteration.")
     _token_demo(run, n, noise, rm_seed, beta, estimator)
     _samples_demo(run, n, noise, rm_seed)
 
@@ -500,11 +553,11 @@ def _samples_demo(run: dict, n: int, noise: float, rm_seed: int) -> None:
     st.dataframe(pd.DataFrame({
         "prompt": [PROMPTS[i] for i in before_prompt],
         "π_ref wrote": [TASK.texts[s] for s in before],
-        "score (before)": [_points(v) for v in scores[before_prompt, before]],
-        "true (before)": [_points(v) for v in TASK.true_rewards[before_prompt, before]],
+        "score (before)": [rf.points(v) for v in scores[before_prompt, before]],
+        "true (before)": [rf.points(v) for v in TASK.true_rewards[before_prompt, before]],
         "PPO policy wrote": [TASK.texts[s] for s in after],
-        "score (after)": [_points(v) for v in scores[after_prompt, after]],
-        "true (after)": [_points(v) for v in TASK.true_rewards[after_prompt, after]],
+        "score (after)": [rf.points(v) for v in scores[after_prompt, after]],
+        "true (after)": [rf.points(v) for v in TASK.true_rewards[after_prompt, after]],
     }), hide_index=True, width="stretch")
 
 
@@ -562,14 +615,15 @@ def _overoptimisation_demo() -> None:
     _remember(n, noise, seed, beta, run)
     history = run["history"]
     peak = int(np.nanargmax(history["true_reward"]))
-    frontier = proxy_frontier(n, noise, seed)
-    show(rf.overoptimisation(history["kl"], history["score"], history["true_reward"],
-                             frontier["kl"], frontier["proxy"], frontier["true"], peak, beta),
-         key="rlhf_oo_chart",
-         caption=f"Thick lines: PPO at β = {beta:g}, one dot per iteration, moving right as "
-         "the policy drifts. Dashed: the exact optimum of the proxy for every β. Past the "
-         "yellow point more KL buys proxy score but loses true reward. Only differences of "
-         "the proxy mean something (it has no fixed zero): compare slopes, not heights.")
+    replay = overoptimisation_replay(n, noise, seed, beta)
+    explorable.show(
+        replay, key="rlhf_oo_chart", start=explorable.frame_count(replay) - 1,
+        caption=f"Press play to watch PPO at β = {beta:g} again: its thick lines, one dot per "
+        "iteration, grow to the right as the policy drifts from π_ref. Dashed: the exact "
+        "optimum of the proxy for every β. The yellow point is the best true reward so far; "
+        "past it more KL buys proxy score but loses true reward. The top reply is the "
+        f"policy's most likely reply to “{PROMPTS[0]}”. Only differences of the proxy mean "
+        "something (it has no fixed zero): compare slopes, not heights.")
     one, two, three, four = st.columns(4)
     one.metric("Reward model accuracy", f"{100 * fit['accuracy']:.1f} %",
                help="On every pair the reference could write, as in step 2.")
@@ -580,12 +634,6 @@ def _overoptimisation_demo() -> None:
                  delta=f"{history['true_reward'][-1] - history['true_reward'][peak]:+.3f} "
                  "vs its best" if fell else None)
     four.metric("Proxy score at the end", f"{history['score'][-1]:.3f}")
-    probs = lm.distribution(TASK, run["logits"])
-    top = int(lm.most_likely(probs[0], 1)[0])
-    st.markdown(f"At the end, after *{PROMPTS[0]}* the policy writes *{TASK.texts[top]}* with "
-                f"probability {probs[0, top]:.2f}. The reward model scores it "
-                f"{_points(fit['scores'][0, top])}; the reader gives it "
-                f"{_points(TASK.true_rewards[0, top])}.")
     _runs_table(n, noise, seed, beta)
 
 

@@ -10,6 +10,7 @@ as β runs from ∞ (π_ref, KL = 0) to 0 (all mass on the best replies): π*_β
 E[r] − β·KL, so any π with KL(π) = KL(π*_β) has E_π[r] ≤ E_{π*_β}[r]. That curve is the exact
 optimal frontier (`optimal_frontier`, `frontier_reward`); the distance of a run below it is its
 gap (`frontier_gap`). Figure 2 of the DPO paper draws the same plane for sentiment generation.
+Behind each point is a policy; `reward_distribution` shows how its reward is spread.
 
 The experiment (`sweep_plan`, `run`) trains on one shared preference dataset
 (`preference_data`): DPO over a range of β, RLHF = a reward model plus PPO over a range of the
@@ -193,6 +194,24 @@ def frontier_gap(task, kl, reward):
     """
     gap = np.asarray(frontier_reward(task, kl)) - np.asarray(reward, dtype=float)
     return float(gap) if gap.ndim == 0 else gap
+
+
+def reward_distribution(task, probs):
+    """P_π(r = v) = mean_x Σ_{y: r(x, y) = v} π(y|x): how the true reward is spread when the
+    prompt is drawn uniformly and π writes the reply (lm.reward_histogram, mixed over prompts).
+
+    probs: (..., P, S), one policy (P, S) or several, e.g. a run's checkpoints (c, P, S).
+    Returns (values (m,), the distinct rewards in increasing order; shares (..., m), each row
+    summing to 1, with Σ_v v·share = E_π[r]).
+    Example: reward_distribution(t, t.ref_probs)[1].sum() -> 1.0
+    """
+    probs = np.asarray(probs, dtype=float)
+    if probs.shape[-2:] != task.true_rewards.shape:
+        raise ValueError(f"probs must end in the shape {task.true_rewards.shape} "
+                         "(prompts, replies).")
+    values, index = np.unique(task.true_rewards, return_inverse=True)
+    members = index.reshape(task.true_rewards.shape)[..., None] == np.arange(values.size)
+    return values, np.einsum("...ps,psm->...m", probs, members) / probs.shape[-2]
 
 
 # The shared data

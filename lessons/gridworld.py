@@ -474,6 +474,20 @@ def walk_episode(grid: GridWorld, probs: np.ndarray, seed: int,
             "ended": bool(grid.terminal[states[-1]])}
 
 
+def snapshot_steps(total: int, count: int) -> np.ndarray:
+    """t_i = round(i·total / (count − 1)) for i = 0 … count − 1: the points of a run of ``total``
+    episodes or updates at which to keep a snapshot, evenly spaced from 0 (before any) to total
+    (the trained result); points that round to the same step are kept once.
+
+    Example: snapshot_steps(10, 5) -> [0, 2, 5, 8, 10]  (halves round to the even neighbour)
+    """
+    if isinstance(total, bool) or not isinstance(total, numbers.Integral) or total < 0:
+        raise ValueError(f"The length of a run must be a whole number ≥ 0, got {total!r}.")
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 2:
+        raise ValueError(f"A run needs at least 2 snapshots (its start and end), got {count!r}.")
+    return np.unique(np.linspace(0, total, count).round().astype(int))
+
+
 # Q-learning
 
 
@@ -500,7 +514,7 @@ def q_learning(grid: GridWorld, episodes: int = 300, alpha: float = 0.2, epsilon
     reward = grid.entry_rewards.tolist()
     live = np.flatnonzero(~grid.terminal)
     q = [[0.0] * 4 for _ in range(grid.n_states)]  # plain lists: this loop is scalar work
-    marks = np.unique(np.linspace(0, episodes, snapshots).round().astype(int))
+    marks = snapshot_steps(episodes, snapshots)
     history, returns, lengths = [], np.zeros(episodes), np.zeros(episodes, dtype=int)
     for episode in range(episodes):
         if episode in marks:

@@ -59,7 +59,7 @@ def test_play_adds_play_and_pause_and_nothing_starts_by_itself():
     assert "updatemenus" not in _built()["layout"]
     menu = _built(play=True, frame_ms=90)["layout"]["updatemenus"][0]
     play, pause = menu["buttons"]
-    assert play["label"].endswith("Play") and pause["label"].endswith("Pause")
+    assert (play["label"], pause["label"]) == ("▶", "❚❚")
     assert play["args"][0] is None and play["args"][1]["frame"]["duration"] == 90
     assert play["args"][1]["fromcurrent"] is True
     assert pause["args"][0] == [None]

@@ -110,6 +110,29 @@ def test_no_policy_lies_above_the_frontier():
         assert gap >= -ON_OR_BELOW
 
 
+def test_the_reward_distribution_mixes_each_prompt_s_histogram():
+    policies = np.stack([TASK.ref_probs, lm.optimum(TASK, 1.0), lm.optimum(TASK, 0.05)])
+    values, shares = fr.reward_distribution(TASK, policies)
+    assert shares.shape == (3, values.size)
+    assert np.all(np.diff(values) > 0) and values[-1] == TASK.true_rewards.max()
+    for probs, row in zip(policies, shares, strict=True):
+        # lm.reward_histogram per prompt, then the prompts' average, value by value
+        mixed = {}
+        for rewards, prompt_probs in zip(TASK.true_rewards, probs, strict=True):
+            for v, share in zip(*lm.reward_histogram(rewards, prompt_probs), strict=True):
+                mixed[v] = mixed.get(v, 0.0) + share / len(TASK.prompts)
+        assert sorted(mixed) == list(values)
+        np.testing.assert_allclose(row, [mixed[v] for v in values], atol=1e-12)
+        assert row.sum() == pytest.approx(1.0, abs=1e-12)
+        assert values @ row == pytest.approx(lm.expected_reward(probs, TASK.true_rewards),
+                                             abs=1e-12)
+    assert shares[2, -1] > 0.99  # a tiny β writes a best reply
+    one = fr.reward_distribution(TASK, TASK.ref_probs)[1]
+    np.testing.assert_array_equal(one, shares[0])
+    with pytest.raises(ValueError, match="prompts, replies"):
+        fr.reward_distribution(TASK, TASK.ref_probs[:, :10])
+
+
 # The runs against the frontier
 
 

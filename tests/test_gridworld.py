@@ -317,6 +317,34 @@ def test_walk_episode_records_slips_and_its_return():
 # Q-learning
 
 
+@pytest.mark.parametrize(("total", "count", "expected"), [
+    (10, 5, [0, 2, 5, 8, 10]), (4, 9, [0, 0, 1, 2, 2, 2, 3, 4, 4]), (0, 3, [0]),
+    (3, 2, [0, 3]), (100, 21, list(range(0, 101, 5))),
+])
+def test_snapshot_steps_by_hand(total, count, expected):
+    np.testing.assert_array_equal(gw.snapshot_steps(total, count), sorted(set(expected)))
+
+
+@pytest.mark.parametrize("total", [50, 100, 200, 300, 1000])
+def test_snapshot_steps_are_exact_shares_of_the_run_and_hold_every_twentieth(total):
+    from fractions import Fraction
+
+    steps = gw.snapshot_steps(total, 41)
+    exact = sorted({round(Fraction(i * total, 40)) for i in range(41)})  # banker's rounding
+    np.testing.assert_array_equal(steps, exact)
+    assert steps[0] == 0 and steps[-1] == total and np.all(np.diff(steps) > 0)
+    for share in range(0, 101, 5):  # every 5 % of the run is a snapshot
+        assert round(Fraction(share * total, 100)) in steps
+
+
+@pytest.mark.parametrize(("total", "count", "message"), [
+    (-1, 5, "whole number ≥ 0"), (2.5, 5, "whole number ≥ 0"), (10, 1, "at least 2"),
+])
+def test_snapshot_steps_reject_bad_input(total, count, message):
+    with pytest.raises(ValueError, match=message):
+        gw.snapshot_steps(total, count)
+
+
 def test_q_learning_finds_the_optimal_policy_on_a_small_deterministic_grid():
     grid = gw.make_grid("S.D/.W./..T", gamma=0.9, slip=0.0, step_cost=0.04)
     optimum = gw.value_iteration(grid)["q"]
@@ -337,6 +365,8 @@ def test_q_learning_is_seeded_and_keeps_snapshots():
     assert not np.array_equal(a["returns"], c["returns"])
     assert a["history"].shape == (21, grid.n_states, 4)
     np.testing.assert_array_equal(a["snapshot_episodes"], np.arange(0, 101, 5))
+    np.testing.assert_array_equal(gw.q_learning(grid, episodes=100, seed=5, snapshots=41)[
+        "snapshot_episodes"], gw.snapshot_steps(100, 41))
     assert np.all(a["history"][0] == 0)
     np.testing.assert_array_equal(a["history"][-1], a["q"])
     assert np.all((a["lengths"] >= 1) & (a["lengths"] <= gw.MAX_STEPS))

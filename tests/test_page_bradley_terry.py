@@ -212,7 +212,7 @@ def test_newton_s_method_is_replayed_step_by_step_to_the_fit(link, table, l2):
     names = ["Atlas", "Birch", "Cedar", "Delta"]
     assert len(spec["frames"]) == len(path["scores"])
     assert opened_frame(spec) == len(spec["frames"]) - 1  # the fit itself
-    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
     for k, scores in enumerate(path["scores"]):
         (bars,) = spec["frames"][k]["data"]
         np.testing.assert_allclose(bar_heights(bars), scores, rtol=1e-4, atol=1e-9)
@@ -400,7 +400,7 @@ def test_the_reward_model_s_training_is_replayed_step_by_step():
     assert len(steps) <= 51
     for spec in (training, weights):
         assert opened_frame(spec) == len(steps) - 1  # the trained model
-        assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+        assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
         assert [int(s["label"]) for s in spec["layout"]["sliders"][0]["steps"]] == steps
     np.testing.assert_allclose(training["data"][0]["y"], result["loss"][training["data"][0]["x"]],
                                rtol=1e-4)

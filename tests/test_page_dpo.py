@@ -1,8 +1,10 @@
 """The DPO page through app.py: every step renders alone, its numbers come from lessons/dpo.py,
-lessons/rlhf.py and lessons/toy_lm.py, the probability sliders redraw the loss chart, the units
-switch carries the values over, the derivation steps through by clicks with the step in the link,
-links restore a view, bad links and bad text get friendly notes, the self-check grades, and the
-widget fuzzer drives every widget."""
+lessons/rlhf.py and lessons/toy_lm.py, the loss chart holds the lesson's values at every β and
+opens at the β slider's, every training run is replayed frame by frame with the run's own
+distributions and metrics, the probability sliders redraw the loss chart, the units switch
+carries the values over, the derivation steps through by clicks with the step in the link, links
+restore a view, bad links and bad text get friendly notes, the self-check grades, and the widget
+fuzzer drives every widget."""
 
 import dataclasses
 import math
@@ -11,10 +13,20 @@ import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
-from pagetest import assert_step_alone, captions, link_notes, markdown, metric, step_opener
+from pagetest import (
+    assert_step_alone,
+    explorables,
+    link_notes,
+    markdown,
+    metric,
+    opened_frame,
+    shown_note,
+    step_opener,
+)
 
 from lessons import dpo, rlhf
 from lessons import toy_lm as lm
+from ui import course
 from ui.dpo_figures import signed
 
 PAGE = "app_pages/dpo.py"
@@ -22,7 +34,7 @@ TASK = lm.make_task()
 STEPS = ("1. RLHF vs DPO", "2. The loss, with sliders", "3. Where does the reward go?",
          "4. What the gradient does", "5. Train the tiny LM with DPO",
          "6. Does the starting model matter?", "7. Check yourself")
-CHARTS = {1: 1, 2: 1, 3: 0, 4: 2, 5: 6, 6: 2, 7: 0}
+CHARTS = {1: 1, 2: 1, 3: 0, 4: 2, 5: 3, 6: 1, 7: 0}
 TRAIN_BUTTON = "FormSubmitter:dpo_train_form-Train"
 STEP_WIDGETS = {
     2: {"dpo_units", "dpo_variants", "dpo_eps", "dpo_beta"},
@@ -38,20 +50,74 @@ PROBABILITY_KEYS = (("dpo_pw", "dpo_lpw"), ("dpo_rw", "dpo_lrw"), ("dpo_pl", "dp
 NAVIGATION = {"dpo_step", "dpo_step_back", "dpo_step_next"}
 # The training defaults of step 5 (and the fixed settings of steps 4 and 6)
 BETA, LR, N_PAIRS, NOISE, STEPS_TRAINED = 1.0, 0.1, 128, 1.0, 150
+BETAS = np.round(np.arange(0.05, 3.001, 0.05), 2)  # the β slider's values: the loss chart's
+REPLAY_STEPS = np.arange(0, STEPS_TRAINED + 1, 3)  # the frames of the training replays
+LOSS_KINDS = {"DPO": ("sigmoid", 0.0), "IPO": ("ipo", 0.0), "hinge": ("hinge", 0.0),
+              "cDPO": ("sigmoid", None)}
 
 
 at_step = step_opener(PAGE, "dpo_step", STEPS)
 
 
-def assert_loss_caption(at, logps, beta):
-    """The loss chart's caption shows dpo_loss's numbers for these log-probs and β."""
+def note_at(spec, k):
+    """The line of numbers frame k shows above its chart."""
+    notes = [a["text"] for a in spec["frames"][k]["layout"]["annotations"]
+             if a.get("name") == "explorable-note"]
+    return notes[0].replace("<br>", " ")
+
+
+def slider_values(spec):
+    return [float(step["label"]) for step in spec["layout"]["sliders"][0]["steps"]]
+
+
+def assert_loss_note(at, logps, beta):
+    """The loss chart opens at the β slider's value and its numbers there are dpo_loss's for
+    these log-probs and β."""
+    (spec,) = explorables(at)
+    assert opened_frame(spec) == int(np.argmin(np.abs(BETAS - beta)))
     result = dpo.dpo_loss(*logps, beta)
-    text = captions(at)
+    text = shown_note(spec)
+    assert text.startswith(f"β = {beta:g}: ")
     assert f"r̂_w = {signed(result['chosen_rewards'])}" in text
     assert f"r̂_l = {signed(result['rejected_rewards'])}" in text
-    assert f"m = {signed(result['margin'])}" in text
-    assert f"the loss −log σ(m) = {result['loss']:.3f}" in text
-    assert f"σ(−m) = {result['gradient_weight']:.3f}" in text
+    assert f"m = β·h = {signed(result['margin'])}" in text
+    assert f"DPO loss {result['loss']:.3f} · weight σ(−m) {result['gradient_weight']:.3f}" \
+        in text
+
+
+def after_each_step(task, pairs, beta, loss_type="sigmoid", steps=STEPS_TRAINED):
+    """TRL's metrics of the policy after s steps, s = 0..steps, each from its own run of s
+    steps (lm.dpo_objective on the run's logits): an independent check of the page's replay."""
+    merged = lm.merge_pairs(pairs)
+    out = {}
+    for s in range(steps + 1):
+        logits = lm.train_dpo(task, pairs, beta=beta, loss_type=loss_type, steps=s,
+                              lr=LR)["logits"]
+        _, logged, _ = lm.dpo_objective(task, logits, merged["prompt"], merged["chosen"],
+                                        merged["rejected"], beta, loss_type,
+                                        weight=merged["weight"])
+        for key, value in logged.items():
+            out.setdefault(key, []).append(value)
+    return {key: np.array(values) for key, values in out.items()}
+
+
+def metrics_after(task, pairs, run, beta, loss_type="sigmoid"):
+    """TRL's metrics of the model after s steps, s = 0..150, from one run: logged by step s + 1
+    (see test_a_step_logs_the_metrics_of_the_model_it_starts_from), and for the trained model
+    computed from its logits with lm.dpo_objective."""
+    merged = lm.merge_pairs(pairs)
+    _, final, _ = lm.dpo_objective(task, run["logits"], merged["prompt"], merged["chosen"],
+                                   merged["rejected"], beta, loss_type, weight=merged["weight"])
+    return {key: np.append(run["history"][key][1:], final[key]) for key in lm.DPO_METRICS}
+
+
+def reply_of(label):
+    """(prompt, reply) of a label “The food was really great.” as the replay names it."""
+    text = label.strip("“”")
+    for prompt, opening in enumerate(TASK.prompts):
+        if text.startswith(opening + " "):
+            return prompt, TASK.texts.index(text[len(opening) + 1:])
+    raise AssertionError(label)
 
 
 def poor_task(tau: float) -> lm.Task:
@@ -87,11 +153,61 @@ def test_every_equation_names_its_method():
 
 def test_the_loss_numbers_come_from_dpo_loss():
     at = at_step(2)
-    assert_loss_caption(at, np.log([0.30, 0.10, 0.20, 0.15]), 1.0)
+    assert_loss_note(at, np.log([0.30, 0.10, 0.20, 0.15]), 1.0)
     at = at_step(2, dpo_beta="0.5", dpo_pw="0.4", dpo_rw="0.2", dpo_pl="0.1", dpo_rl="0.2")
     result = dpo.dpo_loss(*np.log([0.4, 0.1, 0.2, 0.2]), 0.5)
     assert result["loss"] == pytest.approx(math.log(1.5))  # the docstring's worked example
-    assert_loss_caption(at, np.log([0.4, 0.1, 0.2, 0.2]), 0.5)
+    assert_loss_note(at, np.log([0.4, 0.1, 0.2, 0.2]), 0.5)
+
+
+@pytest.mark.parametrize("variants", [True, False])
+def test_the_loss_chart_holds_the_lessons_values_at_every_beta(variants):
+    at = at_step(2, dpo_beta="2.35", dpo_pw="0.05", dpo_rw="0.2", dpo_pl="0.4", dpo_rl="0.1",
+                 dpo_eps="0.3", dpo_variants=str(variants).lower())
+    (spec,) = explorables(at)
+    logps = np.log([0.05, 0.4, 0.2, 0.1])
+    h = (logps[0] - logps[1]) - (logps[2] - logps[3])
+    assert h == pytest.approx(math.log(0.25) - math.log(4))
+    np.testing.assert_allclose(slider_values(spec), BETAS)
+    assert opened_frame(spec) == 46  # the link's β, 2.35
+    kinds = {name: (kind, 0.3 if eps is None else eps) for name, (kind, eps) in
+             LOSS_KINDS.items() if variants or name == "DPO"}
+    curves = spec["data"][:len(kinds)]
+    assert [c["name"] for c in curves] == list(kinds)
+    grid = np.array(curves[0]["x"])
+    assert grid[0] == pytest.approx(-grid[-1]) and grid[-1] >= abs(h) + 1
+    np.testing.assert_allclose(spec["data"][len(kinds) + 1]["x"], [h], rtol=1e-4)  # the pair
+    for k, beta in enumerate(BETAS):
+        frame = spec["frames"][k]["data"]
+        for (kind, eps), trace in zip(kinds.values(), frame, strict=False):
+            x = np.array(trace.get("x", grid))  # the hinge: through its corners
+            assert x[0] == grid[0] and x[-1] == grid[-1]
+            if kind == "hinge":
+                x = np.array([grid[0], min(1 / beta, grid[-1]), grid[-1]])
+                np.testing.assert_allclose(trace["x"], x, rtol=1e-4)
+            losses = dpo.losses_of_h(x, beta, kind, eps)
+            shown = np.array([np.nan if v is None else v for v in trace["y"]], dtype=float)
+            kept = losses <= 6.0  # losses far above the axis are left out (gaps)
+            np.testing.assert_allclose(shown[kept], losses[kept], rtol=1e-4, atol=1e-9)
+            assert np.isnan(shown[~kept]).all()
+        tangent, point = frame[len(kinds):]
+        result = dpo.dpo_loss(*logps, beta)
+        assert point["y"][0] == pytest.approx(min(result["loss"], 5.0), rel=1e-4)
+        slope = np.diff(tangent["y"])[0] / np.diff(spec["data"][len(kinds)]["x"])[0]
+        assert slope == pytest.approx(dpo.loss_gradient(h, beta), rel=1e-3, abs=1e-6)
+        assert slope == pytest.approx(-beta * result["gradient_weight"], rel=1e-3, abs=1e-6)
+        note = note_at(spec, k)
+        assert f"margin m = β·h = {signed(result['margin'])}" in note
+        assert f"DPO loss {result['loss']:.3f} · weight σ(−m) {result['gradient_weight']:.3f}" \
+            in note
+        if variants:
+            assert note.endswith(f"IPO {dpo.losses_of_h(h, beta, 'ipo'):.3f} · hinge "
+                                 f"{dpo.losses_of_h(h, beta, 'hinge'):.3f} · cDPO "
+                                 f"{dpo.losses_of_h(h, beta, 'sigmoid', 0.3):.3f}")
+        else:
+            assert "IPO" not in note
+    legend = [t["name"] for t in spec["data"] if t.get("showlegend", True)]
+    assert legend == list(kinds)
 
 
 def test_a_probability_slider_redraws_the_loss_chart():
@@ -99,10 +215,10 @@ def test_a_probability_slider_redraws_the_loss_chart():
     at.slider(key="dpo_pl").set_value(0.02).run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == 1
-    assert_loss_caption(at, np.log([0.30, 0.02, 0.20, 0.15]), 1.0)
+    assert_loss_note(at, np.log([0.30, 0.02, 0.20, 0.15]), 1.0)
     at.run()
     at.slider(key="dpo_beta").set_value(2.0).run()
-    assert_loss_caption(at, np.log([0.30, 0.02, 0.20, 0.15]), 2.0)
+    assert_loss_note(at, np.log([0.30, 0.02, 0.20, 0.15]), 2.0)
 
 
 def test_the_units_switch_carries_the_values_over():
@@ -110,7 +226,7 @@ def test_the_units_switch_carries_the_values_over():
     at.button_group(key="dpo_units").set_value("log-probabilities").run()
     assert not at.exception and not at.warning
     assert at.slider(key="dpo_lpw").value == pytest.approx(round(math.log(0.5), 1))
-    assert_loss_caption(at, [round(math.log(0.5), 1), -2.3, -1.6, -1.9], 1.0)
+    assert_loss_note(at, [round(math.log(0.5), 1), -2.3, -1.6, -1.9], 1.0)
     at.slider(key="dpo_lrl").set_value(-7.0).run()
     at.run()
     at.button_group(key="dpo_units").set_value("probabilities").run()
@@ -122,7 +238,7 @@ def test_log_units_from_a_link():
     at = at_step(2, dpo_units="log-probabilities", dpo_lpw="-0.5", dpo_lpl="-9.0",
                  dpo_beta="0.1")
     assert at.button_group(key="dpo_units").value == "log-probabilities"
-    assert_loss_caption(at, [-0.5, -9.0, -1.6, -1.9], 0.1)
+    assert_loss_note(at, [-0.5, -9.0, -1.6, -1.9], 0.1)
 
 
 def test_the_derivation_steps_through_by_clicks_and_checks_the_numbers():
@@ -165,25 +281,57 @@ def test_bad_derivation_inputs_get_a_friendly_error(rewards, ref):
     assert at.error
 
 
-def test_the_gradient_weights_come_from_a_real_dpo_run():
-    at = at_step(4, dpo_g_at="30")
+def test_the_gradient_weights_replay_a_real_dpo_run_step_by_step():
+    at = at_step(4, dpo_g_at="35")
+    weights, _ = explorables(at)
+    assert opened_frame(weights) == 35  # the link's step
+    assert weights["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
+    assert slider_values(weights) == list(range(61))
     pairs = lm.preference_pairs(TASK, 48, 2, 1.0)
-    logits = lm.train_dpo(TASK, pairs, beta=1.0, steps=30, lr=0.1)["logits"]
-    logps = lm.sequence_logprobs(TASK, logits)
     p, w, r = pairs["prompt"], pairs["chosen"], pairs["rejected"]
-    result = dpo.dpo_loss(logps[p, w], logps[p, r], TASK.ref_logps[p, w], TASK.ref_logps[p, r],
-                          1.0)
-    assert f"After 30 steps the loss of the batch is {result['loss']:.3f}" in captions(at)
-    accuracy = dpo.logged_metrics(result, logps[p, w], logps[p, r])["rewards/accuracies"]
-    spec = at.get("plotly_chart")[0].proto.spec
-    assert f"After 30 steps: {100 * accuracy:.0f} % of the pairs ranked right" in spec
+    agrees = np.asarray(pairs["agrees"], dtype=bool)
+    for k in range(61):
+        logits = lm.train_dpo(TASK, pairs, beta=1.0, steps=k, lr=0.1)["logits"]
+        logps = lm.sequence_logprobs(TASK, logits)
+        result = dpo.dpo_loss(logps[p, w], logps[p, r], TASK.ref_logps[p, w],
+                              TASK.ref_logps[p, r], 1.0)
+        agreeing, against = weights["frames"][k]["data"]
+        for trace, mask in ((agreeing, agrees), (against, ~agrees)):
+            np.testing.assert_allclose(trace["x"], result["margin"][mask], rtol=1e-4,
+                                       atol=1e-6)
+            np.testing.assert_allclose(trace["y"], result["gradient_weight"][mask], rtol=1e-4,
+                                       atol=1e-9)
+        right = int(np.sum(result["chosen_rewards"] > result["rejected_rewards"]))
+        assert note_at(weights, k) == (
+            f"After {k} steps: {right} of 48 pairs ranked right ({100 * right / 48:.0f} %) · "
+            f"loss {result['loss']:.3f} mean weight σ(−m) "
+            f"{np.mean(result['gradient_weight']):.3f}")
+    assert shown_note(weights) == note_at(weights, 35)
 
 
-def test_the_unweighted_comparison_quotes_the_runs():
+def test_the_unweighted_comparison_replays_both_runs_and_quotes_them():
     at = at_step(4)
+    _, replay = explorables(at)
+    assert opened_frame(replay) == len(REPLAY_STEPS) - 1  # the trained result
+    assert slider_values(replay) == list(REPLAY_STEPS)
     pairs = lm.preference_pairs(TASK, N_PAIRS, 0, NOISE)
-    raw = lm.train_dpo(TASK, pairs, beta=BETA, loss_type="unweighted", steps=STEPS_TRAINED,
-                       lr=LR)["history"]
+    runs = {name: metrics_after(TASK, pairs, lm.train_dpo(
+        TASK, pairs, beta=BETA, loss_type=name, steps=STEPS_TRAINED, lr=LR), BETA, name)
+        for name in ("sigmoid", "unweighted")}
+    for k, s in enumerate(REPLAY_STEPS):
+        (markers,) = replay["frames"][k]["data"]
+        assert markers["x"] == [s] * 4
+        np.testing.assert_allclose(markers["y"], [
+            runs["sigmoid"]["logps/chosen"][s], runs["sigmoid"]["logps/rejected"][s],
+            runs["unweighted"]["logps/chosen"][s], runs["unweighted"]["logps/rejected"][s]],
+            rtol=1e-4)
+        assert note_at(replay, k) == (
+            f"After {s} steps (mean log π_θ, nats): DPO chosen "
+            f"{signed(runs['sigmoid']['logps/chosen'][s], 2)} · rejected "
+            f"{signed(runs['sigmoid']['logps/rejected'][s], 2)} no weight chosen "
+            f"{signed(runs['unweighted']['logps/chosen'][s], 2)} · rejected "
+            f"{signed(runs['unweighted']['logps/rejected'][s], 2)}")
+    raw = runs["unweighted"]
     assert f"fallen to {signed(raw['logps/chosen'][-1], 1)} nats" in markdown(at)
     assert f"grown to {raw['rewards/margins'][-1]:.1f}" in markdown(at)
 
@@ -192,37 +340,91 @@ def test_training_numbers_come_from_train_dpo():
     at = at_step(5, dpo_t_pairs="32", dpo_t_beta="0.3", dpo_t_noise="0.5", dpo_t_seed="4")
     pairs = lm.preference_pairs(TASK, 32, 4, 0.5)
     h = lm.train_dpo(TASK, pairs, beta=0.3, steps=STEPS_TRAINED, lr=LR)["history"]
-    assert metric(at, "Expected true reward E[r]") == f"{h['true_reward'][-1]:.3f}"
-    assert metric(at, "KL(π_θ ‖ π_ref)") == f"{h['kl'][-1]:.3f} nats"
-    assert metric(at, "rewards/accuracies") == f"{100 * h['rewards/accuracies'][-1]:.0f} %"
+    after = after_each_step(TASK, pairs, 0.3, steps=1)
+    assert metric(at, "E[r] after 150 steps") == f"{h['true_reward'][-1]:.3f}"
+    assert metric(at, "KL(π_θ ‖ π_ref) after 150 steps") == f"{h['kl'][-1]:.3f} nats"
+    final = lm.train_dpo(TASK, pairs, beta=0.3, steps=STEPS_TRAINED, lr=LR)["logits"]
+    merged = lm.merge_pairs(pairs)
+    _, logged, _ = lm.dpo_objective(TASK, final, merged["prompt"], merged["chosen"],
+                                    merged["rejected"], 0.3, weight=merged["weight"])
+    assert metric(at, "rewards/accuracies after 150 steps") == \
+        f"{100 * logged['rewards/accuracies']:.0f} %"
     story = markdown(at)
-    assert f"rewards/rejected at {signed(h['rewards/rejected'][-1], 2)}" in story or \
-        f"to **{signed(h['rewards/rejected'][-1], 2)}**" in story
-    assert f"went from {signed(h['logps/chosen'][1], 2)} nats" in story
+    assert f"rewards/rejected at {signed(logged['rewards/rejected'], 2)}" in story or \
+        f"to **{signed(logged['rewards/rejected'], 2)}**" in story
+    assert f"went from {signed(after['logps/chosen'][0], 2)} nats" in story
+    assert after["logps/chosen"][0] == pytest.approx(np.mean(TASK.ref_logps[
+        pairs["prompt"], pairs["chosen"]]))
+
+
+def test_the_training_replays_show_the_run_at_every_checkpoint():
+    at = at_step(5, dpo_t_pairs="32", dpo_t_beta="3", dpo_t_lr="0.3", dpo_t_seed="7")
+    distribution, logged, exact = explorables(at)
+    pairs = lm.preference_pairs(TASK, 32, 7, NOISE)
+    run = lm.train_dpo(TASK, pairs, beta=3.0, steps=STEPS_TRAINED, lr=0.3, checkpoints=51)
+    probs, h = run["checkpoints"]["probs"], run["history"]
+    star = lm.optimum(TASK, 3.0)
+    for spec in (distribution, logged, exact):
+        assert opened_frame(spec) == len(REPLAY_STEPS) - 1  # the trained model
+        assert slider_values(spec) == list(REPLAY_STEPS)
+        assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
+    # Top: the shown replies, π_ref and π* static, the model at every checkpoint
+    ref_trace, star_trace, policy_trace, marked = distribution["data"][:4]
+    shown = [reply_of(label) for label in policy_trace["customdata"]]
+    assert len(shown) == 30 and len(set(shown)) == 30
+    index = tuple(np.array(shown).T)
+    np.testing.assert_allclose(ref_trace["y"], TASK.ref_probs[index], rtol=1e-4)
+    np.testing.assert_allclose(star_trace["y"], star[index], rtol=1e-4)
+    assert list(star[index]) == sorted(star[index], reverse=True)  # in π*'s order
+    most_chosen = max(set(zip(pairs["prompt"], pairs["chosen"], strict=True)), key=lambda pc: (
+        np.sum((pairs["prompt"] == pc[0]) & (pairs["chosen"] == pc[1]))))
+    assert most_chosen in {reply_of(label) for label in marked["customdata"]}
+    metrics = metrics_after(TASK, pairs, run, 3.0)
+    for k, s in enumerate(REPLAY_STEPS):
+        policy, marks, rewards = distribution["frames"][k]["data"]
+        np.testing.assert_allclose(policy["y"], probs[k][index], rtol=1e-4, atol=1e-12)
+        assert rewards["x"] == [s] * 3
+        np.testing.assert_allclose(rewards["y"], [metrics["rewards/chosen"][s], metrics[
+            "rewards/rejected"][s], metrics["rewards/margins"][s]], rtol=1e-4, atol=1e-9)
+        note = note_at(distribution, k)
+        assert note.startswith(f"After {s} steps: rewards/chosen "
+                               f"{signed(metrics['rewards/chosen'][s])} rewards/rejected "
+                               f"{signed(metrics['rewards/rejected'][s])}, margins "
+                               f"{signed(metrics['rewards/margins'][s])}")
+        prompt, reply = np.unravel_index(np.argmax(probs[k]), probs[k].shape)
+        assert note.endswith(f"“{TASK.prompts[prompt]} {TASK.texts[reply]}”")
+        accuracy, loss = logged["frames"][k]["data"]
+        assert accuracy["y"] == pytest.approx([100 * metrics["rewards/accuracies"][s]])
+        assert loss["y"] == pytest.approx([metrics["loss"][s]], rel=1e-4)
+        reward, kl = exact["frames"][k]["data"]
+        assert reward["y"] == pytest.approx([h["true_reward"][s]], rel=1e-4)
+        assert kl["y"] == pytest.approx([h["kl"][s]], rel=1e-4, abs=1e-9)
+        assert f"KL {h['kl'][s]:.3f} nats" in note_at(exact, k)
+    assert f"(π*: {lm.exact_kl(star, TASK.ref_probs):.3f})" in shown_note(exact)
 
 
 def test_the_train_button_applies_the_form():
     at = at_step(5)
-    before = metric(at, "Expected true reward E[r]")
+    before = metric(at, "E[r] after 150 steps")
     at.button_group(key="dpo_t_loss").set_value("ipo").run()
-    assert metric(at, "Expected true reward E[r]") == before  # not applied before Train
+    assert metric(at, "E[r] after 150 steps") == before  # not applied before Train
     at.button_group(key="dpo_t_loss").set_value("ipo")
     at.button(key=TRAIN_BUTTON).click().run()
     assert at.button_group(key="dpo_t_loss").value == "ipo"
     pairs = lm.preference_pairs(TASK, N_PAIRS, 0, NOISE)
     h = lm.train_dpo(TASK, pairs, beta=BETA, loss_type="ipo", steps=STEPS_TRAINED,
                      lr=LR)["history"]
-    assert metric(at, "Expected true reward E[r]") == f"{h['true_reward'][-1]:.3f}"
+    assert metric(at, "E[r] after 150 steps") == f"{h['true_reward'][-1]:.3f}"
 
 
-def test_a_short_run_is_the_start_of_a_long_one():
-    # The page reads the model during training from shorter runs with the same settings.
+def test_a_step_logs_the_metrics_of_the_model_it_starts_from():
+    # The replays show TRL's metrics of the model after s steps: logged by step s + 1.
     pairs = lm.preference_pairs(TASK, 32, 0, NOISE)
     long = lm.train_dpo(TASK, pairs, beta=BETA, steps=30, lr=LR)["history"]
-    short = lm.train_dpo(TASK, pairs, beta=BETA, steps=12, lr=LR)
-    probs = lm.distribution(TASK, short["logits"])
-    assert lm.expected_reward(probs, TASK.true_rewards) == pytest.approx(long["true_reward"][12])
-    assert lm.exact_kl(probs, TASK.ref_probs) == pytest.approx(long["kl"][12])
+    short = after_each_step(TASK, pairs, BETA, steps=12)
+    for key in lm.DPO_METRICS:
+        np.testing.assert_allclose(short[key], long[key][1:14], rtol=1e-9, atol=1e-12)
+    assert short["rewards/chosen"][0] == 0.0 and short["loss"][0] == pytest.approx(math.log(2))
 
 
 def test_a_poor_start_ends_worse_and_the_table_says_so():
@@ -231,7 +433,7 @@ def test_a_poor_start_ends_worse_and_the_table_says_so():
     good = lm.train_dpo(TASK, pairs, beta=1.0, steps=STEPS_TRAINED, lr=LR)["history"]
     poor = lm.train_dpo(poor_task(1.0), pairs, beta=1.0, steps=STEPS_TRAINED, lr=LR)["history"]
     table = at.dataframe[0].value
-    row = list(table[""]).index("E[r] after DPO")
+    row = list(table[""]).index("E[r] after DPO (150 steps)")
     assert table["good start"].iloc[row] == f"{good['true_reward'][-1]:.3f}".replace("-", "−")
     assert table["poor start"].iloc[row] == f"{poor['true_reward'][-1]:.3f}".replace("-", "−")
     assert poor["true_reward"][-1] < good["true_reward"][-1]
@@ -239,6 +441,32 @@ def test_a_poor_start_ends_worse_and_the_table_says_so():
     star = lm.optimum(poor_task(1.0), 1.0)
     assert star == pytest.approx(TASK.ref_probs, abs=1e-9)
     assert "it is even starker" in markdown(at)
+
+
+def test_both_starts_are_replayed_step_by_step():
+    at = at_step(6, dpo_s_beta="3", dpo_s_tau="0.5")
+    (replay,) = explorables(at)
+    assert opened_frame(replay) == len(REPLAY_STEPS) - 1
+    assert slider_values(replay) == list(REPLAY_STEPS)
+    pairs = lm.preference_pairs(TASK, N_PAIRS, 0, NOISE)
+    best = (TASK.true_rewards >= 3).astype(float)
+    runs = {name: lm.train_dpo(task, pairs, beta=3.0, steps=STEPS_TRAINED, lr=LR,
+                               checkpoints=51)
+            for name, task in (("good", TASK), ("poor", poor_task(0.5)))}
+    for k, s in enumerate(REPLAY_STEPS):
+        reward, kl = replay["frames"][k]["data"]
+        np.testing.assert_allclose(reward["y"], [runs[n]["history"]["true_reward"][s]
+                                                 for n in runs], rtol=1e-4)
+        np.testing.assert_allclose(kl["y"], [runs[n]["history"]["kl"][s] for n in runs],
+                                   rtol=1e-4, atol=1e-9)
+        note = note_at(replay, k)
+        assert note.startswith(f"After {s} steps: E[r] · KL (nats) · P(r ≥ 3) ")
+        for name, run in runs.items():
+            share = lm.expected_reward(run["checkpoints"]["probs"][k], best)
+            text = f"{100 * share:.1f} %" if share >= 0.001 else f"{100 * share:.2g} %"
+            reward = f"{run['history']['true_reward'][s]:.3f}".replace("-", "−")
+            assert f"{name} start: {reward} · {run['history']['kl'][s]:.3f} · {text}" in note
+    assert runs["poor"]["history"]["true_reward"][-1] < runs["good"]["history"]["true_reward"][-1]
 
 
 def test_a_shared_link_reproduces_the_view():
@@ -287,3 +515,11 @@ def test_fuzz_reaches_every_widget_of_every_step(number):
         assert all(driven & set(keys) for keys in PROBABILITY_KEYS), driven
     at.run()
     assert at.button_group(key="dpo_step").value == STEPS[number - 1]
+
+
+def test_the_training_step_points_a_class_to_class_mode():
+    at = at_step(5)
+    (link,) = [p for p in at.get("page_link") if p.proto.label == "Open class mode"]
+    assert link.proto.page == course.CLASS_MODE.slug
+    assert any("**With a class?**" in m.value and "DPO trains on their labels" in m.value
+               for m in at.markdown)

@@ -1,7 +1,9 @@
 """The lab "DPO or RLHF?" through app.py: every step renders alone, the sweep's table, chart
-caption, cost table, data comparison and conclusion come from lessons/frontier.py, the settings
-form commits only on "Run the sweep", links restore a view, bad links get the link note, the CSV
-download holds the results table, the self-check grades, and the fuzzer drives every widget.
+caption, cost table, data comparison and conclusion come from lessons/frontier.py, the three
+explorables (the frontier walked by β, the sweep walked by β, the replay of DPO and RLHF) hold the
+lessons' values in every frame and open where the link says, the settings form commits only on
+"Run the sweep", links restore a view, bad links get the link note, the CSV download holds the
+results table, the self-check grades, and the fuzzer drives every widget.
 
 Most tests open the page with the quick sweep (lab_quick=true), as a class would; the fuzzer and
 the extreme-settings test also shrink the training budget (fr.BUDGET, which the page passes to
@@ -10,11 +12,21 @@ every run and which keys its cache), since they check that nothing raises, not t
 import io
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
-from pagetest import assert_step_alone, captions, link_notes, markdown, step_opener
+from pagetest import (
+    assert_step_alone,
+    captions,
+    explorables,
+    link_notes,
+    markdown,
+    opened_frame,
+    shown_note,
+    step_opener,
+)
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from lessons import frontier as fr
@@ -26,11 +38,11 @@ TASK = lm.make_task()
 STEPS = ("1. The question and the frontier", "2. Five contenders, one dataset",
          "3. Run the sweep", "4. What each method costs", "5. The effect of data",
          "6. So which is better?", "7. Check yourself")
-CHARTS = {1: 1, 2: 0, 3: 1, 4: 0, 5: 2, 6: 1, 7: 0}
+CHARTS = {1: 1, 2: 0, 3: 2, 4: 0, 5: 2, 6: 1, 7: 0}
 SETTINGS = {"lab_pairs", "lab_noise", "lab_seed", "lab_quick", "lab_run"}
 STEP_WIDGETS = {
     1: {"lab_beta"},
-    3: SETTINGS | {"lab_zoom"},
+    3: SETTINGS | {"lab_zoom", "lab_replay_beta"},
     4: SETTINGS,
     5: SETTINGS | {"lab_compare", "lab_compare_run"},
     6: SETTINGS,
@@ -42,6 +54,9 @@ CSV_COLUMNS = ["method", "coefficient", "coefficient_value", "true_reward", "kl_
                "samples_drawn", "preference_labels", "wall_ms", "n_pairs", "label_noise", "seed"]
 TINY = fr.Budget(dpo_steps=10, ppo_iterations=3, ppo_batch=64, reward_model_steps=10,
                  preferred_steps=5)
+# The frontier's explorable: β from 0.1 to 10, log-spaced, two significant digits
+BETA_GRID = [float(f"{b:.2g}") for b in np.geomspace(0.1, 10.0, 41)]
+QUICK_BETAS = [0.1, 0.5, 1.0, 2.0]  # every β of the quick sweep (DPO, RLHF, PPO)
 
 at_step = step_opener(PAGE, "lab_step", STEPS)
 
@@ -70,15 +85,127 @@ def test_every_step_renders_alone_without_exception(number):
     assert_step_alone(at, number, CHARTS[number])
 
 
-def test_the_frontier_point_comes_from_the_lessons():
+def close(actual, expected):
+    """Frame values equal the lessons' up to the 5 significant digits frames keep (None: a gap)."""
+    actual = np.array([np.nan if v is None else v for v in actual], dtype=float)
+    np.testing.assert_allclose(actual, np.asarray(expected, dtype=float), rtol=1e-4, atol=1e-9)
+
+
+def stem_heights(shares):
+    """The y of a stem plot as the lab draws it: 0, the share, a gap, for each reward value."""
+    return [y for share in shares for y in (0.0, share, np.nan)]
+
+
+def test_the_frontier_is_walked_by_beta_with_the_lessons_values_at_every_beta():
     at = at_step(1, lab_beta="0.5")
     assert at.slider(key="lab_beta").value == 0.5
-    point = fr.optimal_frontier(TASK, [0.5])
-    assert f"moves {point['kl'][0]:.3f} nats from the reference and earns " \
-        f"{point['true_reward'][0]:.3f} points" in captions(at)
+    (spec,) = explorables(at)
+    assert [s["label"] for s in spec["layout"]["sliders"][0]["steps"]] == \
+        [f"{b:g}" for b in BETA_GRID]
+    assert opened_frame(spec) == BETA_GRID.index(0.5)  # the link's β
+    front = fr.optimal_frontier(TASK, BETA_GRID)
+    values, ref_shares = fr.reward_distribution(TASK, TASK.ref_probs)
+    for k, beta in enumerate(BETA_GRID):
+        point, stems = spec["frames"][k]["data"]
+        close(point["x"], [front["kl"][k]])
+        close(point["y"], [front["true_reward"][k]])
+        _, shares = fr.reward_distribution(TASK, lm.optimum(TASK, beta))
+        close(stems["y"], stem_heights(shares))
+        note = spec["frames"][k]["layout"]["annotations"][-1]["text"].replace("<br>", " ")
+        assert note == (f"β = {beta:g}: KL {front['kl'][k]:.3f} nats, E[r] "
+                        f"{front['true_reward'][k]:.3f} P(best reply, r = 4) {shares[-1]:.3f} "
+                        f"(π_ref: {ref_shares[-1]:.3f})")
+    close(spec["data"][3]["y"], stem_heights(ref_shares))  # the reference stays put
+    assert shown_note(spec).startswith(f"β = 0.5: KL {front['kl'][BETA_GRID.index(0.5)]:.3f}")
+    assert "The chart opens at" not in captions(at)
+    # a β between two points of the chart's slider opens it at the nearer one, and says so
     at.slider(key="lab_beta").set_value(3.0).run()
-    point = fr.optimal_frontier(TASK, [3.0])
-    assert f"moves {point['kl'][0]:.3f} nats" in captions(at)
+    (spec,) = explorables(at)
+    assert BETA_GRID[opened_frame(spec)] == 3.2
+    assert "The chart opens at β = 3.2, the point of its slider nearest the 3 set above." in \
+        captions(at)
+    assert shown_note(spec).startswith("β = 3.2: ")
+
+
+def sweep_rows(quick_rows):
+    return {(r["method"], r["coefficient"]): r for r in quick_rows[0]}
+
+
+def test_the_sweep_is_walked_by_beta_to_each_run_s_aim(quick_rows):
+    rows = sweep_rows(quick_rows)
+    at = at_step(3, lab_replay_beta="2", **QUICK)
+    walk, _ = explorables(at)
+    assert [float(s["label"]) for s in walk["layout"]["sliders"][0]["steps"]] == QUICK_BETAS
+    assert opened_frame(walk) == QUICK_BETAS.index(2.0)
+    targets = fr.optimal_frontier(TASK, QUICK_BETAS)
+    for k, beta in enumerate(QUICK_BETAS):
+        star, aim = walk["frames"][k]["data"]
+        close(star["x"], [targets["kl"][k]])
+        close(star["y"], [targets["true_reward"][k]])
+        runs = [rows[(m, beta)] for m in ("dpo", "rlhf", "ppo_true") if (m, beta) in rows]
+        close(aim["x"], [v for r in runs for v in (targets["kl"][k], r["kl"], np.nan)])
+        close(aim["y"], [v for r in runs for v in (targets["true_reward"][k], r["true_reward"],
+                                                   np.nan)])
+        note = walk["frames"][k]["layout"]["annotations"][-1]["text"].replace("<br>", " ")
+        assert note.startswith(f"β = {beta:g}: KL (nats) · E[r] · gap π*_β, the aim: "
+                               f"{targets['kl'][k]:.2f} · {targets['true_reward'][k]:.2f}")
+        for method, name in (("dpo", "DPO"), ("rlhf", "RLHF"), ("ppo_true", "PPO, true reward")):
+            row = rows.get((method, beta))
+            assert (f"{name}: {row['kl']:.2f} · {row['true_reward']:.2f} · {row['gap']:.2f}"
+                    if row else f"{name}: no run at this β") in note
+    # the quick sweep has no β = 0.25: the chart opens at the nearest β it has, and says so
+    at = at_step(3, lab_replay_beta="0.25", **QUICK)
+    walk, _ = explorables(at)
+    assert QUICK_BETAS[opened_frame(walk)] == 0.5
+    assert "This sweep has no run at β = 0.25: the chart opens at β = 0.5." in captions(at)
+
+
+@pytest.mark.parametrize("beta", ["0.5", "4"])
+def test_dpo_and_rlhf_are_replayed_update_by_update_to_where_the_sweep_s_runs_land(beta):
+    at = at_step(3, lab_replay_beta=beta, **QUICK)
+    assert at.button_group(key="lab_replay_beta").value == beta
+    _, replay = explorables(at)
+    beta = float(beta)
+    pairs = fr.preference_data(TASK, 3000, 0.0, 0)
+    model = fr.fit_reward_model(TASK, pairs)
+    b = fr.BUDGET
+    dpo = lm.train_dpo(TASK, pairs, beta=beta, steps=b.dpo_steps, lr=b.dpo_lr, seed=0,
+                       checkpoints=31)
+    rlhf = lm.train_ppo_rlhf(TASK, model["scores"], beta=beta, iterations=b.ppo_iterations,
+                             batch_size=b.ppo_batch, epochs=b.ppo_epochs,
+                             minibatches=b.ppo_minibatches, lr=b.ppo_lr, seed=0, checkpoints=31)
+    assert len(replay["frames"]) == 31
+    assert opened_frame(replay) == 30  # opens on the trained runs
+    assert replay["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
+    target = fr.optimal_frontier(TASK, [beta])
+    for k in range(31):
+        dpo_path, rlhf_path, now, dpo_stems, rlhf_stems = replay["frames"][k]["data"]
+        steps = {"dpo": 5 * k, "rlhf": k}  # 150 DPO steps and 30 PPO rollouts in 31 frames
+        for path, stems, run, method in ((dpo_path, dpo_stems, dpo, "dpo"),
+                                         (rlhf_path, rlhf_stems, rlhf, "rlhf")):
+            step = steps[method]
+            assert run["checkpoints"]["step"][k] == step
+            kept = run["checkpoints"]["step"][:k + 1]  # the path runs through the kept steps
+            close(path["x"], run["history"]["kl"][kept])
+            close(path["y"], run["history"]["true_reward"][kept])
+            _, shares = fr.reward_distribution(TASK, run["checkpoints"]["probs"][k])
+            close(stems["y"], stem_heights(shares))
+        close(now["x"], [dpo["history"]["kl"][5 * k], rlhf["history"]["kl"][k]])
+        close(now["y"], [dpo["history"]["true_reward"][5 * k], rlhf["history"]["true_reward"][k]])
+        note = replay["frames"][k]["layout"]["annotations"][-1]["text"].replace("<br>", " ")
+        assert note == (
+            f"DPO, step {5 * k}/150: KL {dpo['history']['kl'][5 * k]:.3f}, E[r] "
+            f"{dpo['history']['true_reward'][5 * k]:.3f} RLHF, rollout {k}/30: KL "
+            f"{rlhf['history']['kl'][k]:.3f}, E[r] {rlhf['history']['true_reward'][k]:.3f} "
+            f"π*_β (β = {beta:g}): KL {target['kl'][0]:.3f}, E[r] "
+            f"{target['true_reward'][0]:.3f}")
+    # the last frame is where the sweep's runs at this β land
+    for method in ("dpo", "rlhf"):
+        row = fr.run(TASK, method, beta, pairs, model, 0)
+        trained = {"dpo": dpo, "rlhf": rlhf}[method]["history"]
+        assert trained["kl"][-1] == pytest.approx(row["kl"], abs=1e-12)
+        assert trained["true_reward"][-1] == pytest.approx(row["true_reward"], abs=1e-12)
+    assert shown_note(replay).startswith(f"DPO, step 150/150: KL {dpo['history']['kl'][-1]:.3f}")
 
 
 def test_the_results_table_and_the_caption_come_from_the_lessons(quick_rows):
@@ -189,13 +316,15 @@ def test_the_form_commits_only_when_run(monkeypatch):
 
 def test_a_shared_link_reproduces_the_view(monkeypatch):
     monkeypatch.setattr(fr, "BUDGET", TINY)  # the view, not the numbers, is under test
-    at = at_step(3, lab_pairs="1000", lab_noise="0.1", lab_seed="7", lab_zoom="true", **QUICK)
+    at = at_step(3, lab_pairs="1000", lab_noise="0.1", lab_seed="7", lab_zoom="true",
+                 lab_replay_beta="0.5", **QUICK)
     assert at.button_group(key="lab_step").value == STEPS[2]
     assert at.selectbox(key="lab_pairs").value == "1000"
     assert at.button_group(key="lab_noise").value == "0.1"
     assert at.number_input(key="lab_seed").value == 7
     assert at.toggle(key="lab_quick").value is True
     assert at.toggle(key="lab_zoom").value is True
+    assert at.button_group(key="lab_replay_beta").value == "0.5"
     assert "Sweep settings: 1,000 pairs, 10% of labels flipped, seed 7, quick sweep." in \
         captions(at)
     at = at_step(5, lab_compare="Clean vs noisy labels", lab_pairs="300", **QUICK)
@@ -211,8 +340,10 @@ def test_a_malformed_link_falls_back_with_a_note():
                 "lab_zoom=2", "lab_compare=Both"):
         assert bad in notes
     assert at.slider(key="lab_beta").value == 1.0
-    at = at_step(3, lab_pairs="7", lab_seed="1e9", **QUICK)
-    assert "lab_pairs=7" in link_notes(at) and "lab_seed=1e9" in link_notes(at)
+    at = at_step(3, lab_pairs="7", lab_seed="1e9", lab_replay_beta="3", **QUICK)
+    for bad in ("lab_pairs=7", "lab_seed=1e9", "lab_replay_beta=3"):
+        assert bad in link_notes(at)
+    assert at.button_group(key="lab_replay_beta").value == "1"
     assert at.selectbox(key="lab_pairs").value == "3000"
     assert at.number_input(key="lab_seed").value == 0
 

@@ -203,7 +203,7 @@ def test_the_running_average_replay_settles_on_kl_frame_by_frame():
     at = at_step(3, kl_lln_n="500", kl_lln_runs="4", kl_lln_seed="3")
     (spec,) = explorables(at)
     assert opened_frame(spec) == len(spec["frames"]) - 1  # opens at the end of the runs
-    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
     rolls = np.stack([info.roll_dice(info.DICE["Die 2"], 500, 3 + r) for r in range(4)])
     running = info.running_average_logratio(rolls, info.DICE["Die 2"], info.DICE["Die 3"])
     steps = [int(step["label"]) for step in spec["layout"]["sliders"][0]["steps"]]

@@ -107,7 +107,7 @@ def test_one_batch_replay_shows_the_run_step_by_step():
     out = ppo.one_batch_ascent(("unclipped",), steps=60, lr=1.0, seed=3, epsilon=0.2)
     promise, gain, ratios = out["surrogate"][0], out["true_gain"][0], out["ratios"][0]
     assert opened_frame(spec) == 12  # the control's step
-    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
     assert len(spec["frames"]) == 61
     edges = np.arange(-6, 6.25, 0.25)
     for k in range(61):
@@ -219,7 +219,7 @@ def test_the_knock_replay_shows_every_step_after_the_bad_step():
                                knock=2.5)
     gain, wrong, ratios = out["true_gain"], out["wrong_side"], out["ratios"]
     assert opened_frame(spec) == 30  # the end of the run
-    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
     for s in range(31):
         ppo_line, learner_line, markers, ppo_points, learner_points = spec["frames"][s]["data"]
         close(ppo_line["y"], gain[0, :s + 1])
@@ -286,7 +286,7 @@ def test_the_training_replay_shows_every_update_of_the_runs():
     clip = run["clip_fraction"].mean(axis=1)
     assert len(spec["frames"]) == 41
     assert opened_frame(spec) == 40  # the trained result
-    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"].endswith("Play")
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
     for u in range(41):
         *bands, ppo_mean, other_mean, markers, ppo_kl, other_kl = spec["frames"][u]["data"]
         for i, band in enumerate(bands):  # the seeds' range: the top edge out, the bottom back

@@ -1,14 +1,20 @@
 """The grid-world page through app.py: every step renders and survives the fuzzer, the numbers
-shown come from lessons/gridworld.py, the cell editor edits, links restore the view, and bad links
-or bad worlds get friendly notes."""
+shown come from lessons/gridworld.py, every replay holds the lessons' values frame by frame and
+opens where its control says, the cell editor edits, links restore the view, and bad links or bad
+worlds get friendly notes."""
+
+import json
 
 import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import MALFORMED_TEXT, fuzz_page
-from pagetest import link_notes, metric
+from pagetest import explorables, link_notes, markdown, metric, opened_frame, shown_note
 
 from lessons import gridworld as gw
+from lessons import information as info
+from ui import gridworld_figures as gf
+from ui.figures import fmt
 
 PAGE = "app_pages/rl_basics.py"
 LABELS = ("1. The grid world", "2. Values and Bellman", "3. Q-learning", "4. Policy gradients",
@@ -28,11 +34,54 @@ STEP_WIDGETS = {
                                          "ratio")},
 }
 CLASSIC = gw.make_grid("...T/.W.D/S...", gamma=0.9, slip=0.2, step_cost=0.04)
+OPEN_FIELD = "......../..D...../......../.WWW..D./......../....D.../.D....../S......T"
 CLASSIC_VI = gw.value_iteration(CLASSIC)
 
 
 def step(number: int, **params) -> dict:
     return {"gw_step": LABELS[number - 1], **params}
+
+
+def note_at(spec: dict, k: int) -> str:
+    """The line of numbers frame k shows above its chart."""
+    notes = [a["text"] for a in spec["frames"][k]["layout"]["annotations"]
+             if a.get("name") == "explorable-note"]
+    return notes[0].replace("<br>", " ")
+
+
+def numbers(values) -> np.ndarray:
+    """A frame's numbers as floats (gaps, sent as None, become NaN)."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def assert_arrows(spec: dict, k: int, grid: gw.GridWorld, probs: np.ndarray) -> list:
+    """Frame k draws the policy's arrows: in every cell but the end cells, one towards each
+    action of at least 8 %, its size growing with π(a|s), the others hidden (size 0). Returns
+    the arrows' (state, action) places."""
+    live = np.flatnonzero(~grid.terminal)
+    state, action = np.repeat(live, 4), np.tile(np.arange(4), live.size)
+    places = spec["data"][1]
+    np.testing.assert_allclose(places["x"], grid.cells[state, 1] + 1 + gf.ARROW_OFFSET
+                               * gw.MOVES[action, 1], rtol=1e-4)
+    np.testing.assert_allclose(places["y"], grid.cells[state, 0] + 1 + gf.ARROW_OFFSET
+                               * gw.MOVES[action, 0], rtol=1e-4)
+    marker = spec["frames"][k]["data"][1]["marker"]
+    symbols = {"up": 45, "right": 48, "down": 46, "left": 47}  # plotly's arrow-up, ...
+    assert marker["symbol"] == [symbols[gw.ACTIONS[a]] for a in action]
+    p = probs[state, action]
+    scale = 1.0 if max(grid.shape) <= 5 else 0.8
+    expected = np.where(p >= gf.MIN_ARROW_PROB, np.round((6 + 12 * p) * scale), 0)
+    np.testing.assert_array_equal(marker["size"], expected)
+    return list(zip(state.tolist(), action.tolist(), strict=True))
+
+
+def assert_cells(frame: dict, grid: gw.GridWorld, values: np.ndarray | None) -> None:
+    """A frame's map: every cell's exact value (or none), and one square per non-end cell."""
+    cells = frame["data"][0]
+    expected = np.full(grid.n_states, np.nan) if values is None else values
+    np.testing.assert_allclose(numbers(cells["customdata"]), expected, rtol=1e-4, atol=1e-9)
+    squares = sum(s.get("path", "").count("Z") for s in frame["layout"]["shapes"])
+    assert squares == grid.n_states  # every cell but the walls
 
 
 @pytest.mark.parametrize("number", range(1, 7))
@@ -141,7 +190,7 @@ def test_a_shared_link_reproduces_a_q_learning_view():
     optimum = gw.value_iteration(grid)
     run = gw.q_learning(grid, episodes=1000, alpha=0.5, epsilon=0.2, seed=3, random_starts=True)
     agree = gw.is_optimal_action(optimum["q"], gw.greedy_policy(run["q"]))[~grid.terminal]
-    assert metric(at, "Optimal greedy moves") == f"{agree.sum()} of {agree.size}"
+    assert metric(at, "Optimal greedy moves, final table") == f"{agree.sum()} of {agree.size}"
     assert metric(at, "Optimum V*(start)") == f"{optimum['values'][-1][grid.start]:.3f}"
     assert metric(at, "Mean return, last 50 episodes") == f"{run['returns'][-50:].mean():.3f}"
 
@@ -162,12 +211,164 @@ def test_bridge_step_compares_a_careful_and_a_big_step():
     big = gw.reinforce(CLASSIC, updates=60, batch=16, lr=100.0, seed=0)
     assert metric(at, "Careful step (α = 1): final value") == f"{careful['exact_returns'][-1]:.3f}"
     assert metric(at, "Big step (α = 100): final value") == f"{big['exact_returns'][-1]:.3f}"
-    old, new = big["probs"][2, CLASSIC.start], big["probs"][3, CLASSIC.start]
-    ratios = gw.probability_ratio(new, old)
-    furthest = int(np.argmax(np.abs(np.log(ratios))))
-    text = " ".join(m.value for m in at.markdown)
-    assert f"**{gw.ACTIONS[furthest]}**" in text
+    assert at.slider(key="gw_br_update").value == 3
 
+
+def test_value_iteration_is_replayed_sweep_by_sweep():
+    at = open_page(PAGE, step(2, gw_gamma="0.8", gw_k="5", gw_vrow="3", gw_vcol="2"))
+    assert not at.exception
+    grid = gw.make_grid("...T/.W.D/S...", gamma=0.8, slip=0.2, step_cost=0.04)
+    vi = gw.value_iteration(grid)
+    cell = grid.state_at(2, 1)
+    (spec,) = explorables(at)
+    last = min(60, vi["sweeps"])
+    assert len(spec["frames"]) == last + 1
+    assert opened_frame(spec) == 5  # the link's sweep
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
+    for k in range(last + 1):
+        frame = spec["frames"][k]
+        assert_cells(frame, grid, vi["values"][k])
+        greedy = gw.greedy_policy(gw.bellman_backup(grid, vi["values"][k]))
+        assert_arrows(spec, k, grid, gw.deterministic_policy(greedy))
+        marker, note = frame["data"][2], note_at(spec, k)
+        if k == 0:
+            assert marker["y"] == [None] and "every value is 0" in note
+            continue
+        np.testing.assert_allclose(marker["y"], [max(vi["residuals"][k - 1], 1e-16)], rtol=1e-4)
+        assert f"Sweep {k}: largest change {fmt(vi['residuals'][k - 1])} " in note
+        assert f"V(start) = {fmt(vi['values'][k][grid.start])} " in note
+        assert f"outlined cell {fmt(vi['values'][k][cell])}" in note
+    assert ("settled" in note_at(spec, last)) == (last == vi["sweeps"])
+    assert shown_note(spec) == note_at(spec, 5)
+    # the backup beside the map is for the control's sweep, and says so
+    assert metric(at, "Its value now, V₅") == f"{vi['values'][5][cell]:.3f}"
+    assert "after k = 5 sweeps (the slider above)" in markdown(at)
+
+
+def test_the_q_learning_replay_shows_the_table_after_every_snapshot():
+    link = step(3, gw_preset="Your own", gw_grid="S.D/.W./..T", gw_gamma="0.8",
+                gw_slip="0.1", gw_q_alpha="0.5", gw_q_eps="0.2", gw_q_episodes="1000",
+                gw_q_starts="Random cells", gw_q_seed="3", gw_q_at="35")
+    at = open_page(PAGE, link)
+    assert not at.exception
+    grid = gw.make_grid("S.D/.W./..T", gamma=0.8, slip=0.1, step_cost=0.04)
+    vi = gw.value_iteration(grid)
+    run = gw.q_learning(grid, episodes=1000, alpha=0.5, epsilon=0.2, seed=3,
+                        random_starts=True, snapshots=41)
+    greedy_values = gw.greedy_start_values(grid, run["history"])
+    smooth = gw.running_mean(run["returns"], 25)
+    optimum = vi["values"][-1][grid.start]
+    (spec,) = explorables(at)
+    marks = run["snapshot_episodes"]
+    assert [int(s["label"]) for s in spec["layout"]["sliders"][0]["steps"]] == marks.tolist()
+    assert opened_frame(spec) == 14 and marks[14] == 350  # 35 % of 1000 episodes
+    live = ~grid.terminal
+    for f, done in enumerate(marks):
+        frame = spec["frames"][f]
+        assert_cells(frame, grid, run["history"][f].max(axis=1))
+        actions = gw.greedy_policy(run["history"][f])
+        places = assert_arrows(spec, f, grid, gw.deterministic_policy(actions))
+        ok = gw.is_optimal_action(vi["q"], actions)
+        assert frame["data"][1]["marker"]["color"] == [
+            gf.ARROW_COLOR if ok[state] else gf.WRONG_ARROW_COLOR for state, _ in places]
+        good = ok[live]
+        marker = frame["data"][2]
+        assert marker["x"] == [done]
+        np.testing.assert_allclose(numbers(marker["y"]), [greedy_values[f]], rtol=1e-4)
+        note = note_at(spec, f)
+        assert f"After {done} of 1000 episodes " in note
+        assert f"greedy arrows optimal: {good.sum()} of {good.size} " in note
+        assert f"greedy policy's value {fmt(greedy_values[f])} (V* {fmt(optimum)})" in note
+        if done:
+            assert f"mean of the last {min(25, done)} returns {fmt(smooth[done - 1])}" in note
+    assert shown_note(spec) == note_at(spec, 14)
+    assert "after 350 episodes (the slider above)" in markdown(at)
+
+
+def test_the_reinforce_replay_shows_the_policy_after_every_update_it_keeps():
+    at = open_page(PAGE, step(4, gw_pg_lr="3", gw_pg_updates="50", gw_pg_seed="2",
+                              gw_pg_at="30"))
+    assert not at.exception
+    run = gw.reinforce(CLASSIC, updates=50, batch=16, lr=3.0, seed=2, baseline=True)
+    optimum = CLASSIC_VI["values"][-1][CLASSIC.start]
+    shown = gw.snapshot_steps(50, 41)
+    (spec,) = explorables(at)
+    assert [int(s["label"]) for s in spec["layout"]["sliders"][0]["steps"]] == shown.tolist()
+    k_open = int(np.argmin(np.abs(shown - 15)))  # 30 % of 50 updates
+    assert opened_frame(spec) == k_open
+    for f, k in enumerate(shown):
+        frame = spec["frames"][f]
+        assert_cells(frame, CLASSIC, gw.policy_values(CLASSIC, run["probs"][k]))
+        assert_arrows(spec, f, CLASSIC, run["probs"][k])
+        np.testing.assert_allclose(frame["data"][2]["y"], [run["exact_returns"][k]], rtol=1e-4)
+        note = note_at(spec, f)
+        assert f"After {k} of 50 updates" in note
+        assert f"policy's value {fmt(run['exact_returns'][k])} (V* {fmt(optimum)})" in note
+        if k < 50:
+            assert f"its batch: mean return {fmt(run['batch_returns'][k])} " in note
+            assert f"entropy of its moves {run['entropy'][k]:.2f} bits" in note
+    assert shown_note(spec) == note_at(spec, k_open)
+    assert f"The start cell after {shown[k_open]} updates** (the slider above)" in markdown(at)
+
+
+@pytest.mark.parametrize("run_name", ["Big step", "Careful step"])
+def test_both_step_sizes_are_replayed_update_by_update(run_name):
+    at = open_page(PAGE, step(5, gw_big_lr="100", gw_br_update="3", gw_br_run=run_name))
+    assert not at.exception
+    careful = gw.reinforce(CLASSIC, updates=60, batch=16, lr=1.0, seed=0)
+    big = gw.reinforce(CLASSIC, updates=60, batch=16, lr=100.0, seed=0)
+    live = np.flatnonzero(~CLASSIC.terminal)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        factors = [gw.change_factor(r["probs"], live) for r in (careful, big)]
+    runs, bars = explorables(at)
+    assert len(runs["frames"]) == len(bars["frames"]) == 60
+    assert opened_frame(runs) == opened_frame(bars) == 2  # update 3, the link's
+    for k in range(1, 61):
+        values, changes = runs["frames"][k - 1]["data"]
+        assert values["x"] == changes["x"] == [k, k]
+        np.testing.assert_allclose(values["y"], [careful["exact_returns"][k],
+                                                 big["exact_returns"][k]], rtol=1e-4)
+        expected = np.array([f[k - 1] for f in factors])
+        np.testing.assert_allclose(numbers(changes["y"]),
+                                   np.where(np.isfinite(expected), expected, np.nan), rtol=1e-4)
+        note = note_at(runs, k - 1)
+        assert f"After update {k} " in note
+        assert f"α = 1: value {fmt(careful['exact_returns'][k])}, largest factor " \
+               f"×{fmt(factors[0][k - 1], 2)}" in note
+        assert f"α = 100: value {fmt(big['exact_returns'][k])}" in note
+    chosen = big if run_name == "Big step" else careful
+    probs = chosen["probs"][:, CLASSIC.start]
+    assert bars["layout"]["title"]["text"].startswith(run_name)
+    for k in range(1, 61):
+        old, new = bars["frames"][k - 1]["data"]
+        np.testing.assert_allclose(old["y"], probs[k - 1], rtol=1e-4, atol=1e-12)
+        np.testing.assert_allclose(new["y"], probs[k], rtol=1e-4, atol=1e-12)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = gw.probability_ratio(probs[k], probs[k - 1])
+            most = int(np.argmax(np.nan_to_num(np.abs(np.log(ratios)), nan=np.inf)))
+            kl = info.kl_divergence(probs[k - 1], probs[k], base="nats")
+        note = note_at(bars, k - 1)
+        assert f"Update {k}: {gw.ACTIONS[most]} changed most " in note
+        assert f"{fmt(probs[k - 1][most])} → {fmt(probs[k][most])}" in note
+        assert f"KL(old‖new) = {fmt(kl)} nats" in note
+    assert shown_note(runs) == note_at(runs, 2) and shown_note(bars) == note_at(bars, 2)
+
+
+@pytest.mark.parametrize(("number", "world", "most_kb"), [
+    (number, world, most_kb) for number in (2, 3, 4, 5) for world, most_kb in (
+        ({}, 150), ({"gw_preset": "Open field 8×8", "gw_grid": OPEN_FIELD}, 400))])
+def test_the_replays_stay_light(number, world, most_kb):
+    at = open_page(PAGE, step(number, gw_q_episodes="1000", gw_pg_updates="200",
+                              gw_pg_batch="32", **world))
+    assert not at.exception
+    for spec in explorables(at):
+        assert len(json.dumps(spec, separators=(",", ":"), ensure_ascii=False)) < most_kb * 1000
+        assert len(spec["data"]) <= 8 and len(spec["frames"]) <= 61
+        # at most 150 points a line, and the arrows' trace 4 places a cell (64 cells at most)
+        assert all(len(trace.get("x") or ()) <= (256 if trace.get("name") == "policy" else 150)
+                   for trace in spec["data"])
+        changing = spec["frames"][0]["traces"]
+        assert len(changing) <= 3 and all(f["traces"] == changing for f in spec["frames"])
 
 def test_a_broken_world_on_a_later_step_points_back_to_the_editor():
     at = open_page(PAGE, step(3, gw_grid="S../..."))

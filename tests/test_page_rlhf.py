@@ -1,15 +1,25 @@
 """The RLHF page through app.py: every step renders alone, its numbers come from lessons/rlhf.py,
-lessons/toy_lm.py and lessons/bradley_terry.py, links restore a view, bad links get the link
-note, the over-optimisation runs add up in the table, the self-check grades, and the widget
-fuzzer drives every widget of every step."""
-
-import json
+lessons/toy_lm.py and lessons/bradley_terry.py, the explorables hold the lessons' values at
+every frame (π*_β over β; the replays of the reward model's training and of PPO) and open
+where the link says, links restore a view, bad links get the link note, the over-optimisation
+runs add up in the table, the self-check grades, and the widget fuzzer drives every widget of
+every step."""
 
 import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
-from pagetest import assert_step_alone, captions, link_notes, markdown, metric, step_opener
+from pagetest import (
+    assert_step_alone,
+    captions,
+    explorables,
+    link_notes,
+    markdown,
+    metric,
+    opened_frame,
+    shown_note,
+    step_opener,
+)
 
 from lessons import bradley_terry as bt
 from lessons import rlhf
@@ -20,12 +30,12 @@ PAGE = "app_pages/rlhf.py"
 TASK = lm.make_task()
 STEPS = ("1. The RLHF pipeline", "2. The reward model", "3. The KL-penalised objective",
          "4. PPO fine-tuning", "5. Over-optimisation", "6. Check yourself")
-CHARTS = {1: 1, 2: 2, 3: 1, 4: 3, 5: 1, 6: 0}
+CHARTS = {1: 1, 2: 2, 3: 1, 4: 2, 5: 1, 6: 0}
 RM_WIDGETS = {"rlhf_rm_pairs", "rlhf_rm_noise", "rlhf_rm_seed"}
 STEP_WIDGETS = {
     1: {"rlhf_stage"},
     2: RM_WIDGETS,
-    3: {"rlhf_beta", "rlhf_view"},
+    3: {"rlhf_beta"},
     4: RM_WIDGETS | {"rlhf_ppo_beta", "rlhf_kl_est", "rlhf_ppo_seed", "rlhf_token_prompt",
                      "rlhf_token_seed", "rlhf_sample_seed"},
     5: {"rlhf_oo_pairs", "rlhf_oo_noise", "rlhf_oo_beta", "rlhf_oo_seed", "rlhf_oo_all"},
@@ -36,13 +46,39 @@ HANDFUL_REF = np.array([0.30, 0.25, 0.15, 0.12, 0.10, 0.08])
 HANDFUL_REWARD = np.array([lm.taste(words) for words in (
     ["okay"], ["good"], ["bad"], ["great"], ["awful"], ["really", "great"])])
 PPO_ITERATIONS = 40
+REPLAYED = PPO_ITERATIONS + 1  # the PPO replays show every iteration, π_ref included
 
 
 at_step = step_opener(PAGE, "rlhf_step", STEPS)
 
 
-def reward_model(n_pairs, noise, seed):
-    return lm.train_reward_model(TASK, lm.preference_pairs(TASK, n_pairs, seed, noise))
+def reward_model(n_pairs, noise, seed, steps=200):
+    return lm.train_reward_model(TASK, lm.preference_pairs(TASK, n_pairs, seed, noise),
+                                 steps=steps)
+
+
+def held_out_loss(scores, noise, seed):
+    """The loss on the page's 2000 held-out pairs, from its definition −log σ(r_w − r_l)."""
+    held = lm.preference_pairs(TASK, 2000, seed + 10_000, noise)
+    margin = scores[held["prompt"], held["chosen"]] - scores[held["prompt"], held["rejected"]]
+    return float(np.mean(np.log1p(np.exp(-margin))))
+
+
+def slider_values(spec) -> list[float]:
+    return [float(step["label"]) for step in spec["layout"]["sliders"][0]["steps"]]
+
+
+def frame_note(spec, k) -> str:
+    return spec["frames"][k]["layout"]["annotations"][-1]["text"].replace("<br>", " ")
+
+
+def minus(text: str) -> str:
+    return text.replace("-", "−")
+
+
+def number(value: float, digits: int) -> str:
+    """A number as the notes write it: fixed digits and a real minus sign."""
+    return minus(f"{value:.{digits}f}")
 
 
 def test_the_step_picker_lists_the_lesson():
@@ -75,12 +111,44 @@ def test_the_reward_model_numbers_come_from_the_lessons():
     assert metric(at, "The annotator's own labels") == \
         f"{100 * lm.label_accuracy(TASK, 2.0):.1f} %"
     # The held-out loss, recomputed straight from its definition on fresh pairs
-    held = lm.preference_pairs(TASK, 2000, 3 + 10_000, 2.0)
-    margin = fit["scores"][held["prompt"], held["chosen"]] - \
-        fit["scores"][held["prompt"], held["rejected"]]
-    assert metric(at, "Held-out loss") == f"{np.mean(np.log1p(np.exp(-margin))):.3f} nats"
+    assert metric(at, "Held-out loss") == f"{held_out_loss(fit['scores'], 2.0, 3):.3f} nats"
     weights = dict(zip(fit["feature_names"], fit["weights"], strict=True))
     assert f"*great* {weights['great']:+.2f}".replace("-", "−") in markdown(at)
+
+
+def test_the_reward_model_s_training_replays_step_by_step():
+    at = at_step(2, rlhf_rm_pairs="30", rlhf_rm_noise="0.5", rlhf_rm_seed="4")
+    (spec,) = explorables(at)
+    fit = reward_model(30, 0.5, 4)
+    loss, agreement = fit["history"]["loss"], 100 * fit["history"]["accuracy"]
+    steps = slider_values(spec)
+    assert steps == list(range(0, 201, 5))  # 41 frames: every 5th of the 200 steps
+    assert opened_frame(spec) == len(steps) - 1  # opens on the trained model
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
+    for k, s in enumerate(map(int, steps)):
+        train_loss, held, train_ranked, new_ranked = spec["frames"][k]["data"]
+        # The curves are drawn up to this step, and end at its values
+        assert max(train_loss["x"]) == s == train_loss["x"][-1] == new_ranked["x"][-1]
+        np.testing.assert_allclose(train_loss["y"][-1], loss[s], rtol=1e-4)
+        np.testing.assert_allclose(train_ranked["y"][-1], agreement[s], rtol=1e-4)
+        # The model as it was after s steps: trained for s steps from w = 0
+        on_the_way = reward_model(30, 0.5, 4, steps=s)
+        np.testing.assert_allclose(on_the_way["history"]["loss"][-1], loss[s], rtol=1e-9)
+        expected_held = held_out_loss(on_the_way["scores"], 0.5, 4)
+        expected_accuracy = 100 * lm.ranking_accuracy(TASK, on_the_way["scores"])
+        np.testing.assert_allclose(held["y"][-1], expected_held, rtol=1e-4)
+        np.testing.assert_allclose(new_ranked["y"][-1], expected_accuracy, rtol=1e-4)
+        note = frame_note(spec, k)
+        assert f"Step {s}: loss {loss[s]:.3f} on training pairs, {expected_held:.3f} on " \
+            "held-out pairs" in note
+        assert f"{agreement[s]:.1f} % of training, {expected_accuracy:.1f} % of new pairs" \
+            in note
+    # The last frame is the trained model of the metrics above
+    assert shown_note(spec) == frame_note(spec, len(steps) - 1)
+    assert f"{100 * fit['accuracy']:.1f} % of new pairs" in shown_note(spec)
+    assert metric(at, "Held-out loss") == f"{held_out_loss(fit['scores'], 0.5, 4):.3f} nats"
+    annotator = spec["data"][-1]
+    assert annotator["y"] == pytest.approx([100 * lm.label_accuracy(TASK, 0.5)] * 2, rel=1e-4)
 
 
 def test_more_clean_pairs_make_a_better_reward_model():
@@ -91,39 +159,57 @@ def test_more_clean_pairs_make_a_better_reward_model():
     assert accuracy[0] < accuracy[1]
 
 
-@pytest.mark.parametrize("beta", [0.05, 0.5, 2.5])
-def test_the_optimum_and_its_partition_function_come_from_the_lessons(beta):
-    at = at_step(3, rlhf_beta=str(beta))
-    assert at.slider(key="rlhf_beta").value == beta
-    star = rlhf.optimal_policy(HANDFUL_REF, HANDFUL_REWARD, beta)
-    z = rlhf.partition_function(HANDFUL_REF, HANDFUL_REWARD, beta)
-    assert z == pytest.approx(np.sum(HANDFUL_REF * np.exp(HANDFUL_REWARD / beta)))
-    reward = float(np.sum(star * HANDFUL_REWARD))
-    kl = float(np.sum(star * np.log(star / HANDFUL_REF)))
-    assert f"At β = {beta:g}: Z = Σ π_ref·e^(r/β) = {fmt(z)}, E[r] = {reward:.3f} points, " \
-        f"KL(π*‖π_ref) = {kl:.3f} nats, best objective β·log Z = {fmt(beta * np.log(z))}." \
-        in captions(at)
-    bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
-    assert bars[0]["y"] == pytest.approx(HANDFUL_REF)
-    assert bars[1]["y"] == pytest.approx(star)
-    assert bars[1]["name"] == f"π* at β = {beta:g}"
+def optimum_numbers(beta):
+    """π*, Z, E[r], KL(π*‖π_ref) and β·log Z of the page's six replies, written out by hand."""
+    weights = HANDFUL_REF * np.exp(HANDFUL_REWARD / beta)
+    z = float(weights.sum())
+    star = weights / z
+    return star, z, float(star @ HANDFUL_REWARD), float(np.sum(star * np.log(
+        star / HANDFUL_REF))), beta * np.log(z)
 
 
-def test_the_sweep_view_traces_the_optimum_for_every_beta():
-    at = at_step(3, rlhf_view="E[r] and KL for every β", rlhf_beta="0.25")
-    assert at.slider(key="rlhf_beta").value == 0.25
-    curve, point = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+@pytest.mark.parametrize(("beta", "opens_at"), [("0.35", 0.35), ("1.0", 1.0), ("2.45", 2.45),
+                                                ("3.0", 3.0), ("4.1", 4.0), ("0.05", 0.05)])
+def test_pi_star_follows_beta_with_the_lessons_values_at_every_frame(beta, opens_at):
+    at = at_step(3, rlhf_beta=beta)
+    assert at.slider(key="rlhf_beta").value == float(beta)
+    (spec,) = explorables(at)
+    betas = slider_values(spec)
+    # The control's range: every value the control offers up to 2.5, then steps of 0.5
+    control = np.round(np.arange(1, 101) * 0.05, 2)
+    assert betas == [b for b in control if b <= 2.5] + [3.0, 3.5, 4.0, 4.5, 5.0]
+    assert betas[opened_frame(spec)] == opens_at  # the control's β, or the frame nearest it
+    for k, b in enumerate(betas):
+        star, z, reward, kl, objective = optimum_numbers(b)
+        ref_bars, bars, point = spec["frames"][k]["data"]
+        np.testing.assert_allclose(ref_bars["y"], HANDFUL_REF, rtol=1e-4)
+        np.testing.assert_allclose(bars["y"], star, rtol=1e-4, atol=1e-9)
+        np.testing.assert_allclose(bars["y"], rlhf.optimal_policy(HANDFUL_REF, HANDFUL_REWARD,
+                                                                  b), rtol=1e-4, atol=1e-9)
+        np.testing.assert_allclose([point["x"][0], point["y"][0]], [kl, reward], rtol=1e-4)
+        assert z == pytest.approx(rlhf.partition_function(HANDFUL_REF, HANDFUL_REWARD, b))
+        assert frame_note(spec, k) == (
+            f"β = {b:g}: Z = Σ π_ref·e^(r/β) = {fmt(z)} best objective β·log Z = "
+            f"{fmt(objective)} E[r] = {reward:.3f} points, KL = {kl:.3f} nats")
+    assert spec["data"][0]["y"] == pytest.approx(HANDFUL_REF)
+    assert shown_note(spec) == frame_note(spec, opened_frame(spec))
+    assert f"β = {opens_at:g}: Z = " in shown_note(spec)
+
+
+def test_the_curve_under_the_bars_traces_the_optimum_for_every_beta():
+    at = at_step(3, rlhf_beta="0.25")
+    (spec,) = explorables(at)
+    curve = spec["data"][2]
     betas = np.asarray(curve["customdata"])
     assert betas[0] == pytest.approx(0.01) and betas[-1] == pytest.approx(100)
-    # π* written out by hand for every β of the curve
-    weights = HANDFUL_REF * np.exp(HANDFUL_REWARD / betas[:, None])
-    star = weights / weights.sum(axis=1, keepdims=True)
-    assert curve["x"] == pytest.approx(np.sum(star * np.log(star / HANDFUL_REF), axis=1))
-    assert curve["y"] == pytest.approx(star @ HANDFUL_REWARD)
-    star_now = rlhf.optimal_policy(HANDFUL_REF, HANDFUL_REWARD, 0.25)
-    assert point["y"] == pytest.approx([star_now @ HANDFUL_REWARD])
+    kl, reward = zip(*[optimum_numbers(b)[3:1:-1] for b in betas], strict=True)
+    np.testing.assert_allclose(curve["x"], kl, rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(curve["y"], reward, rtol=1e-4)
+    point = spec["data"][3]  # opened at β = 0.25
+    assert point["y"] == pytest.approx([optimum_numbers(0.25)[2]], rel=1e-4)
     at.slider(key="rlhf_beta").set_value(3.0).run()
-    assert "At β = 3: Z = " in captions(at)
+    (spec,) = explorables(at)
+    assert shown_note(spec).startswith("β = 3: Z = ")
 
 
 def test_the_two_ends_of_beta_are_the_reference_and_the_best_reply():
@@ -142,9 +228,9 @@ def test_ppo_numbers_come_from_the_lessons():
     run = lm.train_ppo_rlhf(TASK, scores, beta=1.0, iterations=PPO_ITERATIONS,
                             kl_estimator="k3", seed=2)
     history = run["history"]
-    assert metric(at, "True reward E[r]") == f"{history['true_reward'][-1]:.3f}"
-    assert metric(at, "Reward model's score") == f"{history['score'][-1]:.3f}"
-    assert metric(at, "KL(π_θ ‖ π_ref)") == f"{history['kl'][-1]:.3f} nats"
+    assert metric(at, "True reward at the end") == f"{history['true_reward'][-1]:.3f}"
+    assert metric(at, "Reward model's score at the end") == f"{history['score'][-1]:.3f}"
+    assert metric(at, "KL(π_θ ‖ π_ref) at the end") == f"{history['kl'][-1]:.3f} nats"
     assert "**100 pairs**" in captions(at)
     # The per-token view: a KL penalty at every token, the score at the last one
     _, reply = lm.sample(TASK, run["logits"], 1, 5, 1.0, 0)
@@ -164,6 +250,47 @@ def test_ppo_numbers_come_from_the_lessons():
     _, after = lm.sample(TASK, run["logits"], 8, 4)
     assert list(samples["π_ref wrote"]) == [TASK.texts[s] for s in before]
     assert list(samples["PPO policy wrote"]) == [TASK.texts[s] for s in after]
+
+
+def test_the_ppo_run_replays_iteration_by_iteration():
+    at = at_step(4, rlhf_rm_pairs="100", rlhf_rm_noise="0.5", rlhf_ppo_beta="0.1",
+                 rlhf_kl_est="k3", rlhf_ppo_seed="3")
+    (spec,) = explorables(at)
+    scores = reward_model(100, 0.5, 0)["scores"]
+    run = lm.train_ppo_rlhf(TASK, scores, beta=0.1, iterations=PPO_ITERATIONS,
+                            kl_estimator="k3", seed=3, checkpoints=REPLAYED)
+    history, probs = run["history"], run["checkpoints"]["probs"][:, 0]
+    assert slider_values(spec) == list(range(REPLAYED))
+    assert opened_frame(spec) == PPO_ITERATIONS  # the trained policy
+    assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
+    # The whole run's curves, exact expectations over every reply
+    score, true, kl = spec["data"][:3]
+    for trace, key in ((score, "score"), (true, "true_reward"), (kl, "kl")):
+        np.testing.assert_allclose(trace["y"], history[key], rtol=1e-4, atol=1e-9)
+    # The replies in the bars: the first prompt's most probable ones during the run
+    texts = spec["data"][5]["y"]
+    shown = [TASK.texts.index(t) for t in texts]
+    assert len(shown) == 8
+    assert set(shown) == set(lm.most_likely(probs.max(axis=0), 8))
+    np.testing.assert_allclose(spec["data"][5]["x"], TASK.ref_probs[0, shown], rtol=1e-4)
+    for k in range(REPLAYED):
+        rewards, kl_point, ref_bars, bars = spec["frames"][k]["data"]
+        np.testing.assert_allclose(ref_bars["x"], TASK.ref_probs[0, shown], rtol=1e-4)
+        assert rewards["x"] == [k, k] and kl_point["x"] == [k]
+        np.testing.assert_allclose(rewards["y"], [history["score"][k],
+                                                  history["true_reward"][k]], rtol=1e-4)
+        np.testing.assert_allclose(kl_point["y"], [history["kl"][k]], rtol=1e-4, atol=1e-9)
+        np.testing.assert_allclose(bars["x"], probs[k, shown], rtol=1e-4, atol=1e-9)
+        top = int(np.argmax(probs[k]))
+        note = frame_note(spec, k)
+        assert note.startswith(f"Iteration {k} · reward model's score "
+                               f"{number(history['score'][k], 3)} true reward "
+                               f"{number(history['true_reward'][k], 3)} · KL "
+                               f"{history['kl'][k]:.3f} nats")
+        assert note.endswith(f"top reply “{TASK.texts[top]}” ({probs[k, top]:.2f})")
+    assert np.allclose(probs[0], TASK.ref_probs[0])  # the replay starts from π_ref
+    assert shown_note(spec) == frame_note(spec, PPO_ITERATIONS)
+    assert metric(at, "True reward at the end") == f"{history['true_reward'][-1]:.3f}"
 
 
 def test_the_k1_penalty_of_a_reply_is_its_log_ratio():
@@ -188,8 +315,10 @@ def test_over_optimisation_runs_add_up_in_the_table():
     assert history["true_reward"][-1] < np.max(history["true_reward"]) - 0.5
     probs = lm.distribution(TASK, run["logits"])
     top = int(np.argmax(probs[0]))
-    assert f"the policy writes *{TASK.texts[top]}* with probability {probs[0, top]:.2f}" \
-        in markdown(at)
+    (spec,) = explorables(at)
+    assert f"top reply “{TASK.texts[top]}” ({probs[0, top]:.2f}) reward model " \
+        f"{minus(f'{scores[0, top]:+.2f}')}, reader " \
+        f"{minus(f'{TASK.true_rewards[0, top]:+.2f}')}" in shown_note(spec)
     assert TASK.true_rewards[0, top] < scores[0, top]  # a reply the reward model overrates
     assert len(at.dataframe[0].value) == 1
     at.button(key="rlhf_oo_all").click().run()
@@ -204,6 +333,52 @@ def test_over_optimisation_runs_add_up_in_the_table():
     best = max(finals, key=finals.get)
     assert f"So far β = {best:g} ends best." in captions(at)
     assert best > 0.1  # with this weak reward model, a larger β than the default does better
+
+
+@pytest.mark.parametrize(("pairs", "noise", "beta", "seed"), [("30", "1", "0.1", "1"),
+                                                             ("300", "0.5", "1", "2")])
+def test_over_optimisation_replays_the_proxy_rising_and_the_true_reward_peaking(pairs, noise,
+                                                                               beta, seed):
+    at = at_step(5, rlhf_oo_pairs=pairs, rlhf_oo_noise=noise, rlhf_oo_beta=beta,
+                 rlhf_oo_seed=seed)
+    (spec,) = explorables(at)
+    scores = reward_model(int(pairs), float(noise), int(seed))["scores"]
+    run = lm.train_ppo_rlhf(TASK, scores, beta=float(beta), iterations=PPO_ITERATIONS,
+                            seed=int(seed), checkpoints=REPLAYED)
+    history, probs = run["history"], run["checkpoints"]["probs"][:, 0]
+    kl, proxy, true = history["kl"], history["score"], history["true_reward"]
+    assert slider_values(spec) == list(range(REPLAYED))
+    assert opened_frame(spec) == PPO_ITERATIONS
+    # The exact optimum of the proxy for every β from 0.01 to 100, drawn whole
+    optima = [lm.optimum(TASK, b, scores) for b in np.geomspace(0.01, 100, 49)]
+    frontier_proxy, frontier_true = spec["data"][:2]
+    np.testing.assert_allclose(frontier_proxy["x"], [lm.exact_kl(p, TASK.ref_probs)
+                                                     for p in optima], rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(frontier_proxy["y"], [lm.expected_reward(p, scores)
+                                                     for p in optima], rtol=1e-4, atol=1e-9)
+    np.testing.assert_allclose(frontier_true["y"], [lm.expected_reward(p, TASK.true_rewards)
+                                                    for p in optima], rtol=1e-4, atol=1e-9)
+    for k in range(REPLAYED):
+        proxy_line, true_line, heads, best = spec["frames"][k]["data"]
+        np.testing.assert_allclose(proxy_line["x"], kl[:k + 1], rtol=1e-4, atol=1e-9)
+        np.testing.assert_allclose(proxy_line["y"], proxy[:k + 1], rtol=1e-4, atol=1e-9)
+        np.testing.assert_allclose(true_line["y"], true[:k + 1], rtol=1e-4, atol=1e-9)
+        np.testing.assert_allclose(heads["y"], [proxy[k], true[k]], rtol=1e-4, atol=1e-9)
+        peak = int(np.argmax(true[:k + 1]))
+        np.testing.assert_allclose(best["x"], [kl[peak]], rtol=1e-4, atol=1e-9)
+        top = int(np.argmax(probs[k]))
+        note = frame_note(spec, k)
+        assert note.startswith(f"Iteration {k}: proxy {number(proxy[k], 2)}, true "
+                               f"{number(true[k], 2)} KL {kl[k]:.2f} nats · best true so far "
+                               f"{number(true[peak], 2)}")
+        assert f"top reply “{TASK.texts[top]}” ({probs[k, top]:.2f})" in note
+    if (pairs, beta) == ("30", "0.1"):
+        # The weak reward model: as the replay plays, the proxy keeps rising while the true
+        # reward peaks early and falls far below its best
+        peak = int(np.argmax(true))
+        assert 0 < peak < PPO_ITERATIONS // 2
+        assert proxy[-1] > proxy[peak] + 1 and true[-1] < true[peak] - 1
+        assert spec["frames"][-1]["data"][3]["text"] == [f"best so far {number(true[peak], 2)}"]
 
 
 def test_a_shared_link_reproduces_the_view():

@@ -1,8 +1,10 @@
-"""Figures for the DPO lesson: the two pipelines, the loss against the margin, the derivation's
-checks, the gradient weight over a batch, and the curves of a DPO run on the tiny LM.
+"""Figures for the DPO lesson: the two pipelines, the loss of one pair as β slides, the
+derivation's checks, and replays of DPO runs on the tiny LM (the batch on the weight curve, the
+policy's distribution over replies, TRL's logged metrics, the exact reward and KL).
 
-Every figure is one panel built from plain trace and layout dicts (no make_subplots, no
-add_hline): the loss chart is redrawn on every slider move, and these builders keep it cheap.
+Figures are built from plain trace and layout dicts (no make_subplots, no add_hline). The
+explorables (ui/explorable.py) keep to two panels and a handful of traces, and their frames carry
+only the traces that change, so moving their sliders redraws at once in the browser.
 """
 
 from __future__ import annotations
@@ -12,12 +14,26 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from ui import theme
-from ui.figures import fmt
+from ui import explorable, theme
+from ui.explorable import compact
+from ui.figures import axis_refs, hline
 
 C = theme.COLORS
 POINT = dict(size=15, color=C["highlight"], line=dict(color=C["exact"], width=2))
 LEGEND_TOP = dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom")
+# Inside the plot at its top right: an explorable's slider sits below the plot.
+INSIDE_LEGEND = dict(orientation="h", x=1, xanchor="right", y=1, yanchor="top")
+
+
+# Pixels between an axis's tick labels and its title: kept small, so that on a phone the play
+# buttons under the plot do not cover the lowest axis title.
+TITLE_STANDOFF = 4
+
+
+def _top_title(text: str) -> dict:
+    """A title at the very top of the figure: an explorable's lines of numbers fill the top
+    margin under it."""
+    return dict(text=text, y=1, yref="container", yanchor="top", pad=dict(t=14))
 
 
 def _layout(title: str, x_title: str, y_title: str, **extra) -> dict:
@@ -25,7 +41,9 @@ def _layout(title: str, x_title: str, y_title: str, **extra) -> dict:
                   yaxis=dict(title=dict(text=y_title)), showlegend=False)
     for axis in ("xaxis", "yaxis"):
         if axis in extra:
-            layout[axis].update(extra.pop(axis))
+            more = dict(extra.pop(axis))
+            layout[axis]["title"].update(more.pop("title", {}))
+            layout[axis].update(more)
     layout.update(extra)
     return layout
 
@@ -109,76 +127,114 @@ def pipelines() -> go.Figure:
     return go.Figure(data=[], layout=layout)
 
 
-# 2. The loss against the margin
+# 2. The loss of one pair, as β slides
 
+# The four losses against h: each its own colour and dash, named by the legend.
 VARIANT_STYLES = {
-    "DPO (sigmoid)": dict(color=C["policy"], width=4),
+    "DPO": dict(color=C["policy"], width=4),
     "IPO": dict(color=C["exact"], width=2, dash="dash"),
-    "hinge (SLiC)": dict(color=C["estimate"], width=2.5, dash="dot"),
-    "conservative DPO": dict(color=C["Q"], width=2.5, dash="dashdot"),
+    "hinge": dict(color=C["estimate"], width=2.5, dash="dot"),
+    "cDPO": dict(color=C["Q"], width=2.5, dash="dashdot"),
 }
-RULER_Y = -0.6  # where the implicit rewards sit, below the loss curves
+RULER_Y = -0.6  # where the pair's two log-ratios sit, below the loss curves
 LOSS_TOP = 5.0
+TANGENT_REACH = 0.09  # the tangent spans this share of the h axis on each side of the pair
 
 
-def loss_curve(margins: np.ndarray, curves: dict[str, np.ndarray], point: dict) -> go.Figure:
-    """Loss against the reward margin m = r̂_w − r̂_l for DPO (and its variants), the learner's
-    pair as a point on the DPO curve with its tangent (slope −σ(−m), the gradient weight), and
-    below, the two implicit rewards whose difference is the margin.
+def loss_curves(curves: dict[str, Sequence[tuple[np.ndarray | None, np.ndarray]]]) -> dict:
+    """Loss curves as the loss chart's frames carry them: {name: one dict per β}, with y (the
+    losses far above the axis left out as gaps: the line leaves the chart, the frame stays
+    small) and, for a curve drawn through points of its own (the hinge's corners), x.
 
-    point: margin, loss, weight, chosen, rejected (the learner's numbers).
+    curves: {name: [(x, losses) per β]}, x None for the chart's h grid. The same for every pair
+    whose h fits the axis, so a page computes and keeps them apart from the pair's numbers."""
+    def frame(x, losses) -> dict:
+        y = compact(np.where(np.asarray(losses) <= LOSS_TOP + 1, losses, np.nan))
+        return dict(y=y) if x is None else dict(x=compact(x), y=y)
+
+    return {name: [frame(x, losses) for x, losses in per_beta]
+            for name, per_beta in curves.items()}
+
+
+def _tangent(h: float, reach: float, point: dict) -> list:
+    """The ends of the tangent to the DPO curve at the pair: slope dℓ/dh = −β·σ(−m)."""
+    return compact([point["loss"] - point["slope"] * reach, point["loss"] + point["slope"] * reach])
+
+
+def _loss_note(beta: float, point: dict) -> str:
+    """The pair's numbers at one β, in lines short enough for a phone."""
+    lines = [f"β = {beta:g}: r̂_w = {signed(point['chosen'])}, r̂_l = {signed(point['rejected'])}",
+             f"margin m = β·h = {signed(point['margin'])}",
+             f"DPO loss {point['loss']:.3f} · weight σ(−m) {point['weight']:.3f}"]
+    if point.get("variants"):
+        lines.append(" · ".join(f"{name} {value:.3f}"
+                                for name, value in point["variants"].items()))
+    return "<br>".join(lines)
+
+
+def loss_explorable(h_grid: np.ndarray, h: float, log_ratios: tuple[float, float],
+                    betas: Sequence[float], curves: dict[str, list[list]],
+                    points: Sequence[dict]) -> dict:
+    """The loss of one pair against h, the log-ratio difference its four probabilities fix, for
+    DPO and its variants, as β slides: the curves steepen with β while the pair (the yellow
+    point, with its tangent) rides the DPO curve at its own h. Below the curves, the pair's two
+    log-ratios ρ = log π_θ/π_ref, whose gap is h. An explorable over β.
+
+    curves: from `loss_curves` (over h_grid at each β); points: per β, the pair's numbers: loss,
+    slope (dℓ/dh), chosen, rejected (the implicit rewards), margin, weight, and variants
+    ({name: that variant's loss at h}).
     """
-    m, loss, w = point["margin"], point["loss"], point["weight"]
-    data = []
-    for name, values in curves.items():
-        shown = np.where(values <= LOSS_TOP + 1, values, np.nan)
-        data.append(dict(type="scatter", x=margins, y=shown, mode="lines", name=name,
-                         line=VARIANT_STYLES[name], connectgaps=False,
-                         hovertemplate="margin %{x:.2f}: loss %{y:.3f}<extra>" + name +
-                         "</extra>"))
-    half = 0.18 * float(margins[-1] - margins[0]) / 2
-    data.append(dict(type="scatter", x=[m - half, m + half], y=[loss + w * half, loss - w * half],
-                     mode="lines", name="slope here = −weight", showlegend=False,
-                     line=dict(color=C["exact"], width=2), hoverinfo="skip"))
-    data.append(dict(type="scatter", x=[m], y=[min(loss, LOSS_TOP)], mode="markers",
-                     marker=POINT, name="your pair", showlegend=False,
-                     hovertemplate=f"margin {m:.3f}<br>loss {loss:.3f}<br>weight {w:.3f}"
-                     "<extra></extra>"))
-    data.append(dict(type="scatter", x=[point["rejected"], point["chosen"]],
-                     y=[RULER_Y, RULER_Y], mode="lines+markers", showlegend=False,
-                     marker=dict(size=14, color=[C["rejected"], C["chosen"]],
-                                 symbol=["circle", "diamond"],
-                                 line=dict(color="white", width=1)),
-                     line=dict(color=C["exact"], width=2),
-                     hovertemplate="implicit reward %{x:.3f}<extra></extra>"))
-    lo, hi = float(margins[0]), float(margins[-1])
-    # No legend and fixed margins (no automargin): this chart is redrawn on every slider move,
-    # and both cost a layout pass. The caption names the line styles instead.
+    lo, hi = float(h_grid[0]), float(h_grid[-1])
+    reach = TANGENT_REACH * (hi - lo)
+    rho_chosen, rho_rejected = log_ratios
+    data = [dict(type="scatter", **{"x": compact(h_grid), **values[0]}, mode="lines",
+                 name=name, line=VARIANT_STYLES[name],
+                 hovertemplate="h %{x:.2f}: loss %{y:.3f}<extra>" + name + "</extra>")
+            for name, values in curves.items()]
+    data += [
+        dict(type="scatter", x=compact([h - reach, h + reach]), y=_tangent(h, reach, points[0]),
+             mode="lines", name="slope dℓ/dh at your pair", showlegend=False,
+             line=dict(color=C["exact"], width=2), hoverinfo="skip"),
+        dict(type="scatter", x=compact([h]), y=compact([min(points[0]["loss"], LOSS_TOP)]),
+             mode="markers", marker=POINT, name="your pair", showlegend=False,
+             hovertemplate="your pair: h %{x:.3f}, loss %{y:.3f}<extra></extra>"),
+        dict(type="scatter", x=compact([rho_rejected, rho_chosen]), y=[RULER_Y, RULER_Y],
+             mode="lines+markers", showlegend=False, name="the log-ratios",
+             marker=dict(size=14, color=[C["rejected"], C["chosen"]],
+                         symbol=["circle", "diamond"], line=dict(color="white", width=1)),
+             line=dict(color=C["reference"], width=2),
+             hovertemplate="log-ratio %{x:.3f}<extra></extra>"),
+    ]
     layout = _layout(
-        f"DPO loss at your numbers: margin {signed(m)} → loss {loss:.3f}",
-        "reward margin m = r̂_w − r̂_l (the implicit rewards' units)", "loss of the pair (nats)",
-        xaxis=dict(range=[lo, hi], zeroline=True, zerolinecolor=C["muted"], automargin=False),
+        "The loss of your pair as β changes",
+        "h = ρ_w − ρ_l (nats)", "loss of the pair (nats)",
+        xaxis=dict(range=[lo, hi], zeroline=True, zerolinecolor=C["muted"], automargin=False,
+                   title=dict(standoff=TITLE_STANDOFF)),
         yaxis=dict(range=[RULER_Y - 0.5, LOSS_TOP], tickvals=list(range(int(LOSS_TOP) + 1)),
                    automargin=False),
-        height=460, margin=dict(l=64, r=16, t=56, b=60),
+        showlegend=True, legend=INSIDE_LEGEND, height=460,
+        margin=dict(l=64, r=16, t=56, b=60),
     )
+    layout["title"] = _top_title(layout["title"]["text"])
     layout["shapes"] = [
         dict(type="line", xref="x", x0=lo, x1=hi, yref="y", y0=-0.15, y1=-0.15,
              line=dict(color=C["muted"], width=1)),
-        dict(type="line", xref="x", x0=m, x1=m, yref="y", y0=RULER_Y, y1=min(loss, LOSS_TOP),
+        dict(type="line", xref="x", x0=h, x1=h, yref="y", y0=RULER_Y, y1=LOSS_TOP,
              line=dict(color=C["exact"], width=1, dash="dot")),
     ]
     layout["annotations"] = [
-        dict(x=m, y=min(loss, LOSS_TOP), xref="x", yref="y", xanchor="left", yanchor="bottom",
-             xshift=10, yshift=6, showarrow=False, align="left",
-             text=f"loss {loss:.3f}<br>weight σ(−m) {w:.3f}", bgcolor="rgba(255,255,255,0.8)"),
         dict(x=lo, y=RULER_Y, xref="x", yref="y", xanchor="left", yanchor="bottom", yshift=8,
              showarrow=False, font=dict(size=13),
-             text=f"implicit rewards: <span style='color:{C['rejected']}'>r̂_l "
-                  f"{signed(point['rejected'])}</span> · <span style='color:{C['chosen']}'>"
-                  f"r̂_w {signed(point['chosen'])}</span>"),
+             text=f"log-ratios: ρ_l {signed(rho_rejected)} · ρ_w {signed(rho_chosen)}"),
     ]
-    return go.Figure(data=data, layout=layout)
+    frames = [[*(values[k] for values in curves.values()),
+               dict(y=_tangent(h, reach, point)),
+               dict(y=compact([min(point["loss"], LOSS_TOP)]))]
+              for k, point in enumerate(points)]
+    changing = [*range(len(curves)), len(curves), len(curves) + 1]
+    return explorable.build(dict(data=data, layout=layout), values=[float(b) for b in betas],
+                            label="β", frames=frames, changing=changing,
+                            notes=[_loss_note(b, p) for b, p in zip(betas, points, strict=True)])
 
 
 # 3. The derivation
@@ -222,83 +278,202 @@ def family_loss(ts: np.ndarray, losses: np.ndarray, best_t: float, best_loss: fl
     return go.Figure(data=data, layout=layout)
 
 
-# 4. The gradient weight over a batch
+# 4. The gradient weight over a batch, replayed
 
-def weight_scatter(curve_m: np.ndarray, curve_w: np.ndarray, margins: np.ndarray,
-                   weights: np.ndarray, agrees: np.ndarray, title: str) -> go.Figure:
-    """Each pair of the batch at (its margin, its gradient weight σ(−margin)), on the curve;
-    green: the label agrees with the hidden reward, vermillion: it goes against it."""
+def weights_replay(curve_m: np.ndarray, curve_w: np.ndarray, steps: Sequence[int],
+                   margins: np.ndarray, weights: np.ndarray, agrees: np.ndarray,
+                   accuracies: Sequence[float], losses: Sequence[float]) -> dict:
+    """Each pair of the batch at (its margin, its gradient weight σ(−margin)) on the weight
+    curve, after every step of a DPO run: green circles where the label agrees with the hidden
+    reward, vermillion crosses where it goes against it. A replay over the steps, with play.
+
+    curve_m, curve_w: the weight curve, over the margins the chart spans; margins, weights:
+    (len(steps), pairs); accuracies, losses: the batch's, per step.
+    """
     agrees = np.asarray(agrees, dtype=bool)
-    data = [dict(type="scatter", x=list(curve_m), y=list(curve_w), mode="lines",
-                 line=dict(color=C["muted"], width=3), name="σ(−m)", hoverinfo="skip")]
-    for mask, name, role, symbol in ((agrees, "label agrees with the hidden reward", "chosen",
-                                      "circle"),
-                                     (~agrees, "label goes against it", "rejected", "x")):
-        data.append(dict(type="scatter", x=list(margins[mask]), y=list(weights[mask]),
-                         mode="markers", name=name,
-                         marker=dict(size=10, color=C[role], symbol=symbol, opacity=0.8,
-                                     line=dict(color="white", width=1)),
-                         hovertemplate="margin %{x:.2f}, weight %{y:.3f}<extra></extra>"))
-    lo = min(float(curve_m[0]), float(np.min(margins)) - 0.5)
-    hi = max(float(curve_m[-1]), float(np.max(margins)) + 0.5)
-    layout = _layout(title, "reward margin m = r̂_w − r̂_l of the pair",
-                     "gradient weight σ(r̂_l − r̂_w)",
-                     xaxis=dict(range=[lo, hi], automargin=False),
-                     yaxis=dict(range=[-0.03, 1.05], automargin=False),
-                     margin=dict(l=64, r=16, t=56, b=60), height=400)
+    groups = ((agrees, "label agrees with the hidden reward", "chosen", "circle"),
+              (~agrees, "label goes against it", "rejected", "x"))
+    data = [dict(type="scatter", x=compact(curve_m), y=compact(curve_w), mode="lines",
+                 line=dict(color=C["muted"], width=3), name="weight σ(−m)", hoverinfo="skip")]
+    data += [dict(type="scatter", x=compact(margins[0, mask]), y=compact(weights[0, mask]),
+                  mode="markers", name=name,
+                  marker=dict(size=10, color=C[role], symbol=symbol, opacity=0.8,
+                              line=dict(color="white", width=1)),
+                  hovertemplate="margin %{x:.2f}, weight %{y:.3f}<extra></extra>")
+             for mask, name, role, symbol in groups]
+    lo, hi = float(curve_m[0]), float(curve_m[-1])
+    layout = _layout("The batch on the weight curve σ(−m)",
+                     "margin m = r̂_w − r̂_l of the pair", "gradient weight σ(r̂_l − r̂_w)",
+                     xaxis=dict(range=[lo, hi], automargin=False,
+                                title=dict(standoff=TITLE_STANDOFF)),
+                     yaxis=dict(range=[-0.03, 1.05], automargin=False), showlegend=True,
+                     legend=INSIDE_LEGEND, margin=dict(l=64, r=16, t=56, b=60), height=400)
+    layout["title"] = _top_title(layout["title"]["text"])
     layout["shapes"] = [dict(type="line", xref="x", x0=0, x1=0, yref="y", y0=0, y1=1,
                              line=dict(color=C["muted"], width=1, dash="dot"))]
-    return go.Figure(data=data, layout=layout)
+    frames = [[dict(x=compact(margins[k, mask]), y=compact(weights[k, mask]))
+               for mask, *_ in groups] for k in range(len(steps))]
+    pairs = margins.shape[1]
+    notes = [f"After {s} steps: {round(a * pairs)} of {pairs} pairs<br>ranked right "
+             f"({100 * a:.0f} %) · loss {loss:.3f}<br>mean weight σ(−m) {np.mean(weights[k]):.3f}"
+             for k, (s, a, loss) in enumerate(zip(steps, accuracies, losses, strict=True))]
+    return explorable.build(dict(data=data, layout=layout), values=[int(s) for s in steps],
+                            label="steps taken", frames=frames, changing=[1, 2], notes=notes,
+                            play=True)
 
 
-# 5. and 6. Training curves
+# 4., 5. and 6. Training runs, replayed step by step
 
-def curves(steps: np.ndarray, series: Sequence[dict], title: str, y_title: str,
-           levels: Sequence[tuple[float, str, str]] = (), x_title: str = "training step",
-           log_y: bool = False, height: int | None = None, legend: bool = True,
-           legend_below: bool = False) -> go.Figure:
-    """Lines over training steps. series: dicts with name, y, role (a theme colour) and
-    optionally dash, markers. levels: (value, label, role) horizontal reference lines."""
-    data = []
-    for s in series:
-        y = np.asarray(s["y"], dtype=float)
-        data.append(dict(type="scatter", x=list(steps if s.get("x") is None else s["x"]),
-                         y=list(y), mode="lines+markers" if s.get("markers") else "lines",
-                         name=s["name"],
-                         line=dict(color=C[s["role"]], width=s.get("width", 3),
-                                   dash=s.get("dash", "solid")),
-                         marker=dict(size=7, symbol=s.get("symbol", "circle")),
-                         hovertemplate="step %{x}: %{y:.3f}<extra>" + s["name"] + "</extra>"))
-    layout = _layout(title, x_title, y_title, showlegend=legend, legend=LEGEND_TOP,
-                     margin=dict(l=10, r=10, t=90 if legend else 56, b=10))
-    if legend_below:  # long names: a legend of its own under the axis
-        layout["legend"] = dict(orientation="h", x=0, y=-0.18, xanchor="left", yanchor="top")
-        layout["margin"] = dict(l=10, r=10, t=56, b=10)
-    if log_y:
-        layout["yaxis"].update(type="log", exponentformat="power")
-    if height:
-        layout["height"] = height
-    layout["shapes"] = [dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=value,
-                             y1=value, line=dict(color=C[role], width=2, dash="dot"))
-                        for value, _, role in levels]
-    layout["annotations"] = [dict(x=1, y=value, xref="x domain", yref="y", xanchor="right",
-                                  yanchor="bottom", showarrow=False, text=label,
-                                  font=dict(size=13, color=C[role]))
-                             for value, label, role in levels]
-    return go.Figure(data=data, layout=layout)
+PANEL_GAP = 0.2  # the share of the plot height between two stacked panels (the upper x title)
+STEP_PAD = 0.015  # the share of the steps axis left free at either end
 
 
-def outcome_bars(labels: Sequence[str], series: Sequence[tuple[str, np.ndarray, str]],
-                 title: str) -> go.Figure:
-    """Horizontal grouped bars of reply probabilities, the first reply on top."""
-    data = [dict(type="bar", orientation="h", y=list(labels), x=list(values), name=name,
-                 marker=dict(color=C[role]), text=[fmt(v, 3) for v in values],
-                 textposition="outside", cliponaxis=False,
-                 hovertemplate="%{y}: %{x:.4f}<extra>" + name + "</extra>")
-            for name, values, role in series]
-    top = max(float(np.max(v)) for _, v, _ in series)
-    layout = _layout(title, "probability of the reply", "", barmode="group", showlegend=True,
-                     legend=LEGEND_TOP, height=460, margin=dict(l=190, r=20, t=90, b=10),
-                     xaxis=dict(range=[0, 1.2 * top], automargin=False),
-                     yaxis=dict(autorange="reversed", automargin=False))
-    return go.Figure(data=data, layout=layout)
+def _domains(count: int) -> list[list[float]]:
+    if count == 1:
+        return [[0.0, 1.0]]
+    return [[(1 + PANEL_GAP) / 2, 1.0], [0.0, (1 - PANEL_GAP) / 2]]
+
+
+def _panel(panel: dict, index: int, steps: np.ndarray, domain: list[float],
+           x_title: str) -> tuple[list[dict], dict]:
+    """One panel of training curves: its lines (static), a marker trace that follows the
+    slider's step (last), and its axes, level lines and legend."""
+    x, y = axis_refs(index)
+    legend = "legend" if index == 0 else f"legend{index + 1}"
+    corner = panel.get("legend", "top right")
+    # A lone curve is named by its axis title; a panel may leave the names to the other one.
+    named = corner is not None and len(panel["series"]) > 1
+    traces = [dict(type="scatter", x=compact(steps), y=compact(s["y"]), mode="lines",
+                   name=s["name"], xaxis=x, yaxis=y, legend=legend, showlegend=named,
+                   line=dict(color=C[s["role"]], width=s.get("width", 3),
+                             dash=s.get("dash", "solid")),
+                   hovertemplate="step %{x}: %{y:.3f}<extra>" + s["name"] + "</extra>")
+              for s in panel["series"]]
+    traces.append(dict(type="scatter", x=[int(steps[0])] * len(panel["series"]),
+                       y=[None] * len(panel["series"]), mode="markers", xaxis=x, yaxis=y,
+                       showlegend=False, hoverinfo="skip", name="at the slider's step",
+                       marker=dict(size=12, color=[C[s["role"]] for s in panel["series"]],
+                                   line=dict(color="white", width=2))))
+    suffix = x[1:]
+    vertical, horizontal = (corner or "top right").split()
+    pad = STEP_PAD * float(steps[-1] - steps[0])  # room for the markers at either end
+    layout = {
+        f"xaxis{suffix}": dict(domain=[0, 1], anchor=y,
+                               title=dict(text=x_title, standoff=TITLE_STANDOFF),
+                               range=[float(steps[0]) - pad, float(steps[-1]) + pad]),
+        f"yaxis{suffix}": dict(domain=domain, anchor=x, title=dict(text=panel["y_title"]),
+                               **({"range": panel["range"]} if "range" in panel else {})),
+        legend: dict(orientation="h", x=0 if horizontal == "left" else 1, xanchor=horizontal,
+                     y=domain[1] if vertical == "top" else domain[0], yanchor=vertical),
+        "shapes": [hline(value, role, index, dash="dot") for value, _, role in
+                   panel.get("levels", ())],
+        "annotations": [dict(x=1, y=value, xref=f"{x} domain", yref=y, text=text,
+                             showarrow=False, xanchor="right", yanchor="bottom",
+                             font=dict(size=13, color=C[role]))
+                        for value, text, role in panel.get("levels", ()) if text],
+    }
+    return traces, layout
+
+
+def _marker(panel: dict, steps: np.ndarray, step: int) -> dict:
+    at = int(np.searchsorted(steps, step))
+    return dict(x=[int(step)] * len(panel["series"]),
+                y=compact([np.asarray(s["y"], dtype=float)[at] for s in panel["series"]]))
+
+
+def _stacked(title: str, parts: Sequence[tuple[list[dict], dict]], height: int) -> dict:
+    data, layout = [], dict(title=_top_title(title), height=height, shapes=[], annotations=[],
+                            margin=dict(l=10, r=10, t=56, b=10))
+    for traces, panel_layout in parts:
+        data += traces
+        layout["shapes"] += panel_layout.pop("shapes")
+        layout["annotations"] += panel_layout.pop("annotations")
+        layout.update(panel_layout)
+    return dict(data=data, layout=layout)
+
+
+def curves_replay(steps: np.ndarray, panels: Sequence[dict], frame_steps: Sequence[int],
+                  notes: Sequence[str], title: str, x_title: str = "steps taken") -> dict:
+    """A training run replayed: one or two panels of curves over the steps (the first on top),
+    each curve with a marker at the slider's step; the frame's numbers in ``notes``.
+
+    panels: dicts with y_title, series (dicts: name, y over ``steps``, role (a theme colour),
+    optionally dash and width), and optionally levels ((value, label, role) dotted lines),
+    range, and legend: the corner of the panel its legend sits in ("top right", the default,
+    "top left", "bottom left", "bottom right"), or None for none.
+    """
+    steps = np.asarray(steps)
+    parts, markers = [], []
+    for index, (panel, domain) in enumerate(zip(panels, _domains(len(panels)), strict=True)):
+        parts.append(_panel(panel, index, steps, domain, x_title))
+        markers.append(sum(len(p[0]) for p in parts) - 1)
+    spec = _stacked(title, parts, 300 + 160 * len(panels))
+    frames = [[_marker(panel, steps, s) for panel in panels] for s in frame_steps]
+    return explorable.build(spec, values=[int(s) for s in frame_steps], label="steps taken",
+                            frames=frames, changing=markers, notes=notes, play=True)
+
+
+def shown_replies(ref: np.ndarray, star: np.ndarray, final: np.ndarray,
+                  tracked: Sequence[tuple[int, int]], count: int) -> list[tuple[int, int]]:
+    """The (prompt, reply) pairs a distribution chart shows: the tracked ones, then the likeliest
+    under π_ref, π* or the trained policy (the largest of the three), ``count`` in all, in the
+    order π* ranks them (most likely first)."""
+    likeliest = np.argsort(-np.maximum(np.maximum(ref, star), final), axis=None, kind="stable")
+    chosen = list(dict.fromkeys([*tracked, *(tuple(int(i) for i in np.unravel_index(
+        flat, ref.shape)) for flat in likeliest[:count + len(tracked)])]))[:count]
+    return sorted(chosen, key=lambda pair: -star[pair])
+
+
+def training_replay(labels: Sequence[str], ref: np.ndarray, star: np.ndarray,
+                    policy: np.ndarray, tracked: Sequence[tuple[int, str]],
+                    frame_steps: Sequence[int], steps: np.ndarray, rewards: dict,
+                    notes: Sequence[str]) -> dict:
+    """A DPO run replayed. Top: the policy's distribution over the shown replies (in the order
+    π* ranks them), moving from π_ref (grey) toward π* (black dots), with the replies the pairs
+    chose or rejected most often marked. Bottom: a panel of curves (as ``curves_replay``) with
+    markers at the slider's step.
+
+    ref, star: (K,) probabilities of the shown replies; policy: (len(frame_steps), K);
+    tracked: (index among the shown replies, "chosen" or "rejected").
+    """
+    ranks = np.arange(1, len(labels) + 1)
+    top = 1.15 * float(max(np.max(ref), np.max(star), np.max(policy)))
+    marked = [i for i, _ in tracked]
+    step_line = dict(shape="hvh")
+    distribution = [
+        dict(type="scatter", x=ranks, y=compact(ref), name="π_ref", mode="lines",
+             line=dict(color=C["reference"], width=1, **step_line), fill="tozeroy",
+             fillcolor="rgba(122, 122, 122, 0.3)", customdata=list(labels),
+             hovertemplate="%{customdata}: %{y:.3f}<extra>π_ref</extra>"),
+        dict(type="scatter", x=ranks, y=compact(star), name="π*", mode="lines",
+             line=dict(color=C["exact"], width=2, dash="dot", **step_line),
+             customdata=list(labels), hovertemplate="%{customdata}: %{y:.3f}<extra>π*</extra>"),
+        dict(type="scatter", x=ranks, y=compact(policy[0]), name="π_θ", mode="lines",
+             line=dict(color=C["policy"], width=3, **step_line), customdata=list(labels),
+             hovertemplate="%{customdata}: %{y:.3f}<extra>π_θ</extra>"),
+        dict(type="scatter", x=ranks[marked], y=compact(policy[0, marked]), mode="markers",
+             name="most often chosen ◆ / rejected ✕", showlegend=False,
+             marker=dict(size=12, color=[C[role] for _, role in tracked],
+                         symbol=["diamond" if role == "chosen" else "x" for _, role in tracked],
+                         line=dict(color="white", width=1)),
+             customdata=[labels[i] for i in marked],
+             hovertemplate="%{customdata}: %{y:.3f}<extra>π_θ</extra>"),
+    ]
+    domains = _domains(2)
+    top_layout = dict(
+        xaxis=dict(domain=[0, 1], anchor="y", range=[0.5, len(labels) + 0.5],
+                   title=dict(text="replies, ranked by π* (hover to read)",
+                              standoff=TITLE_STANDOFF)),
+        yaxis=dict(domain=domains[0], anchor="x", range=[0, top],
+                   title=dict(text="π(y | x)")),
+        legend=dict(orientation="h", x=1, xanchor="right", y=1, yanchor="top"),
+        shapes=[], annotations=[])
+    steps = np.asarray(steps)
+    spec = _stacked("DPO training, step by step",
+                    [(distribution, top_layout), _panel(rewards, 1, steps, domains[1],
+                                                        "steps taken")], 660)
+    frames = [[dict(y=compact(policy[k])), dict(y=compact(policy[k, marked])),
+               _marker(rewards, steps, s)] for k, s in enumerate(frame_steps)]
+    return explorable.build(spec, values=[int(s) for s in frame_steps], label="steps taken",
+                            frames=frames, changing=[2, 3, len(spec["data"]) - 1],
+                            notes=notes, play=True)

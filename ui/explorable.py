@@ -40,6 +40,7 @@ NOTE_LINE = 22  # pixels above the plot per line of a frame's numbers
 NOTE_WRAP = 48  # characters per line of a frame's numbers (a phone's width)
 FRAME_MS = 150  # a replay's pause between frames
 BASE_HEIGHT = 360  # the plot's height when the figure sets none (as ui.theme)
+PLAY, PAUSE = "▶", "❚❚"  # the play/pause buttons
 
 
 def compact(values: Any, digits: int = SIGNIFICANT_DIGITS) -> list:
@@ -152,17 +153,18 @@ def build(figure: go.Figure | dict, values: Sequence, label: str,
               "name": label}
     layout["sliders"] = [slider]
     if play:
-        # On the slider's own row, at its right end: the value reads on the left.
+        # On the slider's own row, at its right end, as two symbols: the value reads on the
+        # left and still fits beside them on a phone.
         layout["updatemenus"] = [{
             "type": "buttons", "direction": "left", "showactive": False,
             "x": 1, "xanchor": "right", "y": 0, "yanchor": "top",
             "pad": {"t": SLIDER_PAD - 12, "r": 0},
             "buttons": [
-                {"label": "▶ Play", "method": "animate",
+                {"label": PLAY, "method": "animate",
                  "args": [None, {"mode": "immediate", "fromcurrent": True,
                                  "frame": {"duration": frame_ms, "redraw": False},
                                  "transition": {"duration": 0}}]},
-                {"label": "❚❚ Pause", "method": "animate", "args": [[None], instant]},
+                {"label": PAUSE, "method": "animate", "args": [[None], instant]},
             ]}]
     margin = dict(layout.get("margin") or {})
     margin["b"] = margin.get("b", 10) + SLIDER_MARGIN

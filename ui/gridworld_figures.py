@@ -1,10 +1,11 @@
-"""Figures for the grid-world lesson: the world as a heat map with policy arrows, and the
-learning curves of value iteration, Q-learning and REINFORCE.
+"""Figures for the grid-world lesson: the world as a map with policy arrows, and the replays of
+value iteration, Q-learning and REINFORCE (the map after each sweep, episode or update, above the
+run's curve), and of two step sizes side by side.
 
-The map is one heat map (values, or just the end cells' rewards) plus one text trace of arrows,
-so a slider that redraws it stays cheap. Arrows sit between a cell's centre and its edge, one per
-action, sized by the action's probability: a greedy policy shows one big arrow per cell, the
-uniformly random policy four small ones.
+Arrows sit between a cell's centre and its edge, one per action, sized by the action's
+probability: a greedy policy shows one big arrow per cell, the uniformly random policy four
+small ones. The static map of step 1 is a heat map; the replayed maps draw their cells as
+shapes, which an explorable's frames can recolour (see the note above ``CELL_HALF``).
 """
 
 from __future__ import annotations
@@ -14,16 +15,20 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lessons.gridworld import ARROWS, MOVES, GridWorld
-from ui import theme
-from ui.figures import axis_refs, fmt, hline
+from lessons.gridworld import MOVES, GridWorld, deterministic_policy
+from ui import explorable, theme
+from ui.explorable import compact
+from ui.figures import fmt, hline
 
 WALL_COLOR = "#3F444C"
 ARROW_COLOR = "#1B1F24"
 WRONG_ARROW_COLOR = theme.COLORS["rejected"]  # an action that differs from the optimal policy
 COLORSCALE = [[0.0, theme.COLORS["rejected"]], [0.5, "#FFFFFF"], [1.0, theme.COLORS["chosen"]]]
 MIN_ARROW_PROB = 0.08  # smaller probabilities get no arrow, to keep the map readable
-ARROW_OFFSET = 0.33  # distance of an arrow from its cell's centre, in cells
+ARROW_OFFSET = 0.36  # distance of an arrow from its cell's centre, in cells
+# plotly's numbers for the arrow-up, -right, -down and -left markers (the order of ACTIONS): the
+# replays' frames carry one per arrow, and numbers keep them small
+ARROW_SYMBOLS = (45, 48, 46, 47)
 LATEX_ARROWS = (r"\uparrow", r"\rightarrow", r"\downarrow", r"\leftarrow")
 
 
@@ -64,47 +69,63 @@ def _table(grid: GridWorld, per_state, wall, dtype) -> np.ndarray:
     return table
 
 
-def _arrow_trace(grid: GridWorld, probs: np.ndarray, colors: Sequence[str] | None) -> dict:
+def _arrow_places(grid: GridWorld) -> tuple[np.ndarray, np.ndarray]:
+    """(state, action) of each arrow a map can show: all four in every cell but the end cells."""
     live = np.flatnonzero(~grid.terminal)
-    state, action = np.nonzero(probs[live] >= MIN_ARROW_PROB)
-    state = live[state]
+    return np.repeat(live, 4), np.tile(np.arange(4), live.size)
+
+
+def arrow_sizes(grid: GridWorld, probs: np.ndarray) -> np.ndarray:
+    """The size (px) of each of the map's arrows (in the order of _arrow_places) for the policy
+    π(a|s) = probs[s, a]: growing with the probability, 0 (hidden) below MIN_ARROW_PROB."""
+    state, action = _arrow_places(grid)
     p = probs[state, action]
-    color = ARROW_COLOR if colors is None else np.asarray(colors, dtype=object)[state]
-    return dict(type="scatter", mode="text", hoverinfo="skip", showlegend=False,
-                x=grid.cells[state, 1] + 1 + ARROW_OFFSET * MOVES[action, 1],
-                y=grid.cells[state, 0] + 1 + ARROW_OFFSET * MOVES[action, 0],
-                text=np.array(ARROWS)[action], cliponaxis=False,
-                textfont=dict(size=np.round((11 + 17 * p) * _text_scale(grid)), color=color))
+    return np.where(p >= MIN_ARROW_PROB, np.round((6 + 12 * p) * _text_scale(grid)), 0)
 
 
-def world_map(grid: GridWorld, title: str, values: np.ndarray | None = None,
-              probs: np.ndarray | None = None, arrow_colors: Sequence[str] | None = None,
-              path: dict | None = None, highlight: int | None = None, note: str = "",
-              digits: int = 2) -> go.Figure:
-    """The grid as a heat map: cell colours are values (or blank), end cells show their reward,
-    arrows show a policy π(a|s) = probs[s, a], an optional path shows one episode.
+def _arrow_frame(grid: GridWorld, probs: np.ndarray,
+                 colors: Sequence[str] | None = None) -> dict:
+    """The arrows' markers for a policy: their sizes and colours (``colors``: one per state,
+    default all dark). Whole, because a frame replaces a trace's marker as a whole."""
+    state, action = _arrow_places(grid)
+    return dict(marker=dict(
+        size=arrow_sizes(grid, probs).astype(int).tolist(),  # whole pixels
+        symbol=[ARROW_SYMBOLS[a] for a in action], line=dict(width=0),
+        color=ARROW_COLOR if colors is None else [colors[s] for s in state]))
+
+
+def _arrow_trace(grid: GridWorld, frame: dict) -> dict:
+    """The policy as arrowheads, one place per action of each cell (see _arrow_places), between
+    the cell's centre and its edge; ``frame`` (from _arrow_frame) gives their sizes."""
+    state, action = _arrow_places(grid)
+    return dict(type="scatter", mode="markers", hoverinfo="skip", showlegend=False,
+                cliponaxis=False, name="policy",
+                x=compact(grid.cells[state, 1] + 1 + ARROW_OFFSET * MOVES[action, 1]),
+                y=compact(grid.cells[state, 0] + 1 + ARROW_OFFSET * MOVES[action, 0]),
+                marker=frame["marker"])
+
+
+def world_map(grid: GridWorld, title: str, probs: np.ndarray | None = None,
+              path: dict | None = None, note: str = "") -> go.Figure:
+    """The grid as a heat map: end cells show their reward, arrows show a policy
+    π(a|s) = probs[s, a], an optional path shows one episode.
 
     Cells sit at whole-number coordinates: column c and row r (counted from 1) at (c, r).
-    Built from plain arrays: this figure is redrawn on every move of a slider.
     """
     rows, cols = grid.shape
     ends = np.where(grid.letters == "T", 1.0, -1.0)
-    if values is None:
-        z, limit = np.where(grid.terminal, ends, 0.0), 1.0
-    else:
-        z, limit = np.where(grid.terminal, ends, values), max(1.0, float(np.abs(values).max()))
     data = [dict(
         type="heatmap", x=np.arange(1, cols + 1), y=np.arange(1, rows + 1),
-        z=_table(grid, z, np.nan, float),
-        text=_table(grid, _cell_text(grid, values, digits), "", object),
+        z=_table(grid, np.where(grid.terminal, ends, 0.0), np.nan, float),
+        text=_table(grid, _cell_text(grid, None, 2), "", object),
         texttemplate="%{text}", textfont=dict(size=round(14 * _text_scale(grid))),
         showscale=False,
         hovertemplate="row %{y}, column %{x}<extra></extra>",
-        colorscale=COLORSCALE, zmin=-limit, zmax=limit, xgap=3, ygap=3,
+        colorscale=COLORSCALE, zmin=-1, zmax=1, xgap=3, ygap=3,
     )]
     if probs is not None:
-        data.append(_arrow_trace(grid, probs, arrow_colors))
-    shapes, annotations = [], []
+        data.append(_arrow_trace(grid, _arrow_frame(grid, probs)))
+    annotations = []
     if path is not None:
         cells = grid.cells[path["states"]] + 1
         wobble = (np.arange(len(cells)) % 5 - 2) * 0.04  # repeated visits stay visible
@@ -117,17 +138,13 @@ def world_map(grid: GridWorld, title: str, values: np.ndarray | None = None,
                         color=np.where(slipped, theme.COLORS["rejected"],
                                        theme.COLORS["policy"])),
             opacity=0.85, hoverinfo="skip", showlegend=False))
-    if highlight is not None:
-        r, c = grid.cells[highlight] + 1
-        shapes.append(dict(type="rect", x0=c - 0.47, x1=c + 0.47, y0=r - 0.47, y1=r + 0.47,
-                           line=dict(color=theme.OKABE_ITO["orange"], width=5)))
     if note:
         annotations.append(dict(text=note, x=0, y=1.0, xref="paper", yref="paper",
                                 xanchor="left", yanchor="bottom", yshift=6, showarrow=False,
                                 font=dict(size=13, color="#4B5563")))
     layout = dict(
         title=dict(text=title, y=1.0, yanchor="top", yref="container", pad=dict(t=12)),
-        height=map_height(grid), plot_bgcolor=WALL_COLOR, shapes=shapes,
+        height=map_height(grid), plot_bgcolor=WALL_COLOR,
         annotations=annotations, margin=dict(l=10, r=10, t=78, b=10),
         xaxis=dict(title=dict(text="column"), dtick=1, showgrid=False,
                    range=[0.5, cols + 0.5], constrain="domain"),
@@ -137,133 +154,424 @@ def world_map(grid: GridWorld, title: str, values: np.ndarray | None = None,
     return go.Figure(data=data, layout=layout)
 
 
-def convergence(residuals: np.ndarray) -> go.Figure:
-    """How much value iteration still changes the values, sweep after sweep (log scale)."""
-    k = np.arange(1, residuals.size + 1)
-    data = [dict(type="scatter", x=k, y=np.maximum(residuals, 1e-16), mode="lines+markers",
-                 line=dict(color=theme.COLORS["exact"], width=3), marker=dict(size=5),
-                 name="largest change")]
-    layout = dict(title="Each sweep changes the values less",
-                  xaxis=dict(title="sweep k"),
-                  yaxis=dict(title="largest change of a value (reward)", type="log",
-                             exponentformat="power"),
-                  showlegend=False, height=320)
-    return go.Figure(data=data, layout=layout)
+# Replays: the map on top (its cells coloured by value), a curve of the run below it.
+#
+# Plotly redraws a heat map only on a full redraw, which an explorable's frames skip. So the
+# cells of a replayed map are layout shapes (which a frame does redraw): one path per shade,
+# holding every cell of that shade. Their numbers are one text trace, and the policy is the
+# arrows' trace, whose frames carry only the arrows' sizes (and colours).
+
+CELL_HALF = 0.48  # half the side of a cell's square, in cells: a thin dark gap between cells
+SHADES = 10  # shades of each colour: a replayed cell's colour is its value rounded to limit/10
+MAP_GAP = 96  # pixels between the map and the curve: the map's column numbers and the curve's title
+CURVE_HEIGHT = 230  # pixels of the curve under the map
+MARKER = dict(size=13, color=theme.COLORS["highlight"], line=dict(color=theme.COLORS["exact"],
+                                                                     width=2))
 
 
-def q_learning_curve(returns: np.ndarray, smooth: np.ndarray, snapshot_episodes: np.ndarray,
-                     greedy_values: np.ndarray, optimum: float) -> go.Figure:
-    """Return of every training episode, its running mean, and the exact value of the greedy
-    policy at the snapshots, against the optimum V*(start)."""
-    episodes = np.arange(1, returns.size + 1)
-    data = [
-        dict(type="scatter", x=episodes, y=returns, mode="markers", name="return of an episode",
-             marker=dict(size=4, color=theme.COLORS["estimate"], opacity=0.45)),
-        dict(type="scatter", x=episodes, y=smooth, mode="lines", name="running mean",
-             line=dict(color=theme.COLORS["estimate"], width=3)),
-        dict(type="scatter", x=snapshot_episodes, y=greedy_values, mode="lines+markers",
-             name="greedy policy, exact value", line=dict(color=theme.COLORS["policy"], width=3),
-             marker=dict(size=6)),
+def _hex(color: str) -> np.ndarray:
+    return np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)], dtype=float)
+
+
+def cell_colors(values: np.ndarray, limit: float) -> list[str]:
+    """The map's colour of each value: white at 0, ever greener up to +limit, ever more orange
+    down to −limit (the scale of the static map, COLORSCALE); unknown values are white.
+
+    Example: cell_colors([1.0, 0.0], 1.0) -> ['#009E73', '#FFFFFF']
+    """
+    share = np.nan_to_num(np.clip(np.asarray(values, dtype=float) / limit, -1, 1))[:, None]
+    white, low, high = (_hex(c) for c in (COLORSCALE[1][1], COLORSCALE[0][1], COLORSCALE[2][1]))
+    rgb = np.where(share < 0, white + (low - white) * -share, white + (high - white) * share)
+    return ["#{:02X}{:02X}{:02X}".format(*row) for row in np.rint(rgb).astype(int)]
+
+
+def _squares(grid: GridWorld, states, color: str) -> dict:
+    """One shape: the squares of ``states``, all in ``color``."""
+    path = "".join(f"M{c - CELL_HALF:g},{r - CELL_HALF:g}H{c + CELL_HALF:g}V{r + CELL_HALF:g}"
+                   f"H{c - CELL_HALF:g}Z" for r, c in grid.cells[np.atleast_1d(states)] + 1)
+    return dict(type="path", path=path, fillcolor=color, line=dict(width=0), layer="below")
+
+
+def _shaded_cells(grid: GridWorld, values: np.ndarray | None, limit: float) -> list[dict]:
+    """The squares of the cells that are not end cells, one shape per shade of their values."""
+    live = np.flatnonzero(~grid.terminal)
+    share = 0.0 if values is None else np.nan_to_num(np.clip(values[live] / limit, -1, 1))
+    shade = np.rint(np.broadcast_to(share, live.shape) * SHADES).astype(int)
+    return [_squares(grid, live[shade == level], cell_colors([level / SHADES], 1.0)[0])
+            for level in np.unique(shade)]
+
+
+def _padded(shapes: list[list[dict]]) -> list[list[dict]]:
+    """Every frame's shapes as long a list as the longest: showing a frame, plotly updates the
+    shapes it has one by one and keeps any further ones, which would linger from another frame.
+    The padding is an empty path."""
+    longest = max(map(len, shapes))
+    blank = dict(type="path", path="M0,0", line=dict(width=0), layer="below")
+    return [frame + [blank] * (longest - len(frame)) for frame in shapes]
+
+
+def _map_frame(grid: GridWorld, values: np.ndarray | None, limit: float, probs: np.ndarray,
+               arrow_colors: Sequence[str] | None = None,
+               digits: int = 2) -> tuple[list[dict], list[dict]]:
+    """One frame of a replayed map: (the numbers' and the arrows' trace attributes, the cells'
+    shapes). values None: a policy without finite values (blank cells); arrow_colors: one per
+    state (default: all dark)."""
+    exact = compact(values) if values is not None else [None] * grid.n_states
+    return ([dict(text=_cell_text(grid, values, digits), customdata=exact),
+             _arrow_frame(grid, probs, arrow_colors)], _shaded_cells(grid, values, limit))
+
+
+def _map_traces(grid: GridWorld, first: list[dict]) -> list[dict]:
+    """The numbers and the arrows of a replayed map, as its first frame has them."""
+    numbers, arrows = first
+    ink = np.where(grid.terminal, "#FFFFFF", theme.TEXT).tolist()  # end cells are dark
+    return [
+        dict(type="scatter", mode="text", x=compact(grid.cells[:, 1] + 1),
+             y=compact(grid.cells[:, 0] + 1), name="cells", showlegend=False,
+             hovertemplate="row %{y}, column %{x}: value %{customdata:.3f}<extra></extra>",
+             textfont=dict(size=round(14 * _text_scale(grid)), color=ink), **numbers),
+        _arrow_trace(grid, arrows),
     ]
-    layout = dict(title="Learning curve: return from the start",
-                  xaxis=dict(title="episode"), yaxis=dict(title="discounted return G (reward)"),
-                  shapes=[hline(optimum, "exact", dash="dash")],
-                  annotations=[dict(x=1, xref="x domain", y=optimum, yref="y",
-                                    text=f"optimum V*(start) = {fmt(optimum)}", showarrow=False,
-                                    xanchor="right", yanchor="bottom")],
-                  legend=dict(orientation="h", y=-0.22, x=0), height=380)
-    return go.Figure(data=data, layout=layout)
 
 
-def policy_gradient_curves(batch_returns: np.ndarray, exact: np.ndarray, entropy: np.ndarray,
-                           optimum: float, titles=("Return from the start", "Policy entropy"),
-                           ) -> go.Figure:
-    """Two panels over the updates: the return (sampled and exact) and the policy's entropy."""
-    updates = np.arange(len(exact))
-    width, gap = 0.44, 0.12
-    layout = dict(
-        xaxis=dict(domain=[0, width], anchor="y", title=dict(text="update")),
-        yaxis=dict(anchor="x", title=dict(text="discounted return G (reward)")),
-        xaxis2=dict(domain=[width + gap, 1], anchor="y2", title=dict(text="update")),
-        yaxis2=dict(anchor="x2", title=dict(text="entropy (bits)"), range=[0, 2.08]),
-        annotations=[dict(text=t, x=x, y=1.0, xref="paper", yref="paper", xanchor="center",
-                          yanchor="bottom", showarrow=False, font=dict(size=15))
-                     for t, x in zip(titles, (width / 2, width + gap + (1 - width - gap) / 2),
-                                     strict=True)],
-        shapes=[hline(optimum, "exact", dash="dash")],
-        legend=dict(orientation="h", y=-0.25, x=0), height=380,
-        title="REINFORCE with a baseline, update by update",
+def _replay_layout(grid: GridWorld, title: str, x2_title: str, y2_title: str,
+                   curve_title: str = "", cell: int | None = None, **yaxis2) -> dict:
+    """A map on top (axes x, y; full width, so the frame's numbers sit above it) and a curve
+    under it (axes x2, y2), with the curve's title or its legend in the gap between them.
+    Walls are the dark background that shows where no cell is drawn; end cells keep their
+    colour in every frame."""
+    rows, cols = grid.shape
+    map_px = rows * _cell_size(rows)
+    plot_px = map_px + MAP_GAP + CURVE_HEIGHT
+    curve_top = CURVE_HEIGHT / plot_px
+    background = dict(type="rect", x0=0.5, x1=cols + 0.5, y0=0.5, y1=rows + 0.5,
+                      fillcolor=WALL_COLOR, line=dict(width=0), layer="below")
+    ends = [_squares(grid, np.flatnonzero(grid.letters == letter), COLORSCALE[level][1])
+            for letter, level in (("T", 2), ("D", 0)) if letter in grid.letters]
+    shapes = [background, *ends]
+    if cell is not None:
+        r, c = grid.cells[cell] + 1
+        shapes.append(dict(type="rect", x0=c - 0.47, x1=c + 0.47, y0=r - 0.47, y1=r + 0.47,
+                           line=dict(color=theme.OKABE_ITO["orange"], width=5)))
+    return dict(
+        title=_top_title(title), height=TOP + plot_px + 10, margin=dict(l=10, r=10, t=TOP, b=10),
+        xaxis=dict(domain=[0, 1], anchor="y", title=dict(text="column"), dtick=1,
+                   showgrid=False, zeroline=False, range=[0.5, cols + 0.5], constrain="domain",
+                   constraintoward="left"),
+        yaxis=dict(domain=[1 - map_px / plot_px, 1], anchor="x", title=dict(text="row"),
+                   dtick=1, showgrid=False, zeroline=False, range=[rows + 0.5, 0.5],
+                   scaleanchor="x", constrain="domain", constraintoward="top"),
+        xaxis2=dict(domain=[0, 1], anchor="y2", title=dict(text=x2_title, standoff=4)),
+        yaxis2=dict(domain=[0, curve_top], anchor="x2", title=dict(text=y2_title), **yaxis2),
+        # Above the curve, under the map's column numbers: where a narrow screen, which
+        # shrinks the map, leaves the most room.
+        legend=dict(orientation="h", x=0, xanchor="left", y=curve_top, yanchor="bottom"),
+        shapes=shapes,
+        annotations=[dict(text=curve_title, x=0, y=1, xref="x2 domain", yref="y2 domain",
+                          xanchor="left", yanchor="bottom", yshift=8, showarrow=False)]
+        if curve_title else [],
     )
-    x2, y2 = axis_refs(1)
-    data = [
-        dict(type="scatter", x=updates[:-1], y=batch_returns, mode="markers",
-             name="mean return of the batch", marker=dict(size=5, color=theme.COLORS["estimate"],
-                                                          opacity=0.6)),
-        dict(type="scatter", x=updates, y=exact, mode="lines", name="exact value of the policy",
-             line=dict(color=theme.COLORS["policy"], width=3)),
-        dict(type="scatter", x=updates[:-1], y=entropy, mode="lines", name="entropy",
-             line=dict(color=theme.COLORS["Q"], width=3), xaxis=x2, yaxis=y2),
-    ]
-    layout["annotations"].append(dict(x=1, xref="x domain", y=optimum, yref="y",
-                                      text=f"optimum {fmt(optimum)}", showarrow=False,
-                                      xanchor="right", yanchor="bottom"))
-    return go.Figure(data=data, layout=layout)
 
 
-def ratio_bars(old: np.ndarray, new: np.ndarray, ratios: np.ndarray, note: str) -> go.Figure:
-    """π_old and π_new at one state, action by action, with the ratio above each pair."""
+TOP = 70  # pixels above the plot for the title (explorable.build adds room for the numbers)
+
+
+def _top_title(text: str) -> dict:
+    """A title at the top of the figure, clear of the frame's numbers under it."""
+    return dict(text=text, y=1.0, yanchor="top", yref="container", pad=dict(t=12))
+
+
+def _headroom(*series, top_share: float = 0.3) -> list[float]:
+    """A y range holding every finite value of ``series``, with ``top_share`` of their span to
+    spare at the top (for a legend or a label)."""
+    values = np.concatenate([np.ravel(np.asarray(s, dtype=float)) for s in series])
+    values = values[np.isfinite(values)]
+    low, high = (values.min(), values.max()) if values.size else (-1.0, 1.0)
+    span = max(high - low, 0.1)
+    return [float(low - 0.06 * span), float(high + top_share * span)]
+
+
+def _every(length: int, max_points: int = 150) -> np.ndarray:
+    """Evenly spaced indices, at most ``max_points`` of them, always keeping the last."""
+    step = -(-length // max_points)
+    return np.unique(np.append(np.arange(0, length, step), length - 1))
+
+
+def _optimum_line(optimum: float) -> tuple[dict, dict]:
+    return (hline(optimum, "exact", panel=1, dash="dash"),
+            dict(x=0, xref="x2 domain", y=optimum, yref="y2", text=f"optimum {fmt(optimum)}",
+                 showarrow=False, xanchor="left", yanchor="bottom"))
+
+
+def _limit(*values) -> float:
+    finite = [np.abs(v[np.isfinite(v)]).max() for v in map(np.asarray, values)
+              if np.isfinite(v).any()]
+    return max([1.0, *finite])
+
+
+def value_iteration_replay(grid: GridWorld, values: np.ndarray, actions: np.ndarray,
+                           residuals: np.ndarray, settled: bool,
+                           cell: int | None = None) -> dict:
+    """Value iteration replayed sweep by sweep: the values after k sweeps and the greedy
+    arrows against them (top), the largest change of each sweep (bottom, log scale).
+
+    values, actions: (K+1, n) after 0 … K sweeps; residuals (K,): the largest change of sweeps
+    1 … K; settled: whether sweep K is where the values stopped moving; cell: the outlined cell.
+    An explorable over k with play.
+    """
+    sweeps = np.arange(values.shape[0])
+    limit = _limit(values)
+    maps = [_map_frame(grid, v, limit, deterministic_policy(a)) for v, a in zip(values, actions,
+                                                                          strict=True)]
+    change = np.maximum(residuals, 1e-16)  # a change of exactly 0 has no place on a log axis
+    layout = _replay_layout(grid, "Value iteration, sweep by sweep", "sweep k",
+                            "largest change (reward)",
+                            curve_title="Largest change of a value in each sweep", cell=cell,
+                            type="log", exponentformat="power")
+    layout["showlegend"] = False
+    data = [*_map_traces(grid, maps[0][0]),
+            dict(type="scatter", x=compact(sweeps[1:]), y=compact(change), mode="lines+markers",
+                 line=dict(color=theme.COLORS["exact"], width=3), marker=dict(size=5),
+                 name="largest change", xaxis="x2", yaxis="y2"),
+            dict(type="scatter", x=[0], y=[None], mode="markers", marker=MARKER,
+                 name="this sweep", xaxis="x2", yaxis="y2", hoverinfo="skip")]
+    layout["xaxis2"]["range"] = [-0.5, max(sweeps[-1], 1) + 0.5]
+    live_cell = cell is not None and not grid.terminal[cell]
+    frames, shapes, notes = [], [], []
+    for k in sweeps:
+        traces, squares = maps[k]
+        marker = dict(x=[int(k)], y=compact(change[k - 1]) if k else [None])
+        frames.append([*traces, marker])
+        shapes.append(squares)
+        if k == 0:
+            notes.append("Before the first sweep every value is 0")
+            continue
+        outlined = f" · outlined cell {fmt(values[k][cell])}" if live_cell else ""
+        done = "<br>settled: no value moves any more" if settled and k == sweeps[-1] else ""
+        notes.append(f"Sweep {k}: largest change {fmt(residuals[k - 1])}<br>"
+                     f"V(start) = {fmt(values[k][grid.start])}{outlined}{done}")
+    return explorable.build(dict(data=data, layout=layout), values=[int(k) for k in sweeps],
+                            label="sweeps", frames=frames, changing=[0, 1, 3],
+                            notes=notes, shapes=_padded(shapes), play=True, frame_ms=400)
+
+
+def q_learning_replay(grid: GridWorld, episodes_at: np.ndarray, tables: np.ndarray,
+                      actions: np.ndarray, optimal: np.ndarray, returns: np.ndarray,
+                      smooth: np.ndarray, greedy_values: np.ndarray, optimum: float,
+                      window: int) -> dict:
+    """Q-learning replayed: the table after each snapshot of episodes (top: the best Q-value
+    of each cell and its greedy arrow, black where optimal, red where not) and the learning
+    curve with the snapshot marked (bottom).
+
+    episodes_at (F,): the snapshots' episode counts; tables (F, n, 4); actions, optimal (F, n);
+    returns, smooth (E,): each episode's return and its running mean over ``window`` episodes;
+    greedy_values (F,): the exact value of each snapshot's greedy policy from the start.
+    An explorable over the episodes with play.
+    """
+    total = returns.size
+    best = tables.max(axis=2)
+    limit = _limit(best)
+    live = ~grid.terminal
+    maps = [_map_frame(grid, b, limit, deterministic_policy(a),
+                       [ARROW_COLOR if ok else WRONG_ARROW_COLOR for ok in good])
+            for b, a, good in zip(best, actions, optimal, strict=True)]
+    episode = np.arange(1, total + 1)
+    dots, line = _every(total), _every(total)
+    shown = "" if dots.size == total else f" (1 in {dots[1] - dots[0]} shown)"
+    layout = _replay_layout(grid, "Q-learning, episode by episode", "episode",
+                            "return G (reward)",
+                            range=_headroom(returns, greedy_values, [optimum], top_share=0.1))
+    line_shape, label = _optimum_line(optimum)
+    layout["shapes"].append(line_shape)
+    layout["annotations"].append(label)
+    data = [*_map_traces(grid, maps[0][0]),
+            dict(type="scatter", x=compact(episode[dots]), y=compact(returns[dots]), mode="markers",
+                 name=f"one episode{shown}", xaxis="x2", yaxis="y2", hoverinfo="skip",
+                 marker=dict(size=4, color=theme.COLORS["estimate"], opacity=0.45)),
+            dict(type="scatter", x=compact(episode[line]), y=compact(smooth[line]), mode="lines",
+                 name=f"mean of {window}", xaxis="x2", yaxis="y2",
+                 line=dict(color=theme.COLORS["estimate"], width=3)),
+            dict(type="scatter", x=compact(episodes_at), y=compact(greedy_values),
+                 mode="lines+markers",
+                 name="greedy policy, exact", xaxis="x2", yaxis="y2",
+                 line=dict(color=theme.COLORS["policy"], width=3), marker=dict(size=6)),
+            dict(type="scatter", x=[0], y=[None], mode="markers", marker=MARKER,
+                 name="now", showlegend=False, xaxis="x2", yaxis="y2", hoverinfo="skip")]
+    frames, shapes, notes = [], [], []
+    for f, done in enumerate(episodes_at):
+        traces, squares = maps[f]
+        frames.append([*traces, dict(x=[int(done)], y=compact(greedy_values[f]))])
+        shapes.append(squares)
+        worth = (f"greedy policy's value {fmt(greedy_values[f])}"
+                 if np.isfinite(greedy_values[f]) else "greedy policy never ends")
+        recent = (f"<br>mean of the last {min(window, done)} returns {fmt(smooth[done - 1])}"
+                  if done else "")
+        notes.append(f"After {done} of {total} episodes<br>greedy arrows optimal: "
+                     f"{optimal[f][live].sum()} of {live.sum()}<br>{worth} (V* {fmt(optimum)})"
+                     f"{recent}")
+    return explorable.build(dict(data=data, layout=layout),
+                            values=[int(e) for e in episodes_at], label="episodes",
+                            frames=frames, changing=[0, 1, 5], notes=notes, shapes=_padded(shapes),
+                            play=True, frame_ms=250)
+
+
+def policy_gradient_replay(grid: GridWorld, updates_at: np.ndarray, probs: np.ndarray,
+                           values: Sequence[np.ndarray | None], batch_returns: np.ndarray,
+                           exact_returns: np.ndarray, entropy: np.ndarray,
+                           optimum: float) -> dict:
+    """REINFORCE replayed update by update: the softmax policy on the map (arrow size = the
+    probability of each action, cells = that policy's exact values) and the return curve with
+    the update marked.
+
+    updates_at (F,): the updates shown; probs (F, n, 4) and values (F,) of (n,) or None, the
+    policies after them and their exact values; batch_returns, entropy (U,): the mean return
+    and the visit-weighted entropy (bits) of each update's batch; exact_returns (U+1,).
+    An explorable over the updates with play.
+    """
+    total = batch_returns.size
+    limit = _limit(*[v for v in values if v is not None])
+    maps = [_map_frame(grid, v, limit, p) for v, p in zip(values, probs, strict=True)]
+    dots, line = _every(total), _every(total + 1)
+    shown = "" if dots.size == total else f" (1 in {dots[1] - dots[0]} shown)"
+    layout = _replay_layout(grid, "REINFORCE, update by update", "update",
+                            "return G (reward)",
+                            range=_headroom(batch_returns, exact_returns, [optimum],
+                                            top_share=0.1))
+    line_shape, label = _optimum_line(optimum)
+    layout["shapes"].append(line_shape)
+    layout["annotations"].append(label)
+    data = [*_map_traces(grid, maps[0][0]),
+            dict(type="scatter", x=compact(dots), y=compact(batch_returns[dots]), mode="markers",
+                 name=f"mean return of a batch{shown}", xaxis="x2", yaxis="y2",
+                 hoverinfo="skip",
+                 marker=dict(size=5, color=theme.COLORS["estimate"], opacity=0.6)),
+            dict(type="scatter", x=compact(line), y=compact(exact_returns[line]), mode="lines",
+                 name="exact value of the policy", xaxis="x2", yaxis="y2",
+                 line=dict(color=theme.COLORS["policy"], width=3)),
+            dict(type="scatter", x=[0], y=[None], mode="markers", marker=MARKER,
+                 name="now", showlegend=False, xaxis="x2", yaxis="y2", hoverinfo="skip")]
+    frames, shapes, notes = [], [], []
+    for f, k in enumerate(updates_at):
+        traces, squares = maps[f]
+        frames.append([*traces, dict(x=[int(k)], y=compact(exact_returns[k]))])
+        shapes.append(squares)
+        worth = (f"policy's value {fmt(exact_returns[k])}" if np.isfinite(exact_returns[k])
+                 else "the policy never ends")
+        batch = (f"<br>its batch: mean return {fmt(batch_returns[k])}<br>entropy of its moves "
+                 f"{entropy[k]:.2f} bits" if k < total else "")
+        trained = " (trained)" if k == total else ""
+        notes.append(f"After {k} of {total} updates{trained}<br>{worth} (V* {fmt(optimum)})"
+                     f"{batch}")
+    return explorable.build(dict(data=data, layout=layout),
+                            values=[int(k) for k in updates_at], label="updates",
+                            frames=frames, changing=[0, 1, 4], notes=notes, shapes=_padded(shapes),
+                            play=True, frame_ms=250)
+
+
+# Bridge to PPO: two runs side by side
+
+RUN_COLORS = (theme.COLORS["chosen"], theme.COLORS["rejected"])  # careful, big
+
+
+def step_size_replay(values: dict[str, np.ndarray], factors: dict[str, np.ndarray],
+                     optimum: float, epsilon: float) -> dict:
+    """Two step sizes replayed update by update: the exact value of each run's policy (top) and
+    the largest factor by which its update changed any probability (bottom, log scale, with
+    the changes PPO's clipping allows shaded), a marker on each run at the slider's update.
+
+    values: run name -> (K+1,) V^π(start) after 0 … K updates; factors: run name -> (K,).
+    An explorable over the updates 1 … K with play.
+    """
+    names = list(values)
+    updates = np.arange(len(next(iter(values.values()))))
+    top = _headroom(*values.values(), [optimum], top_share=0.35)
+    layout = dict(
+        title=_top_title("A careful step against a big one"),
+        xaxis=dict(domain=[0, 1], anchor="y", title=dict(text="update")),
+        yaxis=dict(domain=[0.56, 1], anchor="x", range=top,
+                   title=dict(text="value V<sup>π</sup>(start) (reward)")),
+        xaxis2=dict(domain=[0, 1], anchor="y2", title=dict(text="update", standoff=4)),
+        yaxis2=dict(domain=[0, 0.38], anchor="x2", type="log", exponentformat="power",
+                    title=dict(text="largest factor max(r, 1/r)")),
+        legend=dict(orientation="h", x=1, xanchor="right", y=1, yanchor="top",
+                    bgcolor="rgba(255, 255, 255, 0.85)"),
+        shapes=[hline(optimum, "exact", dash="dash"),
+                dict(type="rect", xref="x2 domain", x0=0, x1=1, yref="y2", y0=1,
+                     y1=1 / (1 - epsilon), fillcolor=theme.COLORS["Q"], opacity=0.25,
+                     line_width=0, layer="below")],
+        annotations=[dict(x=0, xref="x domain", y=optimum, yref="y",
+                          text=f"optimum {fmt(optimum)}", showarrow=False, xanchor="left",
+                          yanchor="bottom"),
+                     dict(text="How far each update moved the policy", x=0, y=1,
+                          xref="x2 domain", yref="y2 domain", xanchor="left", yanchor="bottom",
+                          yshift=8, showarrow=False)],
+        margin=dict(t=TOP), height=600)
+    data = []
+    for name, color in zip(names, RUN_COLORS, strict=True):
+        data.append(dict(type="scatter", x=compact(updates), y=compact(values[name]), mode="lines",
+                         name=name, legendgroup=name, line=dict(color=color, width=3)))
+    for name, color in zip(names, RUN_COLORS, strict=True):
+        data.append(dict(type="scatter", x=compact(updates[1:]), y=compact(factors[name]),
+                         mode="lines", name=name, legendgroup=name, showlegend=False,
+                         line=dict(color=color, width=3), xaxis="x2", yaxis="y2"))
+    ring = dict(MARKER, color=list(RUN_COLORS))
+    data += [dict(type="scatter", x=[1, 1], y=[None, None], mode="markers", marker=ring,
+                  showlegend=False, hoverinfo="skip"),
+             dict(type="scatter", x=[1, 1], y=[None, None], mode="markers", marker=ring,
+                  showlegend=False, hoverinfo="skip", xaxis="x2", yaxis="y2")]
+    frames, notes = [], []
+    for k in updates[1:]:
+        now = {n: (values[n][k], factors[n][k - 1]) for n in names}
+        frames.append([dict(x=[int(k)] * 2, y=compact([now[n][0] for n in names])),
+                       dict(x=[int(k)] * 2, y=compact([now[n][1] for n in names]))])
+        notes.append(f"After update {k}<br>" + "<br>".join(
+            f"{n}: value {fmt(v)}, largest factor ×{fmt(f, 2)}" for n, (v, f) in now.items()))
+    return explorable.build(dict(data=data, layout=layout),
+                            values=[int(k) for k in updates[1:]], label="update",
+                            frames=frames, changing=[4, 5], notes=notes, play=True,
+                            frame_ms=250)
+
+
+def start_cell_updates(probs: np.ndarray, ratios: np.ndarray, kls: np.ndarray,
+                       run: str) -> dict:
+    """One run's updates at the start cell, one at a time: π_old (grey) and π_new (purple) for
+    each action, the ratio r = π_new / π_old above each pair.
+
+    probs (K+1, 4): the start cell's policy after 0 … K updates; ratios (K, 4); kls (K,):
+    KL(old‖new) of each update in nats. An explorable over the updates 1 … K.
+    """
     names = ["up", "right", "down", "left"]
-    text = [f"r = {fmt(r, 2)}" if np.isfinite(r) else "r = ∞" for r in ratios]
+
+    def ratio_text(r: float) -> str:
+        return "r = 0/0" if np.isnan(r) else "r = ∞" if np.isinf(r) else f"r = {fmt(r, 2)}"
+
     data = [
-        dict(type="bar", x=names, y=old, name="old policy π_old(a|s)",
+        dict(type="bar", x=names, y=compact(probs[0]), name="before: π_old",
              marker=dict(color=theme.COLORS["reference"])),
-        dict(type="bar", x=names, y=new, name="new policy π_new(a|s)", text=text,
-             textposition="outside", cliponaxis=False, marker=dict(color=theme.COLORS["policy"])),
+        dict(type="bar", x=names, y=compact(probs[1]), name="after: π_new",
+             text=[ratio_text(r) for r in ratios[0]], textposition="outside",
+             cliponaxis=False, marker=dict(color=theme.COLORS["policy"])),
     ]
-    layout = dict(title="One update at the start cell: old and new probabilities",
-                  barmode="group", xaxis=dict(title="action"),
-                  yaxis=dict(title="probability", range=[0, 1.15]),
-                  legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"),
-                  annotations=[dict(text=note, x=0, y=1.0, xref="paper", yref="paper",
-                                    xanchor="left", yanchor="bottom", yshift=6, showarrow=False,
-                                    font=dict(size=13, color="#4B5563"))],
-                  margin=dict(l=10, r=10, t=80, b=10), height=380)
-    return go.Figure(data=data, layout=layout)
-
-
-def step_size_runs(runs: dict[str, np.ndarray], optimum: float) -> go.Figure:
-    """The exact value of the policy after each update, one line per step size."""
-    colors = [theme.COLORS["chosen"], theme.COLORS["rejected"]]
-    data = [dict(type="scatter", x=np.arange(len(values)), y=values, mode="lines", name=name,
-                 line=dict(color=color, width=3))
-            for (name, values), color in zip(runs.items(), colors, strict=False)]
-    layout = dict(title="A careful step size against a big one",
-                  xaxis=dict(title="update"),
-                  yaxis=dict(title="value of the policy V<sup>π</sup>(start) (reward)"),
-                  shapes=[hline(optimum, "exact", dash="dash")],
-                  annotations=[dict(x=1, xref="x domain", y=optimum, yref="y",
-                                    text=f"optimum {fmt(optimum)}", showarrow=False,
-                                    xanchor="right", yanchor="bottom")],
-                  legend=dict(orientation="h", y=-0.22, x=0), height=360)
-    return go.Figure(data=data, layout=layout)
-
-
-def change_factors(factors: dict[str, np.ndarray], epsilon: float) -> go.Figure:
-    """Per update, the largest factor by which any probability changed, one line per run, on a
-    log scale, with the changes PPO's clip range allows shaded."""
-    colors = [theme.COLORS["chosen"], theme.COLORS["rejected"]]
-    data = [dict(type="scatter", x=np.arange(1, len(f) + 1), y=f, mode="lines", name=name,
-                 line=dict(color=color, width=3))
-            for (name, f), color in zip(factors.items(), colors, strict=False)]
-    band = dict(type="rect", xref="x domain", x0=0, x1=1, yref="y", y0=1,
-                y1=1 / (1 - epsilon), fillcolor=theme.COLORS["Q"], opacity=0.25, line_width=0)
-    layout = dict(title="How far each update moves the policy",
-                  xaxis=dict(title="update"),
-                  yaxis=dict(title="largest change factor max(r, 1/r)", type="log",
-                             exponentformat="power"),
-                  shapes=[band],
-                  legend=dict(orientation="h", y=-0.22, x=0), height=360)
-    return go.Figure(data=data, layout=layout)
+    layout = dict(title=_top_title(f"{run}: one update at the start cell"), barmode="group",
+                  xaxis=dict(title=dict(text="action", standoff=4)),
+                  yaxis=dict(title=dict(text="probability at the start cell"),
+                             range=[0, 1.3]),
+                  legend=dict(orientation="h", x=1, xanchor="right", y=1, yanchor="top",
+                              bgcolor="rgba(255, 255, 255, 0.85)"),
+                  margin=dict(t=TOP), height=380)
+    frames, notes = [], []
+    for k in range(1, len(probs)):
+        old, new, r = probs[k - 1], probs[k], ratios[k - 1]
+        frames.append([dict(y=compact(old)), dict(y=compact(new),
+                                                   text=[ratio_text(x) for x in r])])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            most = int(np.argmax(np.nan_to_num(np.abs(np.log(r)), nan=np.inf)))
+        notes.append(f"Update {k}: {names[most]} changed most<br>{fmt(old[most])} → "
+                     f"{fmt(new[most])}, a ratio of {ratio_text(r[most])[4:]}<br>"
+                     f"KL(old‖new) = {fmt(kls[k - 1])} nats")
+    return explorable.build(dict(data=data, layout=layout), values=list(range(1, len(probs))),
+                            label="update", frames=frames, changing=[0, 1], notes=notes,
+                            play=True, frame_ms=300)
 
 
 def _paren(value: float, digits: int = 2) -> str:
