@@ -111,8 +111,8 @@ EXPLORABLE_WAIT_JS = """([i, before, timeoutMs]) => window.__waitFor(
 
 
 def move_every_explorable(page) -> list[str]:
-    """Click once on the rail of every explorable on the page, at a step other than the one
-    it shows; return the titles of those whose chart did not change."""
+    """Click once on the rail of every explorable on the page, at the end farther from the
+    step it shows; return the titles of those whose chart did not change."""
     page.evaluate(WAIT_JS)
     page.evaluate(EXPLORABLE_JS)
     stuck = []
@@ -121,7 +121,8 @@ def move_every_explorable(page) -> list[str]:
             has=page.locator(".slider-rail-touch-rect")).nth(index)
         chart.scroll_into_view_if_needed()
         info = page.evaluate(EXPLORABLE_INFO_JS, index)
-        target = 0 if info["active"] else info["steps"] - 1
+        # the far end from the grip: a click near it lands on the grip and moves nothing
+        target = 0 if info["active"] >= info["steps"] / 2 else info["steps"] - 1
         page.evaluate(f"([i, ms]) => {{ window.__pending = ({EXPLORABLE_WAIT_JS})"
                       "([i, window.__explSig(i), ms]); }", [index, 3000])
         page.mouse.click(rail_x(info, target), info["y"])

@@ -51,13 +51,15 @@ def free_port() -> int:
 
 
 def serve(script: Path, port: int, log: Path | None = None, audit: Path | None = None,
-          address: str | None = "127.0.0.1", database: str | None = None) -> subprocess.Popen:
+          address: str | None = "127.0.0.1", database: str | None = None,
+          cwd: Path = ROOT) -> subprocess.Popen:
     """Start ``streamlit run script`` on port ``port`` and wait until it is healthy.
 
     ``log`` receives the server's output (else the caller reads ``proc.stderr``); with
     ``audit``, every network connection and name lookup the server makes is written there
     (see audited_server.py). ``address=None`` listens where ``streamlit run app.py`` does
-    (every interface), as the README's command and a deployment do."""
+    (every interface), as the README's command and a deployment do. ``cwd`` is where the
+    server reads ``.streamlit/`` (another checkout of the course, for a comparison)."""
     launcher = [sys.executable, "-m", "streamlit"]
     env = dict(os.environ)
     if database is not None:
@@ -70,7 +72,7 @@ def serve(script: Path, port: int, log: Path | None = None, audit: Path | None =
         [*launcher, "run", str(script), "--server.port", str(port),
          *(["--server.address", address] if address else []),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=output if log is not None else subprocess.DEVNULL,
+        cwd=cwd, stdout=output if log is not None else subprocess.DEVNULL,
         stderr=subprocess.STDOUT if log is not None else output, env=env,
     )
     if log is not None:
