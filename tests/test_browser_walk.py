@@ -49,7 +49,7 @@ def _walk(tab, base: str) -> list[str]:
     """Take the whole course from the sidebar; return what went wrong on the way."""
     problems: list[str] = []
     open_app(tab, base, 60_000)
-    nav = tab.locator('[data-testid="stSidebarNav"]')
+    nav = tab.locator(".st-key-course_nav")
     main = tab.locator('[data-testid="stMain"]')
     for stop in (*course.LESSONS, *course.TOOLS, course.HOME):
         nav.get_by_text(stop.title, exact=True).click()

@@ -145,3 +145,27 @@ def test_code_is_rendered_only_while_its_expander_is_open():
     sources = [c.value for c in at.code]
     assert sources == [inspect.getsource(information.entropy).rstrip(),
                        inspect.getsource(information.kl_divergence).rstrip()]
+
+
+def _faded(color: str, background: str, alpha: float) -> str:
+    """``color`` drawn at opacity ``alpha`` over ``background`` (how Streamlit fades captions)."""
+    mixed = [round(alpha * int(color[i:i + 2], 16) + (1 - alpha) * int(background[i:i + 2], 16))
+             for i in (1, 3, 5)]
+    return "#" + "".join(f"{c:02X}" for c in mixed)
+
+
+def test_the_theme_s_text_colours_meet_wcag_aa():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
+    assert config["textColor"] == theme.TEXT  # the charts' text is the page's
+    assert config["codeTextColor"] == theme.TEXT
+    for background in (config["backgroundColor"], config["secondaryBackgroundColor"]):
+        assert theme.contrast(theme.TEXT, background) >= 15
+        # captions and the sidebar's part names are the text colour at 60 % opacity
+        assert theme.contrast(_faded(theme.TEXT, background, 0.6), background) >= 4.5
+        assert theme.contrast(config["primaryColor"], background) >= 4.5  # links
+        # the picked step of a step picker: the primary colour on its own 20 % tint
+        tint = _faded(config["primaryColor"], background, 0.2)
+        assert theme.contrast(config["primaryColor"], tint) >= 4.5
+    assert theme.contrast(theme.text_on(config["primaryColor"]), config["primaryColor"]) >= 4.5

@@ -21,7 +21,7 @@ from ui.explorable import compact
 from ui.figures import fmt, hline
 
 WALL_COLOR = "#3F444C"
-ARROW_COLOR = "#1B1F24"
+ARROW_COLOR = theme.TEXT
 WRONG_ARROW_COLOR = theme.COLORS["rejected"]  # an action that differs from the optimal policy
 COLORSCALE = [[0.0, theme.COLORS["rejected"]], [0.5, "#FFFFFF"], [1.0, theme.COLORS["chosen"]]]
 MIN_ARROW_PROB = 0.08  # smaller probabilities get no arrow, to keep the map readable

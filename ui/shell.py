@@ -87,6 +87,7 @@ def run(extra_sections: Mapping[str, Sequence[st.Page]] | None = None) -> None:
             sections[part] = [_page(lesson) for lesson in lessons]
     sections[course.TOOLS_PART] = [_page(tool) for tool in course.TOOLS]
     sections.update({name: list(pages) for name, pages in (extra_sections or {}).items()})
+    listed = {name: list(pages) for name, pages in sections.items()}  # the sidebar's links
     known = {page.url_path for pages in sections.values() for page in pages}
     path = requested_path()
     alias = _home_alias()
@@ -98,10 +99,12 @@ def run(extra_sections: Mapping[str, Sequence[st.Page]] | None = None) -> None:
         st.session_state[UNKNOWN_PATH] = path
     if unknown := st.session_state.get(UNKNOWN_PATH):
         sections[""].append(_no_such_page(home, unknown))
-    page = st.navigation(sections)
+    # The course draws its own navigation (sidebar.navigation): Streamlit's sectioned list
+    # puts its items outside any list element, which screen readers cannot announce as one.
+    page = st.navigation(sections, position="hidden")
     if page is alias:
         # Before any widget binds its query parameter, so the whole link comes along.
         st.switch_page(home, query_params=st.query_params.to_dict())
     st.session_state[course.CURRENT_PAGE] = page.url_path or course.HOME.slug
-    sidebar.render()
+    sidebar.render(listed)
     page.run()

@@ -1,8 +1,11 @@
-"""The sidebar every page shares: presenter mode, a share link, progress and credits."""
+"""The sidebar every page shares: the course's navigation, presenter mode, a share link,
+progress and credits."""
+
+from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
-from ui import course, quiz
+from ui import access, course, quiz
 from ui.share import share_link
 from ui.state import Param, check_link, toggle
 
@@ -17,8 +20,27 @@ html { font-size: 125%; }
 </style>"""
 
 
-def render() -> None:
+NAV_KEY = "course_nav"
+
+
+def navigation(sections: Mapping[str, Sequence[st.Page]]) -> None:
+    """Every page as a link under its part's name; the open page is marked as the current one.
+
+    Plain links in reading order: a keyboard reaches each with Tab, and a screen reader reads
+    the part names as the headings they are."""
+    with st.container(key=NAV_KEY, gap="small"):
+        for part, pages in sections.items():
+            if part:
+                st.caption(f"**{part}**")
+            for page in pages:
+                st.page_link(page, label=page.title, icon=page.icon)
+
+
+def render(sections: Mapping[str, Sequence[st.Page]]) -> None:
     with st.sidebar:
+        navigation(sections)
+        access.enable()
+        st.divider()
         check_link([PRESENTER])
         presenting = toggle(PRESENTER, "Presenter mode", help="Larger text everywhere and "
                             "taller charts, for projecting a lesson in class. Part of the "

@@ -46,7 +46,7 @@ METHOD_COLORS = {
     "DPO": "green",
 }
 
-TEXT = "#1B1F24"  # body text, as in .streamlit/config.toml
+TEXT = "#0E1116"  # body text, as in .streamlit/config.toml
 
 
 def luminance(color: str) -> float:
