@@ -42,6 +42,7 @@ from browser import (  # noqa: E402
     wait_idle,
 )
 from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, open_page, serve  # noqa: E402
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 
 from ui import course  # noqa: E402
 
@@ -273,18 +274,27 @@ def explorable_latencies(page, url: str, bare: Slider, moves: int) -> list[dict]
     count = page.evaluate("() => window.__explCharts().length")
     results = []
     for index in range(count):
-        chart = Explorable(page, index)
-        sends = page.evaluate("() => window.__expl.sends")
-        mine, yardstick = [], []
-        for k in range(moves):
-            ms = chart.move(k)
-            if ms is None:
-                continue
-            mine.append(ms)
-            yardstick.append(bare.press())
-            page.bring_to_front()
-        clicks_ws = page.evaluate("() => window.__expl.sends") - sends
-        drag = chart.drag()
+        try:
+            chart = Explorable(page, index)
+            sends = page.evaluate("() => window.__expl.sends")
+            mine, yardstick = [], []
+            for k in range(moves):
+                ms = chart.move(k)
+                if ms is None:
+                    continue
+                mine.append(ms)
+                yardstick.append(bare.press())
+                page.bring_to_front()
+            clicks_ws = page.evaluate("() => window.__expl.sends") - sends
+            drag = chart.drag()
+        except PlaywrightError as error:  # the page went away under the pointer
+            print(f"{url}: explorable {index + 1}: {error}", file=sys.stderr)
+            results.append({"title": f"explorable {index + 1}", "error": str(error)[:200]})
+            page.goto(url)
+            wait_idle(page)
+            page.evaluate(WAIT_JS)
+            page.evaluate(EXPLORABLE_JS)
+            continue
         row = {"title": chart.title, "steps": chart.info["steps"], "play": chart.info["play"],
                "json_bytes": chart.info["bytes"], "moves": len(mine),
                "ws_sent_clicks": clicks_ws, **{f"drag_{k}": v for k, v in drag.items()}}
@@ -319,7 +329,13 @@ def slider_latencies(page, url: str, bare: Slider, presses: int,
             continue  # no chart below this slider
         mine, yardstick = [], []
         for _ in range(presses):
-            ms = slider.press()
+            try:
+                ms = slider.press()
+            except PlaywrightError as error:  # the page went away under the press
+                print(f"{url}: slider {slider.label!r}: {error}", file=sys.stderr)
+                open_for_sliders(page, url)
+                bare.page.bring_to_front()
+                break
             if ms is None:
                 break
             mine.append(ms)
@@ -393,6 +409,7 @@ def main() -> None:
                         help="only these step numbers of each lesson (default: all)")
     parser.add_argument("--sessions", type=int, nargs="*", default=[1, 10, 30])
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--out", help="also write the JSON report here, after every page")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -436,6 +453,7 @@ def main() -> None:
                 for number, step_url in enumerate(step_urls, start=1):
                     if args.steps and number not in args.steps:
                         continue
+                    print(f"{stop.slug} step {number}", file=sys.stderr)
                     for label, cell in slider_latencies(page, step_url, bare, args.presses,
                                                         args.max_sliders).items():
                         sliders[f"step {number}: {label}"] = cell
@@ -459,6 +477,8 @@ def main() -> None:
                     "load_ratio_max": round(max(loads) / bare_load, 2),
                     "rerun_ms_max": round(max(reruns), 1),
                 }
+                if args.out:  # what is measured so far, should a later page fail
+                    Path(args.out).write_text(json.dumps(report, indent=1))
             report["bare"] = {"latency_ms": round(statistics.median(bare_samples), 1),
                               "load_ms": round(bare_load, 1)}
             busiest = stops[-1]
