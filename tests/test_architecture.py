@@ -77,8 +77,8 @@ def test_javascript_runs_only_from_fixed_scripts():
             for body in scripts:
                 fixed = isinstance(body, ast.Name) and body.id in _constants(tree)
                 uses.append((path.relative_to(ROOT).as_posix(), fixed))
-    # The scroll-to-top script of the steps, and the progress kept in the browser
-    assert sorted(uses) == [("ui/quiz.py", True), ("ui/steps.py", True)]
+    # The explorables' keyboard, the progress kept in the browser, the steps' scroll to top
+    assert sorted(uses) == [("ui/access.py", True), ("ui/quiz.py", True), ("ui/steps.py", True)]
 
 
 def test_pages_compute_no_math_inline():
