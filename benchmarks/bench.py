@@ -264,13 +264,17 @@ class Explorable:
                 "ws_sent": self.page.evaluate("() => window.__expl.sends") - sends}
 
 
-def explorable_latencies(page, url: str, bare: Slider, moves: int) -> list[dict]:
-    """Every explorable on the page at ``url``: rail clicks against the bare page's Streamlit
-    slider, press for press (as slider_latencies), then a drag along the whole rail."""
+def _open_for_explorables(page, url: str) -> None:
     page.goto(url)
     wait_idle(page)
     page.evaluate(WAIT_JS)
     page.evaluate(EXPLORABLE_JS)
+
+
+def explorable_latencies(page, url: str, bare: Slider, moves: int) -> list[dict]:
+    """Every explorable on the page at ``url``: rail clicks against the bare page's Streamlit
+    slider, press for press (as slider_latencies), then a drag along the whole rail."""
+    _open_for_explorables(page, url)
     count = page.evaluate("() => window.__explCharts().length")
     results = []
     for index in range(count):
@@ -290,10 +294,7 @@ def explorable_latencies(page, url: str, bare: Slider, moves: int) -> list[dict]
         except PlaywrightError as error:  # the page went away under the pointer
             print(f"{url}: explorable {index + 1}: {error}", file=sys.stderr)
             results.append({"title": f"explorable {index + 1}", "error": str(error)[:200]})
-            page.goto(url)
-            wait_idle(page)
-            page.evaluate(WAIT_JS)
-            page.evaluate(EXPLORABLE_JS)
+            _open_for_explorables(page, url)
             continue
         row = {"title": chart.title, "steps": chart.info["steps"], "play": chart.info["play"],
                "json_bytes": chart.info["bytes"], "moves": len(mine),
