@@ -792,7 +792,10 @@ QUESTIONS = [
 
 
 def check_yourself() -> None:
-    quiz.self_check(SLUG, QUESTIONS, title="6. Check yourself")
+    quiz.lesson_check(SLUG, QUESTIONS, 6, takeaway=(
+        "Bradley–Terry turns a gap in scores into a win probability, σ(a − b): the same model as "
+        "a two-way softmax and as Elo, and fitting it to who-beat-whom data is how a reward model"
+        " learns from preferences."))
 
 
 LESSON_STEPS.show((scores_to_probabilities, softmax_view, elo_view, scores_from_data,

@@ -1213,7 +1213,10 @@ QUESTIONS = [
 
 
 def check_yourself() -> None:
-    quiz.self_check(SLUG, QUESTIONS, title="7. Check yourself")
+    quiz.lesson_check(SLUG, QUESTIONS, 7, takeaway=(
+        "DPO needs no reward model: the policy's own log-ratio to the reference is an implicit "
+        "reward, and a Bradley–Terry loss on chosen and rejected replies trains towards the same "
+        "optimum RLHF aims at."))
 
 
 STEPS.show((pipelines, loss_with_sliders, derivation, gradient, training, starting_model,

@@ -752,7 +752,10 @@ QUESTIONS = [
 
 
 def check_yourself() -> None:
-    quiz.self_check(SLUG, QUESTIONS, title="7. Check yourself")
+    quiz.lesson_check(SLUG, QUESTIONS, 7, takeaway=(
+        "On the same task DPO and RLHF aim at the same reward–KL frontier; which gets closer "
+        "depends on the data, the reward model and β, which is why published comparisons "
+        "disagree."))
 
 
 STEPS.show((question, contenders, run_sweep, cost, data, verdict, check_yourself))

@@ -643,7 +643,10 @@ QUESTIONS = [
 
 
 def check_yourself() -> None:
-    quiz.self_check(SLUG, QUESTIONS, title="9. Check yourself")
+    quiz.lesson_check(SLUG, QUESTIONS, 9, takeaway=(
+        "KL(P‖Q) is the average log-ratio of P's probabilities to Q's, weighed by P: the evidence"
+        " per roll that P, not Q, rolled the dice. It is 0 only when the two agree, it is not "
+        "symmetric, and 2·n·KL tells whether a gap is more than chance."))
 
 
 STEPS.show((

@@ -813,7 +813,9 @@ QUESTIONS = [
 
 
 def check_yourself() -> None:
-    quiz.self_check(SLUG, QUESTIONS, title="6. Check yourself")
+    quiz.lesson_check(SLUG, QUESTIONS, 6, takeaway=(
+        "PPO climbs ratio × advantage but takes the pessimistic minimum with its clipped copy, so"
+        " one batch can never pull the policy far from the one that collected it."))
 
 
 LESSON_STEPS.show((surrogate_section, clipping_section, learner_question_section, gae_section,

@@ -865,9 +865,10 @@ QUESTIONS = [
 
 
 def check_yourself() -> None:
-    st.header("6. Check yourself", divider="gray")
-    st.markdown("Five questions on this lesson. Answers are checked as you type or click.")
-    quiz.self_check(SLUG, QUESTIONS)
+    quiz.lesson_check(SLUG, QUESTIONS, 6, takeaway=(
+        "An agent can learn values (the Bellman equation, Q-learning) or improve its policy "
+        "directly (the policy gradient); one step too big can ruin a good policy, which is the "
+        "problem PPO solves."))
 
 
 # The page

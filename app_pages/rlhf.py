@@ -731,7 +731,10 @@ QUESTIONS = [
 
 
 def check_yourself() -> None:
-    quiz.self_check(SLUG, QUESTIONS, title="6. Check yourself")
+    quiz.lesson_check(SLUG, QUESTIONS, 6, takeaway=(
+        "RLHF fits a reward model to preference pairs, then runs PPO against it with a KL penalty"
+        " to the reference model; β sets how far the policy may drift to chase the reward, and "
+        "drifting too far exploits the reward model's mistakes."))
 
 
 STEPS.show((the_pipeline, the_reward_model, the_objective, ppo_fine_tuning, over_optimisation,

@@ -660,7 +660,10 @@ QUESTIONS = [
 
 
 def check_yourself() -> None:
-    quiz.self_check(SLUG, QUESTIONS, title="8. Check yourself")
+    quiz.lesson_check(SLUG, QUESTIONS, 8, takeaway=(
+        "A language model is a policy over words; fine-tuning it is reinforcement learning on "
+        "whole replies, and the KL-regularised optimum π* ∝ π_ref·exp(r/β) says where any method "
+        "should end up."))
 
 
 STEPS.show((tiny_model, token_by_token, sampling, policy_view, hidden_taste, preference_pairs,

@@ -1,9 +1,11 @@
-"""Equation cards, takeaways and the pointer to class mode: how every lesson shows a formula,
-what to remember, and where a class can do the same together."""
+"""Equation cards, "predict first" questions, takeaways and the pointer to class mode: how
+every lesson shows a formula, asks for a guess before a demo, says what to remember, and where a
+class can do the same together."""
 
 import streamlit as st
 
 from ui import course
+from ui.state import Param
 from ui.theme import METHOD_COLORS
 
 
@@ -20,6 +22,33 @@ def equation_card(latex: str, reading: str, method: str, source: str | None = No
         st.badge(label, color=METHOD_COLORS[method])
         st.latex(latex)
         st.caption(reading)
+
+
+def predict(p: Param, question: str, answer: str, why: str) -> bool:
+    """A "predict first" moment: the learner commits to a guess among ``p.options`` before the
+    demo shows the answer. Returns True once there is a guess; the page draws its demo only
+    then. The guess is part of the link (``p`` is bound to the URL, default None), so a
+    teacher's link can open a class on the question or on the answer.
+
+    ``answer`` is the option the demo will show (computed by ``lessons`` where it depends on
+    the settings); ``why`` says in a sentence why it comes out that way.
+    """
+    if answer not in p.options:
+        raise ValueError(f"the answer {answer!r} is not one of the options {list(p.options)}")
+    with st.container(border=True):
+        st.markdown(f":material/psychology_alt: **Predict first.** {question}")
+        guess = st.segmented_control("Your guess", list(p.options), default=None, key=p.key,
+                                     bind="query-params")
+        if guess is None:
+            st.caption("Commit to a guess: the demo opens as soon as you pick one.")
+            return False
+        if guess == answer:
+            st.success(f"You predicted **{guess}**, and the demo below bears it out. {why}",
+                       icon=":material/check_circle:")
+        else:
+            st.warning(f"You predicted **{guess}**; the demo below shows **{answer}**. {why}",
+                       icon=":material/help:")
+    return True
 
 
 def takeaway(text: str) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ui import cards
+
 _PROGRESS = "_self_check_progress"  # {lesson slug: {question id: answered right?}}
 _TOTALS = "_self_check_totals"  # {lesson slug: number of questions on its page}
 _RESPONSES = "_self_check_responses"  # {lesson slug: {question id: the answer given}}
@@ -133,11 +135,27 @@ def _ask(lesson: str, number: int, question: Choice | Numeric) -> bool:
     return _record(lesson, question.qid, right, response)
 
 
+CHECK_TITLE = "Check yourself"
+
+
+def lesson_check(lesson: str, questions: Sequence[Choice | Numeric], number: int,
+                 takeaway: str) -> None:
+    """The last step of every lesson, in one template: the heading "N. Check yourself", the
+    questions with instant feedback, and the lesson's takeaway."""
+    st.header(f"{number}. {CHECK_TITLE}", divider="gray")
+    st.markdown(f"{len(questions)} questions on this lesson. Each answer is checked as soon as "
+                "you give it, and your score is kept in this browser.")
+    self_check(lesson, questions)
+    cards.takeaway(takeaway)
+
+
 @st.fragment
-def self_check(lesson: str, questions: Sequence[Choice | Numeric], title="Self-check") -> None:
-    """The self-check block that ends a lesson: every question with instant feedback."""
+def self_check(lesson: str, questions: Sequence[Choice | Numeric],
+               title: str | None = None) -> None:
+    """A block of questions with instant feedback (under ``title``, if given)."""
     st.session_state.setdefault(_TOTALS, {})[lesson] = len(questions)
-    st.subheader(title, divider="gray")
+    if title:
+        st.subheader(title, divider="gray")
     changed = False
     for number, question in enumerate(questions, start=1):
         with st.container(border=True):

@@ -53,6 +53,8 @@ class Param:
             return None
         if kind == "choice":
             if raw not in [str(o) for o in self.options]:
+                if self.default is None:
+                    return "is not one of the choices, so nothing is picked"
                 return f"is not one of the choices, so the default ({self.default}) is used"
             return None
         if kind == "bool":
