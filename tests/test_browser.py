@@ -74,3 +74,22 @@ def test_progress_survives_a_reload_and_a_return_visit_until_forgotten(browser, 
             is not None  # the emptied copy, written again by the new session
     finally:
         context.close()
+
+
+def test_a_number_outside_its_range_is_brought_back_with_a_note(page, app_url):
+    open_app(page, f"{app_url}/kl-divergence?kl_source=Roll+a+new+one")
+    field = page.get_by_label("Random seed").first
+    field.click()
+    field.fill("123456")
+    field.press("Enter")
+    note = page.locator('[data-testid="stAlertContentWarning"]').filter(
+        has_text="123456 is above the largest allowed value, so 9999 is used")
+    note.wait_for()
+    page.wait_for_url(re.compile(r"kl_seed=9999"))
+    wait_idle(page)
+    assert field.input_value() == "9999"
+    field.click()
+    field.fill("12")
+    field.press("Enter")
+    page.wait_for_url(re.compile(r"kl_seed=12\b"))
+    note.wait_for(state="detached")

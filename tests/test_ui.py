@@ -112,13 +112,44 @@ def test_parse_numbers(text, expected):
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("", "is empty"), ("0.5, abc", "'abc' is not a number"), ("1, inf", "not a finite"),
-     ("1", "give between 2 and 10"), (",".join(["1"] * 11), "give between 2 and 10"),
+    [("", "^P: nothing is typed yet"), ("0.5, abc", "'abc' is not a number"),
+     ("1, inf", "not a finite"), ("1", r"^P: 1 number is given; give between 2 and 10\.$"),
+     (",".join(["1"] * 11), r"^P: 11 numbers are given; give between 2 and 10\.$"),
      ("1,,2", "'' is not a number")],
 )
 def test_parse_numbers_explains_bad_input(text, message):
     with pytest.raises(ValueError, match=message):
         parse_numbers(text, "P", min_count=2)
+
+
+def _number_page():
+    import streamlit as st
+
+    from ui import state
+
+    seed = state.number(state.Param("t_seed", 7, lo=0, hi=100, step=1), "Random seed")
+    st.write(f"seed {seed}")
+
+
+@pytest.mark.parametrize(("typed", "kept", "note"), [
+    (500, 100, "Random seed**: 500 is above the largest allowed value, so 100 is used "
+               "(allowed: 0 to 100)."),
+    (-3, 0, "Random seed**: -3 is below the smallest allowed value, so 0 is used"),
+    (42, 42, None),
+])
+def test_a_number_outside_its_range_is_brought_back_with_a_note(typed, kept, note):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_number_page)
+    at.run()
+    at.number_input(key="t_seed").set_value(typed).run()
+    assert not at.exception
+    assert at.number_input(key="t_seed").value == kept
+    assert at.markdown[-1].value == f"seed {kept}"
+    warnings = [w.value for w in at.warning]
+    assert (warnings == []) if note is None else (note in warnings[0])
+    at.number_input(key="t_seed").set_value(50).run()  # a good value clears the note
+    assert not at.warning and at.markdown[-1].value == "seed 50"
 
 
 def _code_page():

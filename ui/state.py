@@ -153,18 +153,50 @@ def slider(p: Param, label: str, **kwargs) -> Any:
     )
 
 
-def number(p: Param, label: str, **kwargs) -> Any:
-    """A URL-bound number input over ``p``'s range."""
-    return st.number_input(
+_OUT_OF_RANGE = "_number_out_of_range"  # key -> the note shown under that number field
+
+
+def _keep_in_range(p: Param, label: str) -> None:
+    """Number fields accept any number; one outside the lesson's range is replaced by the
+    nearest allowed value with a note saying so, instead of being silently ignored by the
+    browser."""
+    notes = st.session_state.setdefault(_OUT_OF_RANGE, {})
+    value = st.session_state.get(p.key)
+    lo = -math.inf if p.lo is None else p.lo
+    hi = math.inf if p.hi is None else p.hi
+    kept = p.default if value is None else min(max(value, lo), hi)
+    notes.pop(p.key, None)
+    if value is not None and kept != value:
+        side = "above the largest" if value > hi else "below the smallest"
+        notes[p.key] = (f"**{label}**: {value:g} is {side} allowed value, so {kept:g} is used "
+                        f"(allowed: {lo:g} to {hi:g}).")
+    st.session_state[p.key] = type(p.default)(kept)
+
+
+def number(p: Param, label: str, on_change=None, **kwargs) -> Any:
+    """A URL-bound number field over ``p``'s range (a typed value outside it is brought back
+    into it, with a note under the field)."""
+
+    def changed() -> None:
+        _keep_in_range(p, label)
+        if on_change is not None:
+            on_change()
+
+    value = st.number_input(
         label,
-        min_value=p.lo,
-        max_value=p.hi,
         value=p.default,
         step=p.step,
         key=p.key,
         bind="query-params",
+        on_change=changed,
+        help=kwargs.pop("help", None) or (None if p.lo is None or p.hi is None
+                                           else f"From {p.lo:g} to {p.hi:g}."),
         **kwargs,
     )
+    note = st.session_state.get(_OUT_OF_RANGE, {}).get(p.key)
+    if note:
+        st.warning(note, icon=":material/error:")
+    return value
 
 
 def choice(p: Param, label: str, widget: str = "segmented", **kwargs) -> Any:
@@ -199,10 +231,12 @@ def text(p: Param, label: str, **kwargs) -> str:
 
 
 def parse_numbers(text: str, name: str, min_count: int = 1, max_count: int = 10) -> list[float]:
-    """Read "0.5, 0.3, 0.2" into numbers; ValueError with a message a learner can act on."""
+    """Read "0.5, 0.3, 0.2" into numbers; ValueError with a message a learner can act on.
+    ``name`` says which field it is ("P", "The counts"), as the start of a sentence."""
     parts = [part.strip() for part in text.replace(";", ",").split(",")]
     if parts == [""]:
-        raise ValueError(f"{name} is empty: type numbers separated by commas, like 0.5, 0.5.")
+        raise ValueError(f"{name}: nothing is typed yet. Type numbers separated by commas, "
+                         "like 0.5, 0.5.")
     numbers = []
     for part in parts:
         try:
@@ -213,7 +247,6 @@ def parse_numbers(text: str, name: str, min_count: int = 1, max_count: int = 10)
             raise ValueError(f"{name}: '{part[:20]}' is not a finite number.")
         numbers.append(value)
     if not min_count <= len(numbers) <= max_count:
-        raise ValueError(
-            f"{name} has {len(numbers)} numbers; give between {min_count} and {max_count}."
-        )
+        given = "1 number is" if len(numbers) == 1 else f"{len(numbers)} numbers are"
+        raise ValueError(f"{name}: {given} given; give between {min_count} and {max_count}.")
     return numbers

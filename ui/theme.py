@@ -38,6 +38,7 @@ COLORS = {
 
 # The badge colour of each method on equation cards (Streamlit's named badge colours).
 METHOD_COLORS = {
+    "LM": "yellow",  # a language model's own equations (chain rule, temperature)
     "KL": "blue",
     "Bradley–Terry": "violet",
     "RL": "gray",
