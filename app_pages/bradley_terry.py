@@ -3,6 +3,7 @@ tiny reward model trained on the learner's own judgements."""
 
 from __future__ import annotations
 
+import re
 import zlib
 
 import numpy as np
@@ -27,13 +28,16 @@ SCORE_GRID = np.round(np.arange(-4.0, 4.05, 0.1), 1)  # every value of a score s
 
 # Section 2: the softmax and its shift; section 3: Elo
 SHIFT_GRID = np.round(np.arange(-10.0, 10.25, 0.5), 1)  # every value of the shift slider
+GUESS_SHIFT = 5.0  # the shift of the "predict first" question
 ELO_RATINGS = np.arange(800, 2801, 50)  # A's rating on the Elo chart's own slider
 ELO_CURVE_POINTS = 101
 ELO_K = 32
 
 # Section 3: scores from a table of wins
 TEAM_NAMES = ("Atlas", "Birch", "Cedar", "Delta", "Ember", "Fjord")
-MAX_TEAMS = len(TEAM_NAMES)
+MAX_TEAMS = len(TEAM_NAMES)  # the one limit on the table's size in this lesson
+TABLE_SIZE = f"2 to {MAX_TEAMS} items, one row each"
+TABLE_ROWS = re.compile(r"[/;|\n]")  # the row separators bt.parse_wins reads
 MAX_CELL = 999
 TRUE_SCORES = np.array([1.2, 0.5, 0.0, -0.4, -1.3])  # centred: they add up to 0
 FALLBACK_L2 = 0.1
@@ -71,6 +75,9 @@ SCORES = tuple(Param(key, default, lo=SCORE_RANGE[0], hi=SCORE_RANGE[1], step=0.
 SOFT_A = Param("bt_sa", 1.0, lo=-5.0, hi=5.0, step=0.1)
 SOFT_B = Param("bt_sb", 0.0, lo=-5.0, hi=5.0, step=0.1)
 SHIFT = Param("bt_shift", 0.0, lo=-10.0, hi=10.0, step=0.5)
+SHIFT_GUESSES = ("Goes up", "Goes down", "Stays the same")
+SHIFT_GUESS = Param("bt_shift_guess", None, options=SHIFT_GUESSES)
+SHIFT_ANSWER = "Stays the same"  # σ(a − b) sees only the gap (the page test checks the lessons)
 ELO_A = Param("bt_elo_a", 1600, lo=800, hi=2800, step=10)
 ELO_B = Param("bt_elo_b", 1400, lo=800, hi=2800, step=10)
 PRESET = Param("bt_preset", "Balanced league", options=tuple(PRESETS))
@@ -85,8 +92,8 @@ LESSON_STEPS = steps.Steps("bt", (
     "Scores to win probabilities", "It is a softmax", "Elo ratings", "Scores from data",
     "You are the annotator", "Check yourself",
 ))
-PARAMS = (LESSON_STEPS.param, N_ITEMS, *SCORES, SOFT_A, SOFT_B, SHIFT, ELO_A, ELO_B, PRESET,
-          GAMES, SEED, WINS, L2, LEARNING_RATE, STEPS, RM_L2)
+PARAMS = (LESSON_STEPS.param, N_ITEMS, *SCORES, SOFT_A, SOFT_B, SHIFT, SHIFT_GUESS, ELO_A,
+          ELO_B, PRESET, GAMES, SEED, WINS, L2, LEARNING_RATE, STEPS, RM_L2)
 
 
 # Page-side caches: the fits are pure functions of hashable inputs
@@ -216,9 +223,9 @@ def scores_to_probabilities() -> None:
         "Bradley–Terry", "Bradley & Terry 1952",
     )
     _scores_demo()
+    code.show_code(bt.win_probability, bt.strength, bt.win_matrix, bt.choice_probabilities)
     cards.takeaway("Scores become preferences through e^score: P(A ≻ B) = e^a / (e^a + e^b). "
                    "Two replies with equal scores are a coin flip.")
-    code.show_code(bt.win_probability, bt.strength, bt.win_matrix, bt.choice_probabilities)
 
 
 @st.fragment
@@ -274,21 +281,35 @@ def softmax_view() -> None:
         "A learner was surprised that the Bradley–Terry formula turned out to be a softmax. It "
         "is one: e^a / (e^a + e^b) is the first entry of the softmax of the two scores (a, b). "
         "Divide the top and the bottom by e^a and it becomes 1 / (1 + e^−(a−b)), the logistic "
-        "sigmoid σ of the *gap* a − b. So the scores themselves never matter, only their "
-        "difference: add the same number c to both and nothing changes."
+        "sigmoid σ of the *gap* a − b."
     )
     cards.equation_card(
         r"\operatorname{softmax}(a, b)_1 = \frac{e^{a}}{e^{a}+e^{b}}"
-        r"= \frac{1}{1 + e^{-(a-b)}} = \sigma(a-b)"
-        r"= \frac{e^{a+c}}{e^{a+c}+e^{b+c}}",
-        "The two-way softmax is the sigmoid of the score gap, and it ignores any shift c that "
-        "both scores share.",
+        r"= \frac{1}{1 + e^{-(a-b)}} = \sigma(a-b)",
+        "The two-way softmax is the sigmoid of the score gap a − b.",
         "Bradley–Terry",
     )
-    _softmax_demo()
+    if cards.predict(
+            SHIFT_GUESS, f"Reply A has the higher score. Add {GUESS_SHIFT:g} to *both* scores: "
+            "does A's chance of being preferred go up, go down or stay the same?",
+            SHIFT_ANSWER,
+            f"Both strengths e^score grow by the same factor e^{GUESS_SHIFT:g}, and the factor "
+            "cancels in the fraction: only the gap a − b is left, and adding the same number "
+            "to both scores leaves the gap as it was."):
+        st.markdown(
+            "So the scores themselves never matter, only their difference: add the same "
+            "number c to both and nothing changes. Try any c below."
+        )
+        cards.equation_card(
+            r"\frac{e^{a+c}}{e^{a+c}+e^{b+c}} = \frac{e^{c}\,e^{a}}{e^{c}\,(e^{a}+e^{b})}"
+            r"= \sigma(a-b)",
+            "A shift c that both scores share multiplies both strengths by e^c, which cancels.",
+            "Bradley–Terry",
+        )
+        _softmax_demo()
+    code.show_code(bt.two_way_softmax, bt.win_probability)
     cards.takeaway("Bradley–Terry = a softmax over two scores = σ(a − b). Only differences of "
                    "scores carry meaning, which is why a reward model's scale has no zero point.")
-    code.show_code(bt.two_way_softmax, bt.win_probability)
 
 
 @st.fragment
@@ -312,7 +333,8 @@ def _softmax_demo() -> None:
         caption="Drag the slider under the chart to add more or less to both scores. Bottom: "
         "the strengths e^(a + c) and e^(b + c) grow or shrink by the same factor e^c, so the two "
         "lines stay the same distance apart on the log scale. Top: the softmax of the shifted "
-        "scores (the thick blue line) stays exactly on σ(a − b), the dotted line, whatever c is.")
+        "scores (the thick light-blue line) stays exactly on σ(a − b), the dotted black line, "
+        "whatever c is.")
 
 
 def elo_view() -> None:
@@ -333,6 +355,9 @@ def elo_view() -> None:
     )
     _elo_demo()
     code.show_code(bt.elo_expected, bt.elo_update)
+    cards.takeaway("Elo is Bradley–Terry in other units: 400/ln 10 ≈ 174 rating points make one "
+                   "score unit, and only the rating gap sets the expected score. Each game "
+                   "moves a rating by K times the surprise, result − expected.")
 
 
 @st.fragment
@@ -384,12 +409,15 @@ def _table_in_use(preset: str) -> tuple[np.ndarray, str | None]:
         text = st.query_params.get(WINS.key, "")[:WINS.max_chars]
     if not text:
         return bt.parse_wins(_preset_text(preset)), None
+    # The lesson's own limit first: bt.parse_wins would accept up to bt.MAX_ITEMS items.
+    rows = len([row for row in TABLE_ROWS.split(text) if row.strip()])
+    if not 2 <= rows <= MAX_TEAMS:
+        return bt.parse_wins(_preset_text(preset)), (
+            f"The table has {rows} row{'s' * (rows != 1)}; this lesson takes {TABLE_SIZE}.")
     try:
         wins = bt.parse_wins(text, max_count=MAX_CELL)
     except ValueError as error:
         return bt.parse_wins(_preset_text(preset)), str(error)
-    if len(wins) > MAX_TEAMS:
-        return bt.parse_wins(_preset_text(preset)), f"This lesson takes at most {MAX_TEAMS} items."
     return wins, None
 
 
@@ -468,7 +496,8 @@ def scores_from_data() -> None:
     with st.expander("The table as text (it travels in this page's link)",
                      icon=":material/link:"):
         st.text_input(
-            "Rows split by '/', numbers by spaces", value=_preset_text(preset), key=WINS.key,
+            f"Rows split by '/', numbers by spaces ({TABLE_SIZE})", value=_preset_text(preset),
+            key=WINS.key,
             max_chars=WINS.max_chars, bind="query-params",
             help="For example 0 8 2 / 2 0 8 / 8 2 0 is the cycle. Edits here and in the table "
             "are the same thing.",
@@ -555,10 +584,10 @@ def scores_from_data() -> None:
         show(btf.likelihood_profiles(PROFILE_OFFSETS, profiles, names), key="bt_profile",
              caption="The sharper an item's peak, the more its games pin its score down; that "
              "curvature is the Fisher information behind the error bars.")
+    code.show_code(bt.fit_scores, bt.newton_path, bt.diagnose_wins, bt.score_covariance)
     cards.takeaway("Preferences determine scores only up to a shift, and only when everyone "
                    "both won and lost against a connected field; otherwise a prior (L2) has to "
                    "fill the gap. The log-likelihood's curvature says how sure the scores are.")
-    code.show_code(bt.fit_scores, bt.newton_path, bt.diagnose_wins, bt.score_covariance)
 
 
 # 4. You are the annotator
@@ -643,9 +672,6 @@ def annotator_section() -> None:
         progress_bar.progress(len(judged) / len(PAIRS),
                               text=f"You judged {len(judged)} of {len(PAIRS)} pairs (they stay "
                               "in this browser tab)")
-    cards.class_mode("Open a room of these basil replies: every student judges pairs on a "
-                     "phone, and the projected screen fits the class's Bradley–Terry scores "
-                     "as the judgements come in.")
     st.markdown("No time to judge them all? Let an example annotator answer every pair, then "
                 "change the choices you disagree with.")
     buttons = st.columns(len(ANNOTATORS) + 1)
@@ -668,6 +694,15 @@ def annotator_section() -> None:
         st.caption("Before training, each feature is standardised over the six replies (mean 0, "
                    "standard deviation 1), so one learning rate suits every weight.")
     reward_model_view()
+    code.show_code(bt.reward_model_loss, bt.fit_reward_model)
+    cards.class_mode("Open a room of these basil replies: every student judges pairs on a "
+                     "phone, and the projected screen fits the class's Bradley–Terry scores "
+                     "as the judgements come in.")
+    cards.takeaway(
+        "A reward model is Bradley–Terry with the score computed from the reply. It learns "
+        "only what its features can express; a real one swaps φ for a language model. DPO "
+        "keeps this very loss and uses β·log(π/π_ref) as the reward."
+    )
 
 
 @st.fragment
@@ -708,8 +743,8 @@ def reward_model_view() -> None:
     one.metric(f"Your judgements it reproduces after {steps} steps",
                f"{reproduced} of {len(chosen)}")
     two.metric(f"Loss after {steps} steps", f"{result['loss'][-1]:.3f} nats",
-               delta=f"{result['loss'][-1] - result['loss'][0]:+.3f} from ln 2",
-               delta_color="inverse")
+               delta=f"{result['loss'][-1] - result['loss'][0]:+.3f} nats",
+               delta_description="vs ln 2 (the start)", delta_color="inverse")
     three.metric(f"Top reply after {steps} steps", REPLY_LABELS[int(result["ranking"][0])])
     unjudged = len(PAIRS) - len(chosen)
     explorable.show(
@@ -733,12 +768,6 @@ def reward_model_view() -> None:
             "cannot follow every taste (and no single score can follow a cycle of choices); "
             "more steps or a larger learning rate may also help."
         )
-    cards.takeaway(
-        "A reward model is Bradley–Terry with the score computed from the reply. It learns "
-        "only what its features can express; a real one swaps φ for a language model. DPO "
-        "keeps this very loss and uses β·log(π/π_ref) as the reward."
-    )
-    code.show_code(bt.reward_model_loss, bt.fit_reward_model)
 
 
 QUESTIONS = [

@@ -20,13 +20,14 @@ STEPS = ("1. Scores to win probabilities", "2. It is a softmax", "3. Elo ratings
          "4. Scores from data", "5. You are the annotator", "6. Check yourself")
 WIDGETS = {  # the widgets of each step, at its defaults
     1: {"bt_n", "bt_a", "bt_b", "bt_c"},
-    2: {"bt_sa", "bt_sb", "bt_shift"},
+    2: {"bt_shift_guess", "bt_sa", "bt_sb", "bt_shift"},
     3: {"bt_elo_a", "bt_elo_b"},
     4: {"bt_preset", "bt_l2", "bt_wins", "bt_reset_table"},
     5: {"bt_lr", "bt_steps", "bt_rm_l2", "bt_fill_detail", "bt_fill_busy", "bt_fill_warm",
         "bt_fill_clear", "bt_pick_left", "bt_pick_right", "bt_prev", "bt_next"},
 }
 LESSON_NAV = {"bt_step", "bt_step_back", "bt_step_next"}
+GUESSED = {2: {"bt_shift_guess": "Goes up"}}  # a step's guess: its demo is drawn
 BALANCED = "0 6 7 8 / 4 0 6 7 / 3 4 0 5 / 2 3 5 0"
 SCORE_GRID = np.round(np.arange(-4.0, 4.05, 0.1), 1)
 SHIFT_GRID = np.round(np.arange(-10.0, 10.25, 0.5), 1)
@@ -58,6 +59,10 @@ def opened_note(spec):
     return shown_note(spec).replace(NBSP, " ")
 
 
+def takeaways(at):
+    return [i.value for i in at.info if i.icon == ":material/lightbulb:"]
+
+
 def editor(at):
     editors = [e for e in at.data_editor if (e.key or "").startswith("bt_table_")]
     assert len(editors) == 1
@@ -72,10 +77,30 @@ def test_every_step_renders_alone_without_exception(number):
     headers = [h.value for h in at.header] + [h.value for h in at.subheader]
     numbered = [h for h in headers if h[0].isdigit()]
     assert len(numbered) == 1 and numbered[0].startswith(f"{number}.")
-    charts = {1: 2, 2: 1, 3: 1, 4: 4, 5: 0, 6: 0}  # the reward model waits for judgements
+    # step 2 waits for a guess, the reward model for judgements
+    charts = {1: 2, 2: 0, 3: 1, 4: 4, 5: 0, 6: 0}
     assert len(at.get("plotly_chart")) == charts[number]
     if number == 5:
         assert any("Judge at least one pair" in i.value for i in at.info)
+    assert len(takeaways(at)) == 1  # test_steps_all checks that it comes last
+
+
+@pytest.mark.parametrize("guess", ["Goes up", "Goes down", "Stays the same"])
+def test_the_shift_question_opens_its_demo_once_there_is_a_guess(guess):
+    at = at_step(2)
+    assert not explorables(at) and at.button_group(key="bt_shift_guess").value is None
+    assert "Add 5 to *both* scores" in text_of(at.markdown)
+    at.button_group(key="bt_shift_guess").set_value(guess).run()
+    assert not at.exception
+    (spec,) = explorables(at)
+    # the answer the page gives is the lessons' own: a shift of 5 leaves P(A ≻ B) where it was
+    a, b = 1.0, 0.0
+    assert bt.two_way_softmax(a + 5, b + 5) == pytest.approx(bt.win_probability(a, b), abs=1e-12)
+    verdict = (at.success if guess == "Stays the same" else at.warning)[0].value
+    assert verdict.startswith(f"You predicted **{guess}**")
+    if guess != "Stays the same":
+        assert "shows **Stays the same**" in verdict
+    assert f"softmax₁ = {bt.win_probability(a, b):.6f}" in opened_note(spec)
 
 
 def test_step_one_numbers_come_from_the_lessons():
@@ -125,7 +150,7 @@ def test_moving_a_score_and_adding_replies():
 
 
 def test_shifting_both_scores_changes_nothing_but_the_strengths_at_every_shift():
-    at = at_step(2, bt_sa="1.5", bt_sb="-0.5", bt_shift="3.5")
+    at = at_step(2, bt_sa="1.5", bt_sb="-0.5", bt_shift="3.5", bt_shift_guess="Stays the same")
     (spec,) = explorables(at)
     assert len(spec["frames"]) == SHIFT_GRID.size == 41
     assert SHIFT_GRID[opened_frame(spec)] == 3.5  # the link's shift
@@ -306,6 +331,28 @@ def test_bad_table_text_gets_a_message_not_a_crash():
         assert metric(at, "Log-likelihood ℓ(ŝ)").endswith("nats")
 
 
+def square(n):
+    return " / ".join(" ".join("0" if i == j else "1" for j in range(n)) for i in range(n))
+
+
+@pytest.mark.parametrize(("text", "rows"), [("0", 1), (square(7), 7), ("0/" * 12 + "0", 13)])
+def test_a_table_of_the_wrong_size_is_told_the_lesson_s_own_limit(text, rows):
+    at = at_step(4, bt_wins=text)
+    assert not at.exception
+    (error,) = at.error
+    assert f"The table has {rows} row{'s' * (rows > 1)}; this lesson takes 2 to 6 items" \
+        in error.value
+    assert str(bt.MAX_ITEMS) not in error.value  # the lessons' wider limit is not this lesson's
+    assert len(editor(at).value) == 4  # the preset's table instead
+    assert "2 to 6 items" in at.text_input(key="bt_wins").label
+
+
+def test_the_largest_table_the_lesson_takes_is_fitted():
+    at = at_step(4, bt_wins=square(6))
+    assert not at.exception and not at.error
+    assert len(editor(at).value) == 6
+
+
 def test_a_shared_link_restores_the_view():
     link = {"bt_preset": "Cycle: A > B > C > A", "bt_l2": "0.1", "bt_a": "2.5", "bt_n": "5",
             "bt_wins": "0 5 1 / 1 0 5 / 5 1 0", "bt_elo_b": "1800"}
@@ -368,6 +415,9 @@ def test_judging_pair_by_pair_trains_the_reward_model():
     assert metric(at, REPRODUCED).endswith("of 2")
     expected = bt.fit_reward_model(reply_features(), [0, 2], [1, 3], 0.5, 200, 0.01)
     assert metric(at, "Loss after 200 steps").startswith(f"{expected['loss'][-1]:.3f} nats")
+    (loss,) = [m for m in at.metric if m.label == "Loss after 200 steps"]
+    assert loss.delta == f"{expected['loss'][-1] - np.log(2):+.3f} nats"
+    assert loss.proto.delta_description == "vs ln 2 (the start)"
 
 
 def test_an_example_annotator_answers_every_pair():
@@ -439,7 +489,7 @@ def test_self_check_feedback():
 
 @pytest.mark.parametrize("number", sorted(WIDGETS))
 def test_fuzz_every_step(number):
-    at = at_step(number)
+    at = at_step(number, **GUESSED.get(number, {}))
     driven = fuzz_page(at, steps=len(WIDGETS[number]) + 10, seed=number, skip=LESSON_NAV)
     assert driven >= WIDGETS[number]
     assert at.button_group(key="bt_step").value == STEPS[number - 1]
@@ -458,3 +508,7 @@ def test_the_annotator_step_points_a_class_to_class_mode():
     (link,) = [p for p in at.get("page_link") if p.proto.label == "Open class mode"]
     assert link.proto.page == course.CLASS_MODE.slug
     assert any("**With a class?**" in m.value and "basil" in m.value for m in at.markdown)
+    at.button(key="bt_fill_busy").click().run()  # with a trained reward model too
+    assert len(at.get("plotly_chart")) == 2
+    (takeaway,) = takeaways(at)
+    assert takeaway.startswith("A reward model is Bradley–Terry")

@@ -102,8 +102,9 @@ def win_probability_explorable(scores_a: np.ndarray, p_ab: np.ndarray, p_ba: np.
                    tickvals=PROBABILITY_TICKS),
         legend=TOP_LEGEND, height=380,
         shapes=[vline(score_b, "reference"), hline(0.5, "muted", dash="dot")],
+        # on a phone the label reaches the dashed curve: a white backing keeps it readable
         annotations=[label(score_b, 0.0, f"a = b = {score_b:g}: ½ each", xanchor="left",
-                           yanchor="bottom", xshift=4)])
+                           yanchor="bottom", xshift=4, bgcolor="rgba(255,255,255,0.85)")])
     data = [
         dict(type="scatter", x=compact(scores_a), y=compact(p_ab), mode="lines",
              name="P(A ≻ B) = σ(a − b)", line=dict(color=theme.COLORS["exact"], width=3)),
@@ -161,16 +162,16 @@ def shift_explorable(shifts: np.ndarray, softmax: np.ndarray, sigmoid: float,
         dict(type="scatter", x=compact(shifts), y=compact(strength_b), mode="lines",
              name="e^(b + c)", yaxis="y2", legend="legend2",
              line=dict(color=theme.COLORS["reference"], width=3, dash="dash")),
-        dict(type="scatter", x=[lo, lo], y=[None, None], mode="markers+text", yaxis="y2",
+        dict(type="scatter", x=[lo, lo], y=[None, None], mode="markers", yaxis="y2",
              showlegend=False, name="at c", cliponaxis=False, hoverinfo="skip",
              marker={**POINT, "size": 12}),
     ]
     frames, notes = [], []
     for c, p, sa, sb in zip(shifts, softmax, strength_a, strength_b, strict=True):
-        side = _side(c, (lo + hi) / 2)
+        # the strengths are in the note: labels beside the two close points would sit on the
+        # other line on a phone
         frames.append([dict(x=[float(c)], y=compact([p])),
-                       dict(x=[float(c)] * 2, y=compact([sa, sb]),
-                            text=[f" {sa:.3g} ", f" {sb:.3g} "], textposition=side)])
+                       dict(x=[float(c)] * 2, y=compact([sa, sb]))])
         notes.append(_line(f"c = {c + 0.0:g}: a + c = {a + c:.1f}, b + c = {b + c:.1f}")
                      + "<br>" + _line(f"e^(a+c) = {sa:.4g}", f"e^(b+c) = {sb:.4g}")
                      + "<br>" + _line(f"softmax₁ = {p:.6f}", f"σ(a − b) = {sigmoid:.6f}"))
