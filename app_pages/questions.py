@@ -6,6 +6,7 @@ import streamlit as st
 from ui import course
 from ui.learner_questions import LEARNER_QUESTIONS
 from ui.state import Param, check_link, choice
+from ui.theme import METHOD_COLORS
 
 ALL = "All lessons"
 LESSON_TITLES = {lesson.slug: lesson.title for lesson in course.LESSONS}
@@ -19,7 +20,8 @@ st.markdown(
     "Viewers of the video series asked these questions in the comments. Here they are in our "
     "own words, each with a short answer. The answers are not the end of it: every link opens "
     "the lesson at the step and with the settings that show the answer, so you can check it "
-    "and then move the controls yourself."
+    "and then move the controls yourself. The badges name the methods a question is about, in "
+    "the colours of the lessons' equation cards."
 )
 check_link([FILTER])
 picked = choice(FILTER, "Show the questions about", widget="selectbox")
@@ -30,6 +32,9 @@ for number, item in enumerate(SHOWN, start=1):
     lesson = course.lesson(item.slug)
     with st.container(border=True):
         st.subheader(f"{number}. {item.topic}", anchor=False)
+        with st.container(horizontal=True, gap="small"):
+            for method in item.methods:  # the badges of the lessons' equation cards
+                st.badge(method, color=METHOD_COLORS[method])
         st.markdown(f"**The question.** {item.question}")
         st.markdown(f"**The short answer.** {item.answer}")
         st.page_link(lesson.page, label=f"Open the demo: {item.demo}",

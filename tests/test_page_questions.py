@@ -2,6 +2,7 @@
 link opens its lesson without exception and with its widgets holding the linked values, the
 lesson filter works, and a bad filter in the URL falls back with a note."""
 
+import re
 from urllib.parse import parse_qsl
 
 import pytest
@@ -10,7 +11,8 @@ from fuzz import fuzz_page
 from pagetest import link_notes
 
 from ui import course
-from ui.learner_questions import LEARNER_QUESTIONS, lesson_slugs
+from ui.learner_questions import LEARNER_QUESTIONS, LearnerQuestion, badge, lesson_slugs
+from ui.theme import METHOD_COLORS
 
 PAGE = "app_pages/questions.py"
 PUBLISHED = {lesson.slug for lesson in course.LESSONS}
@@ -37,6 +39,52 @@ def test_every_question_of_a_published_lesson_is_listed_with_its_link():
         assert dict(parse_qsl(link.proto.query_string)) == q.params
         assert link.proto.label == f"Open the demo: {q.demo}"
         assert link.proto.page == q.slug  # the lesson's own address
+
+
+def test_every_question_shows_its_methods_badges_as_the_lessons_do():
+    at = open_page(PAGE)
+    # st.badge draws a markdown element of its own, as on the lessons' equation cards
+    shown = [m.value for m in at.main.markdown if re.fullmatch(r":\w+-badge\[[^]]+\]", m.value)]
+    assert shown == [f":{METHOD_COLORS[m]}-badge[{m}]" for q in QUESTIONS for m in q.methods]
+    assert {m for q in QUESTIONS for m in q.methods} >= {"KL", "Bradley–Terry", "PPO", "RLHF",
+                                                          "DPO"}
+
+
+def test_the_answer_on_labels_names_every_method_with_its_badge():
+    (q,) = [q for q in LEARNER_QUESTIONS if q.topic == "Which method does an equation belong to?"]
+    for method in METHOD_COLORS:  # RL and LM included
+        assert badge(method) in q.answer
+    assert badge("LM") == f":{METHOD_COLORS['LM']}-badge[LM]"
+
+
+def test_a_question_must_name_methods_the_course_has():
+    with pytest.raises(ValueError, match="methods must be some of"):
+        LearnerQuestion("t", "q?", "a. b.", "dpo", methods=("RLFH",))
+    with pytest.raises(ValueError, match="methods must be some of"):
+        LearnerQuestion("t", "q?", "a. b.", "dpo", methods=())
+
+
+def number_in(cell: str) -> float:
+    return float(cell.replace("−", "-"))
+
+
+def test_the_starting_model_answer_says_what_its_link_shows():
+    (q,) = [q for q in QUESTIONS if q.topic == "Does the starting model matter?"]
+    at = open_page(course.lesson(q.slug).page, q.params)
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("")
+    rewards = table.loc["E[r] after DPO (150 steps)"].map(number_in)
+    kls = table.loc["KL from its reference after DPO (nats)"]
+    good, poor = rewards["good start"], rewards["poor start"]
+    assert poor < good  # a lower true reward from the poor start ...
+    assert f"E[r] of {good:.2f}" in q.answer
+    assert f"only to {poor:.2f}".replace("-", "−") in q.answer
+    # ... while it moves nearly as far from its own reference, not further
+    poor_kl, good_kl = number_in(kls["poor start"]), number_in(kls["good start"])
+    assert poor_kl < good_kl < 1.25 * poor_kl
+    assert f"KL {kls['poor start']} nats from its own reference, against {kls['good start']})" \
+        in q.answer
+    assert "more KL" not in q.answer
 
 
 def test_the_course_answers_the_design_questions():

@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ui.theme import METHOD_COLORS
+
+
+def badge(method: str) -> str:
+    """A method's badge in markdown, as the lessons' equation cards draw it (``st.badge``)."""
+    return f":{METHOD_COLORS[method]}-badge[{method}]"
+
 
 @dataclass(frozen=True)
 class LearnerQuestion:
@@ -19,8 +26,15 @@ class LearnerQuestion:
     question: str  # the learner's question, paraphrased
     answer: str  # two to five sentences, markdown
     slug: str  # the lesson that demonstrates the answer
+    methods: tuple[str, ...]  # the methods it is about: badges of ui.theme.METHOD_COLORS
     params: dict[str, str] = field(default_factory=dict)  # its query parameters
     demo: str = ""  # what the link shows, completing "Open the demo: ..."
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.methods if m not in METHOD_COLORS]
+        if not self.methods or unknown:
+            raise ValueError(f"{self.topic!r}: methods must be some of {list(METHOD_COLORS)}, "
+                             f"got {list(self.methods)}")
 
 
 LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
@@ -34,6 +48,7 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         "probabilities, so you can check every factor, and Die 1 is the most likely to have "
         "rolled the sequence.",
         slug="kl-divergence",
+        methods=("KL",),
         params={"kl_step": "1. Which die rolled it?", "kl_source": "The video's sequence"},
         demo="the video's sequence with the products written out",
     ),
@@ -47,6 +62,7 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         "likelihood per roll, which settles to a fixed value as n grows. Those per-roll "
         "averages are what the KL divergence compares.",
         slug="kl-divergence",
+        methods=("KL",),
         params={"kl_step": "2. Why divide by n?", "kl_why_n": "5000"},
         demo="the product vanishing while the per-roll average settles, over 5000 rolls",
     ),
@@ -60,6 +76,7 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         "data, minimising either in Q gives the same answer; KL is the one that reads as a "
         "distance from a perfect match.",
         slug="kl-divergence",
+        methods=("KL",),
         params={"kl_step": "4. Entropy, cross-entropy, KL", "kl_ce_p": "Die 1",
                 "kl_ce_q": "Die 1"},
         demo="P and Q both Die 1: KL is 0, the cross-entropy is the entropy",
@@ -71,9 +88,10 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         answer="The unit is the base of the logarithm: log base 2 gives bits, the natural log "
         "gives nats, and 1 nat = 1/ln 2 ≈ 1.443 bits. Every entropy, cross-entropy and KL "
         "scales by the same factor, so no comparison changes. In bits, the entropy is the "
-        "average number of yes/no questions an optimal code needs per roll; machine learning "
-        "code uses nats because it uses the natural log.",
+        "smallest average number of yes/no questions per roll that any code can reach over "
+        "long sequences; machine learning code uses nats because it uses the natural log.",
         slug="kl-divergence",
+        methods=("KL",),
         params={"kl_step": "4. Entropy, cross-entropy, KL", "kl_unit": "nats"},
         demo="the same entropies and divergences in nats",
     ),
@@ -84,9 +102,12 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         answer="Not a fixed one: it depends on how much data you have. With n observations, "
         "G = 2·n·KL(empirical‖model) (in nats) is approximately chi-square distributed with "
         "k − 1 degrees of freedom when the model is true, which turns a KL into a p-value. The "
-        "same KL is noise at n = 10 and overwhelming evidence at n = 10 000. With few counts "
-        "per outcome the approximation is poor, so the lesson also shows the exact p-value.",
+        "same KL is noise at n = 10 and overwhelming evidence at n = 10 000, as the p-value "
+        "curve of the linked view shows. When some outcome is expected fewer than about five "
+        "times the approximation is poor, and the lesson then adds the exact p-value (try 20 "
+        "rolls).",
         slug="kl-divergence",
+        methods=("KL",),
         params={"kl_step": "6. When is a KL significant?", "kl_g_source": "Roll new ones",
                 "kl_g_true": "Die 1", "kl_g_model": "Die 2", "kl_g_n": "200"},
         demo="200 rolls of Die 1 tested against Die 2",
@@ -96,11 +117,13 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         question="Could the course cover the Wasserstein (earth mover's) distance and compare "
         "it with KL?",
         answer="KL only compares probabilities outcome by outcome, so it cannot tell a small "
-        "shift from a large one once two distributions stop overlapping, and it becomes "
-        "infinite where Q gives zero probability. Wasserstein measures how far probability "
-        "mass has to move, so it grows steadily with the shift. Slide one distribution away "
-        "from the other and watch KL jump while Wasserstein climbs in a straight line.",
+        "shift from a large one: it becomes infinite as soon as Q gives zero probability to "
+        "an outcome P can produce, which for hard-edged distributions happens at the first "
+        "step of a shift. Wasserstein measures how far probability mass has to move, so it "
+        "grows steadily with the shift. Slide one distribution away from the other and watch "
+        "KL jump to ∞ while Wasserstein climbs in a straight line.",
         slug="kl-divergence",
+        methods=("KL",),
         params={"kl_step": "7. Beyond KL", "kl_shape": "Hard edges", "kl_shift": "6.0"},
         demo="two hard-edged bumps six positions apart",
     ),
@@ -112,8 +135,9 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         "c to both scores changes nothing. Elo ratings are the same model with scores measured "
         "in units of 400/ln 10 points.",
         slug="bradley-terry",
-        params={"bt_step": "2. It is a softmax", "bt_sa": "2.0", "bt_sb": "0.5",
-                "bt_shift": "3.0"},
+        methods=("Bradley–Terry",),
+        params={"bt_step": "2. It is a softmax", "bt_shift_guess": "Stays the same",
+                "bt_sa": "2.0", "bt_sb": "0.5", "bt_shift": "3.0"},
         demo="scores 2 and 0.5 with 3 added to both: the same probabilities",
     ),
     LearnerQuestion(
@@ -127,6 +151,7 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         "back up. The lesson puts both formulas side by side at these numbers; its Clipping step "
         "lists all six sign and region cases.",
         slug="ppo",
+        methods=("PPO",),
         params={"ppo_step": "3. The min/max question", "ppo_qr": "0.4", "ppo_qeps": "0.3",
                 "ppo_qa": "1.0"},
         demo="r = 0.4, ε = 0.3, A = 1 with both formulas compared",
@@ -138,10 +163,12 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         answer="It depends on the data, the reward model and how far from the reference the "
         "model may move, and published studies disagree: the DPO paper found DPO ahead, while "
         "later comparisons found carefully tuned PPO ahead. The lab runs both on the same "
-        "preference data of the tiny language model and places every run on the exact "
-        "reward–KL frontier, so you can see which one comes closer at which KL and why. Its "
-        "verdict is written from your run, not in advance.",
+        "preference data of the tiny language model and places every run on the reward–KL "
+        "plane, under the exact frontier that no run can cross, so you can see which one "
+        "comes closer to it at which KL. Its verdict is written from your run, not in "
+        "advance.",
         slug="dpo-vs-rlhf",
+        methods=("DPO", "RLHF"),
         params={"lab_step": "3. Run the sweep", "lab_pairs": "3000", "lab_noise": "0"},
         demo="the sweep of both methods on 3,000 clean preference pairs",
     ),
@@ -155,31 +182,39 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         "prompt. What is left depends only on the policy and the reference, so raising "
         "β·log(π/π_ref) for chosen replies over rejected ones is learning the reward.",
         slug="dpo",
+        methods=("DPO",),
         params={"dpo_step": "3. Where does the reward go?", "dpo_deriv": "d. Into Bradley–Terry"},
         demo="the derivation at the step where Z cancels, checked on numbers",
     ),
     LearnerQuestion(
         topic="Does the starting model matter?",
         question="How much does the reference model that DPO starts from matter?",
-        answer="A lot: DPO can only move probability in proportion to what the reference "
-        "already gives, because the KL term ties the result to π_ref. If the reference gives "
-        "the best replies little probability, the same data and the same β end at a lower "
-        "true reward, and reaching the good replies costs much more KL. The lesson runs the "
-        "same DPO training from a good and from a poor reference side by side.",
+        answer="A lot: the KL term ties what DPO can reach to π_ref·e^(r/β), so the "
+        "reference decides where training can go. In the lesson, the same pairs and the same "
+        "β take the usual start to a true reward E[r] of 1.53, but a poor start, which gives "
+        "the best replies almost no probability, only to −2.92. The poor run moves nearly as "
+        "far (KL 2.212 nats from its own reference, against 2.525), yet it can only reweight "
+        "the replies its reference already writes: a reply the reference almost never writes "
+        "stays rare after being multiplied by e^(r/β).",
         slug="dpo",
-        params={"dpo_step": "6. Does the starting model matter?", "dpo_s_tau": "0.5"},
+        methods=("DPO",),
+        params={"dpo_step": "6. Does the starting model matter?", "dpo_s_beta": "1",
+                "dpo_s_tau": "0.5"},
         demo="DPO from a good and from a very poor reference",
     ),
     LearnerQuestion(
         topic="Which method does an equation belong to?",
         question="An equation shown as DPO's main equation was really PPO's. How can I tell "
         "which method an equation comes from?",
-        answer="Every equation in the course sits on a card whose badge names its method: PPO, "
-        "RLHF, DPO, Bradley–Terry or KL. PPO's clipped objective is a reinforcement-learning "
-        "loss with ratios and advantages; DPO's loss has no advantage and no sampling, only "
-        "log-ratios of the policy to the reference on a chosen and a rejected reply. The DPO "
-        "lesson sets the two pipelines side by side.",
+        answer="Every equation card in the course carries a badge that names its method: "
+        + ", ".join(badge(method) for method in METHOD_COLORS) + " (LM marks a language "
+        "model's own equations, such as the probability of a reply word by word). PPO's "
+        "clipped objective is a reinforcement-learning loss with ratios and advantages; DPO's "
+        "loss has no advantage and no sampling, only log-ratios of the policy to the "
+        "reference on a chosen and a rejected reply. The DPO lesson sets the two pipelines "
+        "side by side.",
         slug="dpo",
+        methods=("PPO", "DPO"),
         params={"dpo_step": "1. RLHF vs DPO"},
         demo="RLHF and DPO side by side, each equation labelled",
     ),
