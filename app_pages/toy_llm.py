@@ -32,6 +32,7 @@ NOISE_GRID = np.round(np.arange(0.0, 3.01, 0.1), 2)
 BETAS = ("0.3", "1", "3", "10")  # strings: the link shows them as they are
 NOISES = ("0", "0.5", "1", "2", "3")
 SHOWN_PAIRS_MAX = 40
+ENTROPY_TRENDS = ("Up", "Down", "Stays the same")  # the options of step 3's prediction
 
 STEPS = steps.Steps("lm", (
     "A tiny language model",
@@ -49,6 +50,7 @@ PROMPT = Param("lm_prompt", PROMPTS[0], options=PROMPTS)
 REPLY = Param("lm_reply", "really great", max_chars=60)
 TEMP_PROMPT = Param("lm_temp_prompt", PROMPTS[0], options=PROMPTS)
 TEMPERATURE = Param("lm_temp", 1.0, lo=0.1, hi=3.0, step=0.1)
+TEMP_GUESS = Param("lm_temp_guess", None, options=ENTROPY_TRENDS)
 N_SAMPLES = Param("lm_n", 8, lo=1, hi=50, step=1)
 SEED = Param("lm_seed", 0, lo=0, hi=9999, step=1)
 EP_PROMPT = Param("lm_ep_prompt", PROMPTS[0], options=PROMPTS)
@@ -57,13 +59,13 @@ TASTE_REPLY = Param("lm_taste_reply", "great great great", max_chars=60)
 TASTE_PROMPT = Param("lm_taste_prompt", PROMPTS[0], options=PROMPTS)
 NOISE = Param("lm_noise", "1", options=NOISES)
 N_PAIRS = Param("lm_pairs", 8, lo=1, hi=SHOWN_PAIRS_MAX, step=1)
-PAIR_SEED = Param("lm_pair_seed", 0, lo=0, hi=9999, step=1)
+PAIR_SEED = Param("lm_pair_seed", 1, lo=0, hi=9999, step=1)
 BETA = Param("lm_beta", "1", options=BETAS)
 OPT_PROMPT = Param("lm_opt_prompt", PROMPTS[0], options=PROMPTS)
 
-PARAMS = (STEPS.param, TREE_PROMPT, PROMPT, REPLY, TEMP_PROMPT, TEMPERATURE, N_SAMPLES, SEED,
-          EP_PROMPT, EP_SEED, TASTE_REPLY, TASTE_PROMPT, NOISE, N_PAIRS, PAIR_SEED, BETA,
-          OPT_PROMPT)
+PARAMS = (STEPS.param, TREE_PROMPT, PROMPT, REPLY, TEMP_PROMPT, TEMPERATURE, TEMP_GUESS,
+          N_SAMPLES, SEED, EP_PROMPT, EP_SEED, TASTE_REPLY, TASTE_PROMPT, NOISE, N_PAIRS,
+          PAIR_SEED, BETA, OPT_PROMPT)
 
 
 # Page-side caches: the lessons functions stay pure
@@ -83,6 +85,15 @@ def temperature_explorable(prompt: int) -> dict:
                                                                  TEMPERED_TOP),
                         TASK.ref_probs[prompt], tempered, best, lm.entropy(tempered),
                         PROMPTS[prompt])
+
+
+@st.cache_data(max_entries=len(PROMPTS), show_spinner=False)
+def entropy_trend(prompt: int) -> str:
+    """Step 3's answer: does the replies' entropy rise or fall from T = 1 to the hottest T?"""
+    hot, trained = (lm.entropy(lm.distribution(TASK, TASK.ref_logits, t)[prompt])
+                    for t in (TEMPERATURES[-1], 1.0))
+    return ENTROPY_TRENDS[0] if hot > trained else ENTROPY_TRENDS[1] if hot < trained \
+        else ENTROPY_TRENDS[2]
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -206,9 +217,9 @@ def tiny_model() -> None:
         "people like, so it says *awful* about as readily as *great*."
     )
     _tree_demo()
+    code.show_code(lm.prefix_tree)
     cards.takeaway("A language model is a tree of choices: each branch is a next token with "
                    "its probability, and each reply is one path from the prompt to an end.")
-    code.show_code(lm.prefix_tree)
 
 
 @st.fragment
@@ -240,12 +251,12 @@ def token_by_token() -> None:
         r"\log \pi(y \mid x) = \sum_{t=1}^{T} \log \pi(y_t \mid x, y_{<t})",
         "The chain rule: the probability of a reply y after the prompt x is the product of the "
         "next-token probabilities along its path; its log is their sum.",
-        "RLHF",
+        "LM",
     )
     _builder_demo()
+    code.show_code(lm.decision_steps, lm.sequence_logprobs)
     cards.takeaway("log π(y|x) is a sum over the reply's tokens. Every method in this course "
                    "(RLHF's KL penalty, PPO's ratio, DPO's loss) is built from these sums.")
-    code.show_code(lm.decision_steps, lm.sequence_logprobs)
 
 
 @st.fragment
@@ -308,23 +319,30 @@ def sampling() -> None:
     st.header("3. Sampling with a temperature", divider="gray")
     st.markdown(
         "To write, the model **samples**: at every step it draws the next token from its "
-        "distribution. A temperature T divides the logits before the softmax. Below 1 it "
-        "sharpens every next-token distribution (the likely get likelier, until the model always "
-        "says the same thing); above 1 it flattens them (rare, odd replies turn up)."
+        "distribution. A temperature T divides the logits before the softmax; T = 1 is the "
+        "model as trained. The **entropy** of the replies measures how spread out the model's "
+        "choices are: 0 nats when it always writes the same reply, the most when every reply "
+        "is equally likely."
     )
     cards.equation_card(
         r"\pi_T(a \mid s) = \frac{e^{z_a / T}}{\sum_b e^{z_b / T}}, \qquad "
         r"\pi_T(y \mid x) = \prod_t \pi_T(y_t \mid x, y_{<t})",
         "Each next-token softmax is taken of the logits z divided by T; the reply's probability "
         "is still the product along its path.",
-        "RLHF",
+        "LM",
     )
     prompt = state.choice(TEMP_PROMPT, "Prompt")
-    _sampling_demo(prompt)
-    _samples_demo()
+    if cards.predict(
+            TEMP_GUESS, "When the temperature T goes up, does the entropy of the replies go "
+            "up or down?", answer=entropy_trend(_prompt_index(prompt)),
+            why="Dividing the logits by a larger T flattens every next-token softmax: rare, "
+            "odd replies turn up and the entropy climbs towards its maximum. Below 1 the likely "
+            "get likelier, until the model always says the same thing."):
+        _sampling_demo(prompt)
+        _samples_demo()
+    code.show_code(lm.next_token_logprobs, lm.sample)
     cards.takeaway("The same model writes differently at different temperatures. Training "
                    "always uses T = 1: the temperature is a choice made when sampling.")
-    code.show_code(lm.next_token_logprobs, lm.sample)
 
 
 @st.fragment
@@ -399,10 +417,10 @@ def policy_view() -> None:
         "states for a table, so a network computes the logits from the text."
     )
     _episode_demo()
+    code.show_code(lm.taste)
     cards.takeaway("An LLM is a policy: state = prompt + text so far, action = next token, "
                    "reward = one number for the finished reply. That is why reinforcement "
                    "learning methods such as PPO can train it.")
-    code.show_code(lm.taste)
 
 
 @st.fragment
@@ -454,9 +472,9 @@ def hidden_taste() -> None:
     }), hide_index=True)
     _taste_demo()
     _reward_spread_demo()
+    code.show_code(lm.taste_terms, lm.reward_histogram)
     cards.takeaway("The reward judges whole replies, and only at the end. The reference model "
                    "earns about zero on average: fluent, but not yet what the reader wants.")
-    code.show_code(lm.taste_terms, lm.reward_histogram)
 
 
 @st.fragment
@@ -516,9 +534,9 @@ def preference_pairs() -> None:
         "Bradley–Terry",
     )
     _pairs_demo()
+    code.show_code(lm.annotator_probability, lm.label_accuracy, lm.preference_pairs)
     cards.takeaway("A preference dataset is a noisy record of a hidden reward. The RLHF lesson "
                    "fits a reward model to it; the DPO lesson trains the policy on it directly.")
-    code.show_code(lm.annotator_probability, lm.preference_pairs)
 
 
 @st.fragment
@@ -535,24 +553,42 @@ def _pairs_demo() -> None:
     accuracy = _accuracy(noise)
     show(tf.label_accuracy_curve(NOISE_GRID, _accuracy_curve(), noise, accuracy),
          key="lm_pairs_chart",
-         caption="Among pairs whose replies differ in reward, the share of labels that pick "
-         "the better one. At large τ it sinks towards a coin flip (50 %, dashed).")
+         caption="The share of labels that pick the better reply, expected over every pair of "
+         "replies with different rewards that the reference can write (exact: the annotator's "
+         "probability of picking the better one, averaged). At large τ it sinks towards a coin "
+         "flip (50 %, dashed).")
     pairs = _pairs(n, seed, noise)
     prompt, chosen, rejected = pairs["prompt"], pairs["chosen"], pairs["rejected"]
     r_w, r_l = TASK.true_rewards[prompt, chosen], TASK.true_rewards[prompt, rejected]
+    # Each reply beside its hidden reward, the prompt last: a phone shows the first four
     st.dataframe(pd.DataFrame({
-        "prompt x": [PROMPTS[i] for i in prompt],
         "chosen y_w": [TASK.texts[s] for s in chosen],
-        "rejected y_l": [TASK.texts[s] for s in rejected],
         "r(y_w)": [tf.points(v) for v in r_w],
+        "rejected y_l": [TASK.texts[s] for s in rejected],
         "r(y_l)": [tf.points(v) for v in r_l],
         "P(annotator picks y_w)": [f"{v:.2f}" for v in
                                     lm.annotator_probability(r_w, r_l, noise)],
+        "prompt x": [PROMPTS[i] for i in prompt],
     }), hide_index=True, width="stretch")
-    wrong = int(np.sum(r_w < r_l))
-    st.caption(f"The hidden reward column is for you only: the training methods see just the "
-               f"chosen and rejected replies. In these {n} pairs, {wrong} label"
-               f"{'' if wrong == 1 else 's'} went against the hidden reward.")
+    st.caption(_sample_count(r_w, r_l, accuracy))
+
+
+def _sample_count(r_w: np.ndarray, r_l: np.ndarray, accuracy: float) -> str:
+    """The sample's labels counted against the hidden reward, beside the curve's expectation."""
+    agree, against = int(np.sum(r_w > r_l)), int(np.sum(r_w < r_l))
+    ties = len(r_w) - agree - against
+    differ = agree + against
+    share = f", {100 * agree / differ:.0f} % of the {differ} pairs whose rewards differ" \
+        if differ else ""
+    agreeing = "1 label agrees" if agree == 1 else f"{agree} labels agree"
+    tied = "no pair is" if not ties else "1 is" if ties == 1 else f"{ties} are"
+    return (f"The hidden reward columns are for you only: the training methods see just the "
+            f"chosen and rejected replies. In these {len(r_w)} pairs, **{agreeing}** with the "
+            f"hidden reward{share}; {against} go{'es' if against == 1 else ''} against it; "
+            f"{tied} a tie (equal rewards, neither label is wrong). The curve's "
+            f"**{100 * accuracy:.1f} %** is not counted from this table: it is what the "
+            "annotator gets right on average over every pair the reference can write. A few "
+            "pairs stray from that average; more pairs, or other seeds, come closer.")
 
 
 # 7. The target of fine-tuning
@@ -575,13 +611,13 @@ def target() -> None:
         "RLHF", "Rafailov et al. 2023, Eq. 4",
     )
     _target_demo()
-    cards.takeaway("Fine-tuning moves probability towards replies the reader likes, and β "
-                   "decides how far from the reference it may go. The next lessons train this "
-                   "model with RLHF and DPO and compare where they land with π*.")
     code.show_code(lm.optimum)
     links = [lesson for lesson in course.LESSONS if lesson.slug in ("rlhf", "dpo")]
     for lesson in links:
         st.page_link(lesson.page, label=lesson.title, icon=lesson.icon)
+    cards.takeaway("Fine-tuning moves probability towards replies the reader likes, and β "
+                   "decides how far from the reference it may go. The next lessons train this "
+                   "model with RLHF and DPO and compare where they land with π*.")
 
 
 @st.fragment
@@ -600,9 +636,9 @@ def _target_demo() -> None:
         "The replies are the ones π* favours at some β, the best reward first; the striped bar "
         "adds up all the others. As β shrinks, probability flows left to the replies the "
         "reader likes, odd three-word ones included; at β = 10 almost nothing changes. Bottom: "
-        "the expected reward under π* (black; grey dashes: under the reference) and its KL "
-        "from the reference (sky blue, dashed, right axis) over β; the dots are the slider's "
-        "β.")
+        "the expected reward under π* (black; grey dotted line: under the reference) and its "
+        "KL from the reference (sky blue, dashed, right axis) over β; the yellow dots are the "
+        "slider's β.")
 
 
 # 8. Self-check

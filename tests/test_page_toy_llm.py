@@ -10,6 +10,8 @@ from conftest import open_page
 from fuzz import fuzz_page
 from pagetest import (
     assert_step_alone,
+    captions,
+    chart_specs,
     explorables,
     link_notes,
     markdown,
@@ -18,6 +20,7 @@ from pagetest import (
     shown_note,
     step_opener,
 )
+from test_charts_all import _chart_problems
 
 from lessons import toy_lm as lm
 
@@ -32,7 +35,8 @@ TEMPERED_TOP = 20
 STEPS = ("1. A tiny language model", "2. Write a reply token by token",
          "3. Sampling with a temperature", "4. The policy view", "5. A hidden human taste",
          "6. Preference pairs", "7. Where fine-tuning is headed", "8. Check yourself")
-CHARTS = {1: 1, 2: 1, 3: 1, 4: 0, 5: 1, 6: 1, 7: 1, 8: 0}
+CHARTS = {1: 1, 2: 1, 3: 0, 4: 0, 5: 1, 6: 1, 7: 1, 8: 0}  # step 3: the chart waits for a guess
+GUESS = {"lm_temp_guess": "Up"}  # step 3's prediction, answered: the temperature chart opens
 STEP_WIDGETS = {
     1: {"lm_tree_prompt"},
     2: {"lm_prompt", "lm_reply", "lm_undo", "lm_clear", *(f"lm_add_{i}" for i in range(8))},
@@ -44,7 +48,14 @@ STEP_WIDGETS = {
 }
 NAVIGATION = {"lm_step", "lm_step_back", "lm_step_next"}
 
-at_step = step_opener(PAGE, "lm_step", STEPS)
+open_step = step_opener(PAGE, "lm_step", STEPS)
+
+
+def at_step(number: int, **params):
+    """The page at step ``number``; on step 3 with its prediction answered unless the link
+    says otherwise (pass lm_temp_guess=None for the unanswered question)."""
+    params = {**(GUESS if number == 3 else {}), **params}
+    return open_step(number, **{k: v for k, v in params.items() if v is not None})
 
 
 def test_the_step_picker_lists_the_lesson():
@@ -56,8 +67,29 @@ def test_the_step_picker_lists_the_lesson():
 
 @pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
 def test_every_step_renders_alone_without_exception(number):
-    at = at_step(number)
+    at = open_step(number)
     assert_step_alone(at, number, CHARTS[number])
+
+
+@pytest.mark.parametrize("prompt", range(len(TASK.prompts)))
+def test_the_temperature_demo_waits_for_a_prediction_and_then_bears_out_up(prompt):
+    at = at_step(3, lm_temp_guess=None, lm_temp_prompt=TASK.prompts[prompt])
+    assert at.button_group(key="lm_temp_guess").options == ["Up", "Down", "Stays the same"]
+    assert at.button_group(key="lm_temp_guess").value is None
+    assert not at.get("plotly_chart") and not at.slider  # no chart, no temperature yet
+    # The lessons' entropy of the replies rises from T = 1 to the hottest T of the chart
+    hot, trained = (lm.entropy(lm.distribution(TASK, TASK.ref_logits, t)[prompt])
+                    for t in (TEMPERATURES[-1], 1.0))
+    assert hot > trained
+    at.button_group(key="lm_temp_guess").set_value("Down").run()
+    assert any(w.value.startswith("You predicted **Down**; the demo below shows **Up**.")
+               for w in at.warning)
+    assert len(explorables(at)) == 1 and at.slider(key="lm_temp").value == 1.0
+    (spec,) = chart_specs(at)  # the course-wide chart checks open steps unanswered
+    assert not _chart_problems(spec)
+    at.button_group(key="lm_temp_guess").set_value("Up").run()
+    assert any(s.value.startswith("You predicted **Up**, and the demo") for s in at.success)
+    assert not at.exception
 
 
 def test_step_one_lists_the_most_likely_replies():
@@ -181,13 +213,44 @@ def test_the_hidden_taste_scores_a_typed_reply():
 
 
 def test_a_noise_free_annotator_never_labels_against_the_reward():
-    at = at_step(6, lm_noise="0", lm_pairs="12", lm_pair_seed="3")
+    at = at_step(6, lm_noise="0", lm_pairs="12", lm_pair_seed="2")
     table = at.dataframe[0].value
     assert len(table) == 12
     assert set(table["P(annotator picks y_w)"]) <= {"1.00", "0.50"}
-    assert any("0 labels went against" in c.value for c in at.caption)
-    pairs = lm.preference_pairs(TASK, 12, 3, 0.0)
+    pairs = lm.preference_pairs(TASK, 12, 2, 0.0)
+    r_w = TASK.true_rewards[pairs["prompt"], pairs["chosen"]]
+    r_l = TASK.true_rewards[pairs["prompt"], pairs["rejected"]]
+    ties = int(np.sum(r_w == r_l))
+    assert ties == 1
+    assert f"**{12 - ties} labels agree** with the hidden reward, 100 % of the {12 - ties} " \
+        "pairs whose rewards differ; 0 go against it; 1 is a tie" in captions(at)
+    assert "The curve's **100.0 %**" in captions(at)
     assert list(table["chosen y_w"]) == [TASK.texts[s] for s in pairs["chosen"]]
+
+
+@pytest.mark.parametrize(("noise", "n", "seed"), [(None, None, None), ("1", "40", "0"),
+                                                  ("3", "5", "8")])
+def test_the_sample_s_count_is_told_apart_from_the_curve_s_expectation(noise, n, seed):
+    """The caption counts the table's labels against the hidden reward; the curve's number is
+    the lessons' exact expectation over every pair (the defaults: τ = 1, 8 pairs, seed 1)."""
+    link = {k: v for k, v in (("lm_noise", noise), ("lm_pairs", n), ("lm_pair_seed", seed))
+            if v is not None}
+    at = at_step(6, **link)
+    tau, count, s = float(noise or 1), int(n or 8), int(seed or 1)
+    pairs = lm.preference_pairs(TASK, count, s, tau)
+    r_w = TASK.true_rewards[pairs["prompt"], pairs["chosen"]]
+    r_l = TASK.true_rewards[pairs["prompt"], pairs["rejected"]]
+    agree, against = int(np.sum(r_w > r_l)), int(np.sum(r_w < r_l))
+    text = captions(at)
+    assert f"In these {count} pairs, **{agree} label" in text
+    assert f"; {against} go" in text
+    assert f"{100 * agree / (agree + against):.0f} % of the {agree + against} pairs" in text
+    expected = 100 * lm.label_accuracy(TASK, tau)
+    assert f"The curve's **{expected:.1f} %** is not counted from this table" in text
+    (chart,) = chart_specs(at)
+    assert chart["data"][1]["y"] == pytest.approx([expected])
+    if link == {}:  # the default view: a typical sample, 6 of 8 against the curve's 83.3 %
+        assert (agree, against, f"{expected:.1f}") == (6, 2, "83.3")
 
 
 def _optimum_note(prompt: int, beta: float) -> str:
@@ -275,6 +338,6 @@ def test_self_check_grades_answers():
 def test_fuzz_reaches_every_widget_of_every_step(number):
     at = at_step(number)
     driven = fuzz_page(at, steps=2 * len(STEP_WIDGETS[number]) + 4, seed=number,
-                       skip=NAVIGATION)
+                       skip=NAVIGATION | set(GUESS))  # step 3 opens answered, and stays so
     assert STEP_WIDGETS[number] <= driven, STEP_WIDGETS[number] - driven
     assert at.button_group(key="lm_step").value == STEPS[number - 1]

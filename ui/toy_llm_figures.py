@@ -71,12 +71,14 @@ def prefix_tree(tree: dict, prompt: str, max_words: int) -> go.Figure:
         branchvalues="remainder", textinfo="label", maxdepth=3,
         marker=dict(colors=colors, line=dict(color="white", width=1)),
         insidetextorientation="horizontal", sort=False,
+        leaf=dict(opacity=1),  # plotly fades leaves by default: the end token stays black
         customdata=custom,
         hovertemplate="<b>%{customdata[2]}</b><br>P(this prefix) = %{customdata[0]:.4f}<br>"
         "P(last token | what came before) = %{customdata[1]:.3f}<extra></extra>",
     ))
-    fig.update_layout(title=f"Every reply after “{prompt}”, as a tree of next-token choices",
-                      margin=dict(l=10, r=10, t=56, b=10), height=560)
+    # Two short lines, so the title fits a phone's width
+    fig.update_layout(title=f"Every reply after “{prompt}”,<br>a tree of next-token choices",
+                      margin=dict(l=10, r=10, t=84, b=10), height=560)
     return fig
 
 
@@ -86,10 +88,10 @@ def next_token_bars(tokens: Sequence[str], probs: np.ndarray, context: str) -> g
                  marker=dict(color=[token_color(t) for t in tokens]),
                  text=[f"{p:.2f}" for p in probs], textposition="outside", cliponaxis=False,
                  hovertemplate="%{x}: %{y:.3f}<extra></extra>")]
-    layout = _bar_layout(f"What comes after “{context}”?", "next token",
+    layout = _bar_layout(f"What comes after<br>“{context}”?", "next token",
                          "probability π(token | text so far)", yaxis=dict(
                              title=dict(text="probability π(token | text so far)"),
-                             range=[0, 1.08]))
+                             range=[0, 1.08]), margin=dict(l=10, r=10, t=84, b=10))
     return go.Figure(data=data, layout=layout)
 
 
@@ -115,10 +117,12 @@ def reward_distribution(values: np.ndarray, probs: np.ndarray, mean: float,
     data = [dict(type="bar", x=list(values), y=list(probs), marker=dict(color=colors),
                  width=0.2, hovertemplate="reward %{x:g}: probability %{y:.3f}<extra></extra>")]
     top = float(np.max(probs))
-    layout = _bar_layout(f"How the reader scores the reference's replies to “{prompt}”",
+    layout = _bar_layout(f"How the reader scores the reference's<br>replies to “{prompt}”",
                          "true reward r(x, y) (points)", "probability under π_ref",
                          yaxis=dict(title=dict(text="probability under π_ref"),
-                                    range=[0, 1.18 * top]))
+                                    range=[0, 1.18 * top]), margin=dict(l=10, r=10, t=100, b=10))
+    # The title at the top edge, the mean's label under it, above the plot
+    layout["title"].update(y=1, yref="container", yanchor="top", pad=dict(t=12))
     layout["shapes"] = [dict(type="line", xref="x", x0=mean, x1=mean, yref="y domain", y0=0,
                              y1=1, line=dict(color=theme.COLORS["exact"], dash="dash", width=2))]
     layout["annotations"] = [dict(x=mean, y=1, xref="x", yref="y domain", yanchor="bottom",
@@ -128,19 +132,22 @@ def reward_distribution(values: np.ndarray, probs: np.ndarray, mean: float,
 
 def label_accuracy_curve(noises: np.ndarray, accuracy: np.ndarray, noise: float,
                          accuracy_now: float) -> go.Figure:
-    """The share of labels that agree with the true reward, against the annotator's noise."""
+    """The expected share of labels that agree with the true reward, against the annotator's
+    noise, with a dot at the chosen noise (its label turns left near the right edge)."""
     data = [
         dict(type="scatter", x=list(noises), y=list(100 * accuracy), mode="lines",
              line=dict(color=theme.COLORS["exact"], width=3),
              hovertemplate="noise %{x:.1f}: %{y:.1f} % agree<extra></extra>"),
         dict(type="scatter", x=[noise], y=[100 * accuracy_now], mode="markers+text",
-             text=[f"{100 * accuracy_now:.1f} %"], textposition="top right",
+             text=[f"{100 * accuracy_now:.1f} % expected"],
+             textposition="top left" if noise > 0.6 * float(noises[-1]) else "top right",
              marker=dict(size=15, color=theme.COLORS["highlight"],
                          line=dict(color=theme.COLORS["exact"], width=2)),
              hoverinfo="skip"),
     ]
-    layout = _bar_layout("How often the label agrees with the hidden reward",
-                         "annotator noise τ (reward points)", "labels that agree (%)",
+    layout = _bar_layout("How often a label agrees with<br>the hidden reward, on average",
+                         "annotator noise τ (reward points)",
+                         "labels that agree (%)", margin=dict(l=10, r=10, t=84, b=10),
                          yaxis=dict(title=dict(text="labels that agree (%)"), range=[45, 103],
                                     ticksuffix=" %"))
     layout["shapes"] = [dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=50, y1=50,
@@ -231,9 +238,10 @@ def tempering(temperatures: Sequence[float], texts: Sequence[str], ranked: Seque
         [0, 1.15 * max_entropy], legend=dict(orientation="h", x=0.5, xanchor="center", y=1,
                                              yanchor="top"), height=700)
     layout["shapes"] = [hline(max_entropy, "muted", panel=1), vline(1.0, "reference", panel=1)]
-    layout["annotations"] = [label(lo, max_entropy, f"all equally likely: ln {n_replies} = "
-                                   f"{max_entropy:.2f}", panel=1, xanchor="left",
-                                   yanchor="bottom")]
+    # Short, and on white: on a phone it must end before the dotted line at T = 1
+    layout["annotations"] = [label(lo, max_entropy, f"max: ln {n_replies} = {max_entropy:.2f}",
+                                   panel=1, xanchor="left", yanchor="bottom",
+                                   bgcolor="rgba(255,255,255,0.85)")]
     data = [
         *_reply_columns(columns, bars[0], _with_rest(ref, ranked),
                         ("at the slider's T", "T = 1, as trained")),
@@ -285,7 +293,8 @@ def reweighting(betas: Sequence[float], texts: Sequence[str], shown: Sequence[in
                             automargin=False, showgrid=False, tickfont=dict(color=KL_COLOR),
                             title=dict(text="KL (nats)", font=dict(color=KL_COLOR)))
     layout["margin"]["r"] = 84
-    layout["shapes"] = [hline(ref_expected, "reference", panel=1)]
+    # Dotted: the dashed KL curve runs along this line where β is large
+    layout["shapes"] = [hline(ref_expected, "reference", panel=1, dash="dot")]
     data = [
         *_reply_columns(columns, bars[0], _with_rest(ref, shown),
                         ("π* at the slider's β", "π_ref, the reference")),
