@@ -37,6 +37,7 @@ for number, item in enumerate(SHOWN, start=1):
                 st.badge(method, color=METHOD_COLORS[method])
         st.markdown(f"**The question.** {item.question}")
         st.markdown(f"**The short answer.** {item.answer}")
-        st.page_link(lesson.page, label=f"Open the demo: {item.demo}",
-                     icon=":material/play_circle:", query_params=item.params)
-        st.caption(f"In the lesson *{lesson.title}*.")
+        # a short label: a page link never wraps, so a long one is cut off on a phone
+        st.page_link(lesson.page, label="Open the demo", icon=":material/play_circle:",
+                     query_params=item.params, help=f"In the lesson {lesson.title}")
+        st.caption(f"The demo: {item.demo}, in the lesson *{lesson.title}*.")

@@ -8,8 +8,9 @@ from urllib.parse import parse_qsl
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
-from pagetest import link_notes
+from pagetest import explorables, link_notes, shown_note
 
+from lessons import bradley_terry as bt
 from ui import course
 from ui.learner_questions import LEARNER_QUESTIONS, LearnerQuestion, badge, lesson_slugs
 from ui.theme import METHOD_COLORS
@@ -35,9 +36,11 @@ def test_every_question_of_a_published_lesson_is_listed_with_its_link():
         f"{i}. {q.topic}" for i, q in enumerate(QUESTIONS, start=1)]
     links = at.main.get("page_link")  # the sidebar lists every page too
     assert len(links) == len(QUESTIONS)
-    for link, q in zip(links, QUESTIONS, strict=True):
+    captions = [c.value for c in at.main.caption if c.value.startswith("The demo: ")]
+    for link, caption, q in zip(links, captions, QUESTIONS, strict=True):
         assert dict(parse_qsl(link.proto.query_string)) == q.params
-        assert link.proto.label == f"Open the demo: {q.demo}"
+        assert link.proto.label == "Open the demo"  # short: a page link is never wrapped
+        assert caption == f"The demo: {q.demo}, in the lesson *{course.lesson(q.slug).title}*."
         assert link.proto.page == q.slug  # the lesson's own address
 
 
@@ -85,6 +88,43 @@ def test_the_starting_model_answer_says_what_its_link_shows():
     assert f"KL {kls['poor start']} nats from its own reference, against {kls['good start']})" \
         in q.answer
     assert "more KL" not in q.answer
+
+
+def linked(topic: str, **more: str) -> tuple[LearnerQuestion, object]:
+    """A question and its lesson opened at its link (with ``more`` parameters on top)."""
+    (q,) = [q for q in QUESTIONS if q.topic == topic]
+    at = open_page(course.lesson(q.slug).page, {**q.params, **more})
+    assert not at.exception
+    return q, at
+
+
+def test_the_g_test_answer_says_when_the_exact_p_value_appears():
+    q, at = linked("When is a KL significant?")
+    assert "try 20 rolls" in q.answer
+    assert not [w for w in at.warning if "Without it" in w.value]  # 200 rolls: χ² is fine
+    _, at = linked("When is a KL significant?", kl_g_n="20")
+    assert any("Without it" in w.value and "the p-value is" in w.value for w in at.warning)
+
+
+def test_the_softmax_answer_says_what_its_link_shows():
+    q, at = linked("Bradley–Terry is a softmax")
+    (spec,) = explorables(at)  # the demo is drawn: the link answers the lesson's question
+    note = shown_note(spec).replace("\u00a0", " ")
+    assert "c = 3: a + c = 5.0, b + c = 3.5" in note
+    p = bt.win_probability(2.0, 0.5)
+    assert f"softmax₁ = {p:.6f} · σ(a − b) = {p:.6f}" in note
+    assert "adding the same c to both scores changes nothing" in q.answer
+
+
+def test_the_kl_answers_say_what_their_links_show():
+    _, at = linked("KL divergence or cross-entropy?")
+    values = {m.label: m.value for m in at.metric}
+    assert values["KL(Die 1‖Die 1)"] == "0.000 bits"
+    assert values["Cross-entropy CE(Die 1, Die 1)"] == values["Entropy H(Die 1)"]
+    q, at = linked("What about the Wasserstein distance?")
+    note = shown_note(explorables(at)[0]).replace("\u00a0", " ")
+    assert "KL(P‖Q) ∞" in note and "Wasserstein 6.000" in note  # a shift of 6
+    assert "KL jump to ∞" in q.answer
 
 
 def test_the_course_answers_the_design_questions():

@@ -28,7 +28,7 @@ class LearnerQuestion:
     slug: str  # the lesson that demonstrates the answer
     methods: tuple[str, ...]  # the methods it is about: badges of ui.theme.METHOD_COLORS
     params: dict[str, str] = field(default_factory=dict)  # its query parameters
-    demo: str = ""  # what the link shows, completing "Open the demo: ..."
+    demo: str = ""  # what the link shows, completing "The demo: ..."
 
     def __post_init__(self) -> None:
         unknown = [m for m in self.methods if m not in METHOD_COLORS]
@@ -207,7 +207,7 @@ LEARNER_QUESTIONS: tuple[LearnerQuestion, ...] = (
         question="An equation shown as DPO's main equation was really PPO's. How can I tell "
         "which method an equation comes from?",
         answer="Every equation card in the course carries a badge that names its method: "
-        + ", ".join(badge(method) for method in METHOD_COLORS) + " (LM marks a language "
+        + " ".join(badge(method) for method in METHOD_COLORS) + " (LM marks a language "
         "model's own equations, such as the probability of a reply word by word). PPO's "
         "clipped objective is a reinforcement-learning loss with ratios and advantages; DPO's "
         "loss has no advantage and no sampling, only log-ratios of the policy to the "
