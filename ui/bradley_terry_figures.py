@@ -34,7 +34,8 @@ def win_heatmap(names: Sequence[str], probs: np.ndarray) -> dict:
         colorscale=WIN_SCALE, text=text, texttemplate="%{text}", xgap=2, ygap=2,
         colorbar=dict(title=dict(text="P"), thickness=14, tickvals=[0, 0.5, 1]),
         hovertemplate="P(%{y} beats %{x}) = %{z:.3f}<extra></extra>")]
-    layout = dict(title=dict(text="P(row beats column)"), margin=dict(t=120),
+    # the title at the top of the figure, clear of the column axis's title on a phone
+    layout = dict(title=_title("P(row beats column)"), margin=dict(t=120),
                   xaxis=dict(title=dict(text="opponent (column)"), side="top", showgrid=False),
                   yaxis=dict(title=dict(text="reply (row)"), autorange="reversed",
                              showgrid=False))
@@ -317,7 +318,7 @@ def regularization_path(l2_values: np.ndarray, paths: np.ndarray, names: Sequenc
                         l2_now: float):
     """Each item's fitted score as the prior's strength λ shrinks to nothing."""
     fig = new_figure("Weaken the prior: do the scores settle?",
-                     "L2 strength λ (log scale; the prior weakens to the right)", "fitted score")
+                     "L2 strength λ (log; weaker to the right)", "fitted score")
     for i, name in enumerate(names):
         fig.add_scatter(x=l2_values, y=paths[:, i], mode="lines", name=name, line=dict(width=3))
     if l2_now > 0:
@@ -424,7 +425,10 @@ def weights_replay(features: Sequence[str], weights_path: np.ndarray,
         title=_title("What it learns to reward, step by step"),
         xaxis=dict(title=dict(text="reward per SD of the feature", standoff=4),
                    range=_padded_range(weights_path)),
-        yaxis=dict(title=dict(text="feature"), type="category", autorange="reversed"),
+        # plotly places the title by a measure of the tick labels that falls short for these
+        # names: the standoff keeps "feature" off "hedges"
+        yaxis=dict(title=dict(text="feature", standoff=16), type="category",
+                   autorange="reversed"),
         showlegend=False, height=300, shapes=[vline(0.0, "exact", dash="solid", width=1)])
 
     def signed(w: np.ndarray) -> list[str]:
