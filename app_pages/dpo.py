@@ -62,6 +62,7 @@ SMOOTHINGS = ("0", "0.1", "0.2", "0.3")
 LOSS_NAMES = {"sigmoid": "sigmoid (DPO)", "ipo": "ipo (IPO)", "hinge": "hinge (SLiC)",
               "unweighted": "unweighted (no weight)"}
 TRACKED = 2  # most frequent chosen and rejected replies marked in the distribution replay
+CHOSEN_ENDS = ("Above 0", "Below 0")  # the options of step 5's prediction
 
 # 6. The starting model
 START_BETAS = ("0.3", "1", "3")
@@ -106,13 +107,14 @@ T_NOISE = Param("dpo_t_noise", "1", options=NOISES)
 T_LOSS = Param("dpo_t_loss", "sigmoid", options=dpo.LOSS_TYPES)
 T_SMOOTH = Param("dpo_t_eps", "0", options=SMOOTHINGS)
 T_SEED = Param("dpo_t_seed", 0, lo=0, hi=9999, step=1)
+CHOSEN_GUESS = Param("dpo_chosen_guess", None, options=CHOSEN_ENDS)
 # 6. The starting model
 S_BETA = Param("dpo_s_beta", "1", options=START_BETAS)
 S_TILT = Param("dpo_s_tau", "1", options=TILTS)
 
 PARAMS = (STEPS.param, UNIT, BETA, P_W, R_W, P_L, R_L, LP_W, LR_W, LP_L, LR_L, VARIANTS,
           EPSILON, SUBSTEP, D_REWARDS, D_REF, D_BETA, G_AT, T_BETA, T_LR, T_PAIRS, T_NOISE,
-          T_LOSS, T_SMOOTH, T_SEED, S_BETA, S_TILT)
+          T_LOSS, T_SMOOTH, T_SEED, CHOSEN_GUESS, S_BETA, S_TILT)
 PROBABILITY_SLIDERS = (P_W, P_L, R_W, R_L)  # the order of dpo_loss's arguments
 LOG_SLIDERS = (LP_W, LP_L, LR_W, LR_L)
 BETA_GRID = np.round(np.arange(BETA.lo, BETA.hi + BETA.step / 2, BETA.step), 2)  # the frames
@@ -298,7 +300,7 @@ def _training_replays(beta: float, lr: float, n_pairs: int, noise: float, loss_t
             f"rewards/rejected {df.signed(after['rewards/rejected'][s], 3)}, margins "
             f"{df.signed(after['rewards/margins'][s], 3)}<br>favourite reply "
             f"({_share(probs[k][prompt, reply])}):<br>{_quoted(prompt, reply)}")
-    rewards = dict(y_title="mean over the pairs (β·nats)", legend="top left",
+    rewards = dict(y_title="mean over the pairs (β·nats)", legend="above",
                    levels=[(0.0, "", "muted")], series=[
                        dict(name="rewards/chosen", y=after["rewards/chosen"], role="chosen"),
                        dict(name="rewards/rejected", y=after["rewards/rejected"],
@@ -312,23 +314,24 @@ def _training_replays(beta: float, lr: float, n_pairs: int, noise: float, loss_t
     logged = df.curves_replay(after["step"], [
         dict(y_title="pairs ranked right (%)", range=[-4, 104], series=[dict(
             name="rewards/accuracies", y=100 * after["rewards/accuracies"], role="policy")]),
-        dict(y_title="mean loss over the pairs", series=[dict(
-            name=f"loss ({LOSS_NAMES[loss_type]})", y=after["loss"], role="policy")])],
+        dict(y_title="mean loss over the pairs", legend="above", series=[dict(
+            name=f"loss ({LOSS_NAMES[loss_type]})", y=after["loss"], role="policy",
+            dash="dash")])],
         REPLAY_STEPS, [f"After {s} steps: rewards/accuracies "
                        f"{100 * after['rewards/accuracies'][s]:.0f} %<br>loss "
                        f"{after['loss'][s]:.3f}" for s in REPLAY_STEPS],
-        "TRL's accuracy and loss on the pairs")
+        "TRL's accuracy and loss on the pairs", one_legend=True)
     exact = df.curves_replay(after["step"], [
         dict(y_title="E[r] over all replies (points)",
-             series=[dict(name="E[r]", y=after["true_reward"], role="policy")],
+             series=[dict(name="E[r] of π_θ", y=after["true_reward"], role="policy")],
              levels=[(star_reward, f"π* at β = {beta:g}: {star_reward:.2f}", "exact")]),
-        dict(y_title="KL(π_θ ‖ π_ref) (nats)",
-             series=[dict(name="KL", y=after["kl"], role="policy")],
+        dict(y_title="KL(π_θ ‖ π_ref) (nats)", legend="above",
+             series=[dict(name="KL(π_θ ‖ π_ref)", y=after["kl"], role="policy", dash="dash")],
              levels=[(star_kl, f"π* at β = {beta:g}: {star_kl:.2f}", "exact")])],
         REPLAY_STEPS, [f"After {s} steps: E[r] {_number(after['true_reward'][s])} (π*: "
                        f"{_number(star_reward)})<br>KL {after['kl'][s]:.3f} nats (π*: "
                        f"{star_kl:.3f})" for s in REPLAY_STEPS],
-        "The exact reward and KL of the model")
+        "The exact reward and KL of the model", one_legend=True)
     return distribution, logged, exact
 
 
@@ -410,10 +413,12 @@ def pipelines() -> None:
         "preferred (y_w, the winner, over y_l, the loser). Both aim at the same policy too. "
         "They differ in how they get there."
     )
-    show(df.pipelines(), key="dpo_pipelines_chart",
-         caption="Top: RLHF fits a reward model, then runs PPO, which samples replies and "
-         "scores them at every step. Bottom: DPO replaces both stages with one loss on the "
-         "pairs. Purple = trained, grey = frozen, orange = the reward model, blue = data.")
+    for column, (method, (summary, stages)) in zip(st.columns(2, gap="medium"),
+                                                   PIPELINES.items(), strict=True):
+        with column:
+            _pipeline(method, summary, stages)
+    st.caption("Each box says what it is: data (blue), the reward model (orange), a network "
+               "that is trained (violet) or kept frozen (grey). The arrows say what flows.")
     cards.equation_card(
         r"\max_{\pi_\theta}\; \mathbb{E}_{x,\; y \sim \pi_\theta}\big[r_\phi(x, y)\big]"
         r" - \beta\, \mathrm{KL}\big(\pi_\theta \,\|\, \pi_{\text{ref}}\big)",
@@ -445,6 +450,48 @@ def pipelines() -> None:
     cards.takeaway("DPO and RLHF aim at the same KL-regularised target. DPO gets there with "
                    "a single supervised loss on two networks' log-probabilities; step 3 shows "
                    "why that is allowed.")
+
+
+# Each pipeline: a summary, then its parts top to bottom as (name, role, what it does, the
+# arrow to the next box); a part without an arrow shares its box with the next part (π_ref
+# sits beside the stage that reads it). A role is one of PIPELINE_ROLES.
+PIPELINE_ROLES = {"data": ("blue", "data"), "reward": ("orange", "reward model"),
+                  "trained": ("violet", "trained"), "frozen": ("gray", "frozen")}
+PIPELINES = {
+    "RLHF": ("4 networks in memory (π_θ and the value net V trained; π_ref and r_φ frozen), "
+             "and it samples from π_θ at every step.", (
+                 ("Preference pairs", "data", "a prompt x, y_w preferred to y_l",
+                  "fit with Bradley–Terry"),
+                 ("Reward model r_φ", "reward", "scores any reply: r_φ(x, y)",
+                  "scores every reply that PPO samples"),
+                 ("PPO loop", "trained", "sample y from π_θ, score it with r_φ, pay β·KL to "
+                  "π_ref; a value net V estimates the gain", None),
+                 ("π_ref", "frozen", "a frozen copy of the SFT model, for the KL",
+                  "many PPO iterations"),
+                 ("π_θ", "trained", "fine-tuned", None))),
+    "DPO": ("2 networks (π_θ trained, π_ref frozen); no reward model, no sampling, no RL.", (
+        ("Preference pairs", "data", "the same data",
+         "log-probabilities of y_w and y_l under π_θ and π_ref"),
+        ("DPO loss", "trained", "−log σ(β·log π_θ(y_w)/π_ref(y_w) − β·log π_θ(y_l)/π_ref(y_l)), "
+         "one supervised loss on the pairs", None),
+        ("π_ref", "frozen", "its log-probabilities can be computed once, before training",
+         "gradient steps on π_θ"),
+        ("π_θ", "trained", "fine-tuned", None))),
+}
+
+
+def _pipeline(method: str, summary: str, parts: tuple) -> None:
+    """One pipeline, top to bottom: a box per stage, and the arrows between them."""
+    st.markdown(f"**{method}**: {summary}")
+    box = None
+    for name, role, text, arrow in parts:
+        if box is None:
+            box = st.container(border=True)
+        color, word = PIPELINE_ROLES[role]
+        box.markdown(f":{color}-background[**{name}** · {word}] {text}")
+        if arrow is not None:
+            box = None
+            st.caption(f"↓ {arrow}")
 
 
 # 2. The loss, with sliders
@@ -524,10 +571,10 @@ def loss_with_sliders() -> None:
         "log π_θ(y_w)/π_θ(y_l) − log π_ref(y_w)/π_ref(y_l), and of the margin m = β·h.",
         "DPO", "variants: IPO (Azar et al. 2023, Eq. 17), SLiC hinge, conservative DPO",
     )
+    code.show_code(dpo.implicit_reward, dpo.dpo_loss, dpo.loss_of_margin)
     cards.takeaway("The loss sees one number per pair, the margin between two implicit "
                    "rewards. Raising π_θ(y_w) or lowering π_θ(y_l) both widen it, and β "
                    "stretches it: the same probabilities give a larger margin at a larger β.")
-    code.show_code(dpo.implicit_reward, dpo.dpo_loss, dpo.loss_of_margin)
 
 
 def _convert_units() -> None:
@@ -640,13 +687,13 @@ def derivation() -> None:
     if number:
         with st.container(border=True):
             st.caption("The derivation so far")
-            for line in DERIVATION_LINES[:number]:
-                st.latex(line)
+            for done in range(number):
+                _derivation_line(done, DERIVATION[done])
     SUBSTEPS[number](names, ref, rewards, beta, check)
+    code.show_code(dpo.derivation_check, dpo.population_dpo_loss)
     cards.takeaway("The reward model is still there, in disguise: r̂ = β·log(π/π_ref) is a "
                    "reward, and at the optimum it equals the true reward up to β·log Z(x), a "
                    "constant per prompt that no preference can see.")
-    code.show_code(dpo.derivation_check, dpo.population_dpo_loss)
 
 
 def _move_substep(by: int) -> None:
@@ -654,6 +701,10 @@ def _move_substep(by: int) -> None:
     st.session_state[SUBSTEP.key] = DERIVATION[min(max(now + by, 0), len(DERIVATION) - 1)]
 
 
+# Each line of the derivation belongs to a method: RLHF's goal and its optimum, DPO's change of
+# variables, the Bradley–Terry model of preferences, the DPO loss.
+DERIVATION_METHODS = ("RLHF", "RLHF", "DPO", "Bradley–Terry", "DPO")
+DERIVATION_SOURCES = tuple(f"Rafailov et al. 2023, Eq. {n}" for n in (3, 4, 5, 6, 7))
 DERIVATION_LINES = (
     r"\max_\pi\; \mathbb{E}_{y \sim \pi}[r(y)] - \beta\, \mathrm{KL}(\pi \,\|\, \pi_\text{ref})",
     r"\pi^*(y) = \frac{\pi_\text{ref}(y)\, e^{r(y)/\beta}}{Z}, \quad Z = \sum_y \pi_\text{ref}(y)"
@@ -668,10 +719,14 @@ DERIVATION_LINES = (
 )
 
 
+def _derivation_line(number: int, reading: str) -> None:
+    cards.equation_card(DERIVATION_LINES[number], reading, DERIVATION_METHODS[number],
+                        DERIVATION_SOURCES[number])
+
+
 def _goal(names, ref, rewards, beta, check) -> None:
-    cards.equation_card(DERIVATION_LINES[0], "Start from RLHF's goal: a high expected reward, "
-                        "paying β per nat of KL divergence from the reference.", "RLHF",
-                        "Rafailov et al. 2023, Eq. 3")
+    _derivation_line(0, "Start from RLHF's goal: a high expected reward, paying β per nat of "
+                     "KL divergence from the reference.")
     st.markdown(
         "**Check.** Three candidate policies over your replies. The reference pays no KL but "
         "earns only its average reward; going all in on the best reply earns the most reward "
@@ -689,9 +744,8 @@ def _goal(names, ref, rewards, beta, check) -> None:
 
 
 def _best_policy(names, ref, rewards, beta, check) -> None:
-    cards.equation_card(DERIVATION_LINES[1], "This goal has a closed-form winner: reweight the "
-                        "reference by e^(r/β) and divide by Z, the sum that makes the "
-                        "probabilities add up to 1.", "RLHF", "Rafailov et al. 2023, Eq. 4")
+    _derivation_line(1, "This goal has a closed-form winner: reweight the reference by e^(r/β) "
+                     "and divide by Z, the sum that makes the probabilities add up to 1.")
     best = rlhf.optimal_objective(ref, rewards, beta)
     direct = rlhf.kl_regularised_objective(check["policy"], ref, rewards, beta)
     st.markdown(
@@ -710,9 +764,8 @@ def _best_policy(names, ref, rewards, beta, check) -> None:
 
 
 def _solve_for_reward(names, ref, rewards, beta, check) -> None:
-    cards.equation_card(DERIVATION_LINES[2], "Take the log of the previous line and solve for "
-                        "r: the reward is written with the optimal policy and the reference, "
-                        "plus a constant.", "DPO", "Rafailov et al. 2023, Eq. 5")
+    _derivation_line(2, "Take the log of the previous line and solve for r: the reward is "
+                     "written with the optimal policy and the reference, plus a constant.")
     shift = check["reward_shift"]
     st.markdown(
         f"**Check.** The implicit reward r̂ = β·log(π*/π_ref) differs from your reward by "
@@ -738,10 +791,9 @@ def _solve_for_reward(names, ref, rewards, beta, check) -> None:
 
 
 def _into_bradley_terry(names, ref, rewards, beta, check) -> None:
-    cards.equation_card(DERIVATION_LINES[3], "Preferences only see reward differences, so the "
-                        "β·log Z of the two replies cancels: Z, the sum over all replies that "
-                        "nobody can compute for a real LLM, is gone.", "Bradley–Terry",
-                        "Rafailov et al. 2023, Eq. 6")
+    _derivation_line(3, "Preferences only see reward differences, so the β·log Z of the two "
+                     "replies cancels: Z, the sum over all replies that nobody can compute for "
+                     "a real LLM, is gone.")
     rows = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
     true_prefs, policy_prefs = check["preferences_true"], check["preferences_policy"]
     st.markdown(
@@ -763,10 +815,9 @@ def _into_bradley_terry(names, ref, rewards, beta, check) -> None:
 
 
 def _dpo_line(names, ref, rewards, beta, check) -> None:
-    cards.equation_card(DERIVATION_LINES[4], "Now fit the policy to the preference data by "
-                        "maximum likelihood, exactly as a reward model is fitted, but with "
-                        "π_θ in place of π*: that is the DPO loss.", "DPO",
-                        "Rafailov et al. 2023, Eq. 7")
+    _derivation_line(4, "Now fit the policy to the preference data by maximum likelihood, "
+                     "exactly as a reward model is fitted, but with π_θ in place of π*: that "
+                     "is the DPO loss.")
     path = [ref, *(rlhf.optimal_policy(ref, rewards, beta / t) for t in PATH_T[1:])]
     losses, ts = [], []
     for t, policy in zip(PATH_T, path, strict=True):
@@ -815,24 +866,27 @@ def gradient() -> None:
     )
     st.markdown(
         f"Below: a batch of {GRADIENT_PAIRS} pairs of the tiny language model (two replies "
-        "from the reference, labelled by the Bradley–Terry annotator with noise τ = 1, so some "
-        f"labels go against the hidden reward), trained with DPO at β = {GRADIENT_BETA:g}. "
-        "Move the slider through training and watch the weights."
+        "from the reference, labelled by the Bradley–Terry annotator with noise "
+        f"τ = {GRADIENT_NOISE:g}, so some labels go against the hidden reward), trained with "
+        f"DPO at β = {GRADIENT_BETA:g}. Move the slider through training and watch the weights."
     )
     _weights_demo()
     st.subheader("Take the weight away")
+    beta, lr, n_pairs, noise, _, _, _ = DEFAULT_RUN
     st.markdown(
         "Why not push every pair equally hard? Drop the weight and the loss becomes −β·h, the "
         "log-ratio difference itself, which has no lower bound. The DPO paper reports that "
         "this naive version (it resembles unlikelihood training) makes the model degenerate. "
-        "Here are both, trained on the same 128 pairs with the same settings."
+        f"Here are both, on a larger set than the batch above: the {n_pairs} pairs of step 5's "
+        f"first run (noise τ = {noise:g}), each trained for {TRAIN_STEPS} steps with the same "
+        f"settings, β = {beta:g} and learning rate {lr:g}."
     )
     _unweighted_comparison()
+    code.show_code(dpo.gradient_weight, dpo.loss_gradient)
     cards.takeaway("The weight σ(r̂_l − r̂_w) makes DPO spend its effort on the pairs it "
                    "still ranks wrongly. Without it, pairs that are already right keep "
                    "pulling forever, and the easiest way to widen a margin is to crush every "
                    "reply in the data.")
-    code.show_code(dpo.gradient_weight, dpo.loss_gradient)
 
 
 @st.fragment
@@ -847,7 +901,8 @@ def _weights_demo() -> None:
         "slider under the chart: the pairs ranked right slide down the curve and stop "
         "counting; the few that keep a high weight are pairs whose two replies also appear "
         "with the opposite label, which no policy can rank right both ways. Green dots: the "
-        "label agrees with the hidden reward; orange-red crosses: it goes against it.")
+        "label agrees with the hidden reward; orange-red crosses: the label was flipped, it "
+        "goes against it.")
 
 
 def _unweighted_comparison() -> None:
@@ -909,13 +964,48 @@ def training() -> None:
     settings = (beta, lr, n_pairs, noise, loss_type, smoothing, seed)
     run = _run(*settings)
     after = run["after"]
+    if cards.predict(
+            CHOSEN_GUESS, "At the start π_θ = π_ref, so rewards/chosen, the chosen replies' "
+            "mean implicit reward β·log π_θ/π_ref, is 0. DPO teaches the model to prefer the "
+            f"chosen replies: after {TRAIN_STEPS} steps, is rewards/chosen above or below 0?",
+            answer=_chosen_end(after), why=_chosen_why(after)):
+        _training_results(settings, run)
+    cards.class_mode("Let the students be the annotators: in class mode they judge the "
+                     "tiny LM's replies on their phones, and DPO trains on their labels on "
+                     "the projected screen, next to the simulated annotator's.")
+    code.show_code(lm.train_dpo, lm.dpo_objective)
+    cards.takeaway("DPO only asks for a margin between chosen and rejected, so rewards/chosen "
+                   "alone says little, whichever way it goes. Judge a run by its margins and "
+                   "accuracies on held-out pairs, and here by the exact reward and KL.")
+
+
+def _chosen_end(after: dict) -> str:
+    """The answer of step 5's question: where this run's rewards/chosen ends, against 0."""
+    return CHOSEN_ENDS[1] if after["rewards/chosen"][-1] < 0 else CHOSEN_ENDS[0]
+
+
+def _chosen_why(after: dict) -> str:
+    return (f"The loss only sees the margin r̂_w − r̂_l: it grew to "
+            f"{after['rewards/margins'][-1]:.2f}, with rewards/rejected at "
+            f"{df.signed(after['rewards/rejected'][-1], 2)} and rewards/chosen at "
+            f"{df.signed(after['rewards/chosen'][-1], 2)}. Pushing the rejected replies down "
+            "widens it as well as lifting the chosen ones, and probability is one budget shared "
+            "by every reply, so the chosen replies often lose some too.")
+
+
+def _training_results(settings: tuple, run: dict) -> None:
+    """Step 5's run: its numbers, its three replays and what they show."""
+    beta, _, n_pairs, noise, _, _, seed = settings
+    after = run["after"]
     star_kl = lm.exact_kl(lm.optimum(TASK, beta), TASK.ref_probs)
     done = f"after {TRAIN_STEPS} steps"
     a, b, c, d = st.columns(4)
     a.metric(f"E[r] {done}", f"{after['true_reward'][-1]:.3f}",
-             delta=f"{after['true_reward'][-1] - after['true_reward'][0]:+.3f} vs π_ref",
-             help="The expected true reward of the trained model.")
+             delta=f"{after['true_reward'][-1] - after['true_reward'][0]:+.3f}",
+             delta_description="vs π_ref", help="The expected true reward of the trained model.")
     b.metric(f"KL(π_θ ‖ π_ref) {done}", f"{after['kl'][-1]:.3f} nats",
+             delta=f"{after['kl'][-1] - star_kl:+.3f} nats", delta_color="off",
+             delta_description="vs π* at this β",
              help=f"The optimum π* at this β has KL {star_kl:.3f} nats.")
     c.metric(f"rewards/accuracies {done}", f"{100 * after['rewards/accuracies'][-1]:.0f} %",
              help="The share of the training pairs whose chosen reply has the larger implicit "
@@ -930,32 +1020,24 @@ def training() -> None:
         distribution, key="dpo_train_chart", start=last,
         caption="Top: the model's probability of each shown reply (grey: the reference it "
         "starts from; black dots: π*, the best policy at this β; purple: the model at the "
-        "slider's step). Green diamonds and orange-red crosses: the replies the pairs chose and "
-        "rejected most often. Bottom: the implicit rewards as TRL logs them; the margin "
-        "(dashed) is chosen minus rejected. Press play: the green line can turn down while the "
-        "margin keeps growing (explained below).")
+        f"slider's step). Green diamonds: the {TRACKED} replies the pairs chose most often; "
+        f"orange-red crosses: the {TRACKED} they rejected most often. Bottom: the implicit "
+        "rewards as TRL logs them; the margin (dashed) is chosen minus rejected. Press play: "
+        "the green line can turn down while the margin keeps growing (explained below).")
     explorable.show(
         logged, key="dpo_train_logged_chart", start=last,
-        caption="The share of training pairs the implicit reward ranks the labelled way, and "
-        "the training loss on the pairs, for the model after each step. With label noise, "
-        "100 % means it also learned the wrong labels.")
+        caption="The share of training pairs the implicit reward ranks the labelled way "
+        "(solid), and the training loss on the pairs (dashed), for the model after each step. "
+        "With label noise, 100 % means it also learned the wrong labels.")
     explorable.show(
         exact, key="dpo_train_exact_chart", start=last,
         caption="What the hidden reader would score, on average, over every reply the model "
-        "can write, and how far the model moved from the reference: both computed exactly, "
-        "not sampled. DPO on finite data often overshoots the optimum's KL (dotted): nothing "
-        "in the loss measures it directly.")
+        "can write (solid), and how far the model moved from the reference (dashed): both "
+        "computed exactly, not sampled. DPO on finite data often overshoots the optimum's KL "
+        "(dotted): nothing in the loss measures it directly.")
     st.subheader("Why can the chosen reward go down while the margin grows?")
     st.markdown(_chosen_story(after, run["checkpoints"]["probs"], _pairs(n_pairs, noise, seed),
                               beta))
-    cards.takeaway("DPO only asks for a margin between chosen and rejected. The logged "
-                   "rewards/chosen going down is normal and not a bug; judge a run by its "
-                   "margins and accuracies on held-out pairs, and here by the exact reward "
-                   "and KL.")
-    cards.class_mode("Let the students be the annotators: in class mode they judge the "
-                     "tiny LM's replies on their phones, and DPO trains on their labels on "
-                     "the projected screen, next to the simulated annotator's.")
-    code.show_code(lm.train_dpo, lm.dpo_objective)
 
 
 def _tracked_replies(pairs: dict) -> list[tuple[tuple[int, int], str]]:
@@ -1117,10 +1199,10 @@ def starting_model() -> None:
            for name, n in numbers.items()},
     }), hide_index=True, width="stretch")
     st.markdown(_start_story(numbers, beta, float(tilt)))
+    code.show_code(rlhf.optimal_policy, lm.logits_for)
     cards.takeaway("DPO can only reweight what the reference already says: the KL term ties "
                    "the result to π_ref·e^(r/β). A good starting model (a good SFT stage) "
                    "matters as much as the preference data.")
-    code.show_code(rlhf.optimal_policy, lm.logits_for)
 
 
 def _start_story(numbers: dict, beta: float, tilt: float) -> str:

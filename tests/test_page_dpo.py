@@ -34,14 +34,15 @@ TASK = lm.make_task()
 STEPS = ("1. RLHF vs DPO", "2. The loss, with sliders", "3. Where does the reward go?",
          "4. What the gradient does", "5. Train the tiny LM with DPO",
          "6. Does the starting model matter?", "7. Check yourself")
-CHARTS = {1: 1, 2: 1, 3: 0, 4: 2, 5: 3, 6: 1, 7: 0}
+CHARTS = {1: 0, 2: 1, 3: 0, 4: 2, 5: 0, 6: 1, 7: 0}  # step 5's open once there is a guess
+GUESS = {"dpo_chosen_guess": "Below 0"}  # step 5's prediction, answered: its run is shown
 TRAIN_BUTTON = "FormSubmitter:dpo_train_form-Train"
 STEP_WIDGETS = {
     2: {"dpo_units", "dpo_variants", "dpo_eps", "dpo_beta"},
     3: {"dpo_d_rewards", "dpo_d_ref", "dpo_d_beta", "dpo_deriv", "dpo_deriv_next"},
     4: {"dpo_g_at"},
     5: {"dpo_t_beta", "dpo_t_lr", "dpo_t_pairs", "dpo_t_noise", "dpo_t_loss", "dpo_t_eps",
-        "dpo_t_seed", TRAIN_BUTTON},
+        "dpo_t_seed", TRAIN_BUTTON, "dpo_chosen_guess"},
     6: {"dpo_s_beta", "dpo_s_tau"},
 }
 # The four probabilities: a slider in probability or in log-probability units
@@ -141,14 +142,34 @@ def test_every_step_renders_alone_without_exception(number):
     assert_step_alone(at, number, CHARTS[number])
 
 
+def badges(at):
+    """The methods named by the page's equation badges, in order."""
+    return [m.value.split("[", 1)[1].split(" · ")[0] for m in at.markdown if "-badge[" in m.value]
+
+
 def test_every_equation_names_its_method():
     # A learner once found a PPO equation labelled as DPO: every formula carries its badge.
     for number in (1, 2, 4):
         at = at_step(number)
-        badges = [m.value for m in at.markdown if "-badge[" in m.value]
-        assert len(badges) == len(at.latex) > 0
-        methods = {b.split("[", 1)[1].split(" · ")[0] for b in badges}
-        assert methods <= {"DPO", "RLHF", "Bradley–Terry"}, methods
+        assert len(badges(at)) == len(at.latex) > 0
+        assert set(badges(at)) <= {"DPO", "RLHF", "Bradley–Terry"}, badges(at)
+    assert badges(at_step(1)) == ["RLHF", "DPO"]
+
+
+@pytest.mark.parametrize("line", range(5))
+def test_every_line_of_the_derivation_names_its_method(line):
+    # The lines so far are repeated above the current one, each with its own badge: RLHF's
+    # goal and its optimum, DPO's change of variables, Bradley–Terry, the DPO loss.
+    methods = ["RLHF", "RLHF", "DPO", "Bradley–Terry", "DPO"]
+    labels = ["a. The goal", "b. Its best policy", "c. Solve for the reward",
+              "d. Into Bradley–Terry", "e. The DPO loss"]
+    at = at_step(3, dpo_deriv=labels[line])
+    assert len(at.latex) == line + 1
+    assert badges(at) == methods[:line + 1]
+    sources = [m.value.split(" · ", 1)[1].rstrip("]") for m in at.markdown if "-badge[" in m.value]
+    assert sources == [f"Rafailov et al. 2023, Eq. {n}" for n in range(3, 4 + line)]
+    readings = [c.value for c in at.caption]
+    assert all(label in readings for label in labels[:line])  # the lines so far, by name
 
 
 def test_the_loss_numbers_come_from_dpo_loss():
@@ -281,6 +302,27 @@ def test_bad_derivation_inputs_get_a_friendly_error(rewards, ref):
     assert at.error
 
 
+def test_the_loss_legend_sits_in_a_band_the_curves_pass_under():
+    (spec,) = explorables(at_step(2, dpo_beta="3"))
+    layout = spec["layout"]
+    top = layout["yaxis"]["range"][1]
+    (band,) = [shape for shape in layout["shapes"] if shape["type"] == "rect"]
+    assert (band["y0"], band["y1"], band["fillcolor"], band["layer"]) == (5, top, "white",
+                                                                          "above")
+    assert (layout["legend"]["y"], layout["legend"]["yanchor"]) == (1, "top")
+    assert layout["yaxis"]["tickvals"] == [0, 1, 2, 3, 4, 5]  # the axis ends under the band
+    assert top - 5 >= 0.8  # two rows of names on a phone
+
+
+def test_the_pipelines_are_drawn_as_boxes_that_stack_on_a_phone():
+    at = at_step(1)
+    text = markdown(at)
+    for part in ("**Reward model r_φ** · reward model", "**PPO loop** · trained",
+                 "**DPO loss** · trained", "**π_ref** · frozen", "**Preference pairs** · data"):
+        assert part in text
+    assert "**RLHF**: 4 networks" in text and "**DPO**: 2 networks" in text
+
+
 def test_the_gradient_weights_replay_a_real_dpo_run_step_by_step():
     at = at_step(4, dpo_g_at="35")
     weights, _ = explorables(at)
@@ -307,6 +349,30 @@ def test_the_gradient_weights_replay_a_real_dpo_run_step_by_step():
             f"loss {result['loss']:.3f} mean weight σ(−m) "
             f"{np.mean(result['gradient_weight']):.3f}")
     assert shown_note(weights) == note_at(weights, 35)
+
+
+def test_the_gradient_step_names_the_pairs_each_demo_uses():
+    # The weights replay trains a batch of 48 pairs; the comparison without the weight trains
+    # step 5's first run, on its 128 pairs (both checked against lm.train_dpo below)
+    text = markdown(at_step(4))
+    assert "a batch of 48 pairs" in text and "noise τ = 1," in text and "β = 1." in text
+    assert (f"the {N_PAIRS} pairs of step 5's first run (noise τ = {NOISE:g}), each trained "
+            f"for {STEPS_TRAINED} steps with the same settings, β = {BETA:g} and learning rate "
+            f"{LR:g}") in text
+    assert "the same 128 pairs" not in text
+
+
+def test_the_weights_legend_sits_where_no_pair_can_be():
+    weights, _ = explorables(at_step(4, dpo_g_at="60"))
+    legend = weights["layout"]["legend"]
+    assert (legend["x"], legend["xanchor"], legend["y"], legend["yanchor"]) == \
+        (1, "right", 1, "top")  # the top right: a positive margin has a weight below ½
+    assert legend.get("orientation", "v") == "v"  # one entry a row, narrow enough for a phone
+    assert [t["name"] for t in weights["data"]] == ["weight σ(−m)", "label agrees",
+                                                    "label flipped"]
+    for frame in weights["frames"]:
+        for trace in frame["data"]:
+            assert all(w < 0.5 for m, w in zip(trace["x"], trace["y"], strict=True) if m > 0)
 
 
 def test_the_unweighted_comparison_replays_both_runs_and_quotes_them():
@@ -337,7 +403,8 @@ def test_the_unweighted_comparison_replays_both_runs_and_quotes_them():
 
 
 def test_training_numbers_come_from_train_dpo():
-    at = at_step(5, dpo_t_pairs="32", dpo_t_beta="0.3", dpo_t_noise="0.5", dpo_t_seed="4")
+    at = at_step(5, dpo_t_pairs="32", dpo_t_beta="0.3", dpo_t_noise="0.5", dpo_t_seed="4",
+                 **GUESS)
     pairs = lm.preference_pairs(TASK, 32, 4, 0.5)
     h = lm.train_dpo(TASK, pairs, beta=0.3, steps=STEPS_TRAINED, lr=LR)["history"]
     after = after_each_step(TASK, pairs, 0.3, steps=1)
@@ -358,7 +425,7 @@ def test_training_numbers_come_from_train_dpo():
 
 
 def test_the_training_replays_show_the_run_at_every_checkpoint():
-    at = at_step(5, dpo_t_pairs="32", dpo_t_beta="3", dpo_t_lr="0.3", dpo_t_seed="7")
+    at = at_step(5, dpo_t_pairs="32", dpo_t_beta="3", dpo_t_lr="0.3", dpo_t_seed="7", **GUESS)
     distribution, logged, exact = explorables(at)
     pairs = lm.preference_pairs(TASK, 32, 7, NOISE)
     run = lm.train_dpo(TASK, pairs, beta=3.0, steps=STEPS_TRAINED, lr=0.3, checkpoints=51)
@@ -369,7 +436,7 @@ def test_the_training_replays_show_the_run_at_every_checkpoint():
         assert slider_values(spec) == list(REPLAY_STEPS)
         assert spec["layout"]["updatemenus"][0]["buttons"][0]["label"] == "▶"
     # Top: the shown replies, π_ref and π* static, the model at every checkpoint
-    ref_trace, star_trace, policy_trace, marked = distribution["data"][:4]
+    ref_trace, star_trace, policy_trace, often_chosen, often_rejected = distribution["data"][:5]
     shown = [reply_of(label) for label in policy_trace["customdata"]]
     assert len(shown) == 30 and len(set(shown)) == 30
     index = tuple(np.array(shown).T)
@@ -378,11 +445,17 @@ def test_the_training_replays_show_the_run_at_every_checkpoint():
     assert list(star[index]) == sorted(star[index], reverse=True)  # in π*'s order
     most_chosen = max(set(zip(pairs["prompt"], pairs["chosen"], strict=True)), key=lambda pc: (
         np.sum((pairs["prompt"] == pc[0]) & (pairs["chosen"] == pc[1]))))
-    assert most_chosen in {reply_of(label) for label in marked["customdata"]}
+    assert most_chosen in {reply_of(label) for label in often_chosen["customdata"]}
+    marked = {name: [reply_of(label) for label in trace["customdata"]]
+              for name, trace in (("chosen", often_chosen), ("rejected", often_rejected))}
+    assert len(marked["chosen"]) == len(marked["rejected"]) == 2
     metrics = metrics_after(TASK, pairs, run, 3.0)
     for k, s in enumerate(REPLAY_STEPS):
-        policy, marks, rewards = distribution["frames"][k]["data"]
+        policy, chosen_marks, rejected_marks, rewards = distribution["frames"][k]["data"]
         np.testing.assert_allclose(policy["y"], probs[k][index], rtol=1e-4, atol=1e-12)
+        for marks, side in ((chosen_marks, "chosen"), (rejected_marks, "rejected")):
+            np.testing.assert_allclose(marks["y"], [probs[k][reply] for reply in marked[side]],
+                                       rtol=1e-4, atol=1e-12)
         assert rewards["x"] == [s] * 3
         np.testing.assert_allclose(rewards["y"], [metrics["rewards/chosen"][s], metrics[
             "rewards/rejected"][s], metrics["rewards/margins"][s]], rtol=1e-4, atol=1e-9)
@@ -404,7 +477,7 @@ def test_the_training_replays_show_the_run_at_every_checkpoint():
 
 
 def test_the_train_button_applies_the_form():
-    at = at_step(5)
+    at = at_step(5, **GUESS)
     before = metric(at, "E[r] after 150 steps")
     at.button_group(key="dpo_t_loss").set_value("ipo").run()
     assert metric(at, "E[r] after 150 steps") == before  # not applied before Train
@@ -415,6 +488,72 @@ def test_the_train_button_applies_the_form():
     h = lm.train_dpo(TASK, pairs, beta=BETA, loss_type="ipo", steps=STEPS_TRAINED,
                      lr=LR)["history"]
     assert metric(at, "E[r] after 150 steps") == f"{h['true_reward'][-1]:.3f}"
+
+
+@pytest.mark.parametrize(("beta", "answer"), [("1", "Below 0"), ("3", "Above 0")])
+def test_the_chosen_reward_question_opens_the_run_and_its_answer_is_the_runs(beta, answer):
+    at = at_step(5, dpo_t_beta=beta)
+    assert at.button_group(key="dpo_chosen_guess").value is None
+    assert not at.get("plotly_chart") and not at.metric  # nothing of the run before a guess
+    assert at.info[-1].icon == ":material/lightbulb:"  # the step still ends with its takeaway
+    pairs = lm.preference_pairs(TASK, N_PAIRS, 0, NOISE)
+    run = lm.train_dpo(TASK, pairs, beta=float(beta), steps=STEPS_TRAINED, lr=LR)
+    chosen = metrics_after(TASK, pairs, run, float(beta))["rewards/chosen"][-1]
+    assert (chosen < 0) == (answer == "Below 0")
+    for guess in ("Above 0", "Below 0"):
+        at.button_group(key="dpo_chosen_guess").set_value(guess).run()
+        assert not at.exception
+        assert len(at.get("plotly_chart")) == 3 and len(at.metric) == 4
+        verdict = (at.success if guess == answer else at.warning)[0].value
+        assert verdict.startswith(f"You predicted **{guess}**")
+        assert f"rewards/chosen at {signed(chosen, 2)}" in verdict
+
+
+def test_the_training_deltas_say_what_they_are_against():
+    at = at_step(5, **GUESS)
+    pairs = lm.preference_pairs(TASK, N_PAIRS, 0, NOISE)
+    h = lm.train_dpo(TASK, pairs, beta=BETA, steps=STEPS_TRAINED, lr=LR)["history"]
+    star_kl = lm.exact_kl(lm.optimum(TASK, BETA), TASK.ref_probs)
+    deltas = {m.label: (m.delta, m.proto.delta_description) for m in at.metric if m.delta}
+    assert deltas == {
+        "E[r] after 150 steps": (f"{h['true_reward'][-1] - h['true_reward'][0]:+.3f}",
+                                 "vs π_ref"),
+        "KL(π_θ ‖ π_ref) after 150 steps": (f"{h['kl'][-1] - star_kl:+.3f} nats",
+                                            "vs π* at this β")}
+
+
+def look(trace):
+    """How a curve or a set of markers shows in the legend."""
+    line, marker = trace.get("line") or {}, trace.get("marker") or {}
+    if "lines" in trace["mode"]:
+        return "line", line["color"], line.get("dash", "solid")
+    return "markers", marker["color"], marker["symbol"]
+
+
+def test_every_curve_of_the_training_replays_has_its_own_look_and_legend_entry():
+    distribution, logged, exact = explorables(at_step(5, **GUESS))
+    names = {}
+    for spec in (distribution, logged, exact):
+        curves = [t for t in spec["data"] if t["name"] != "at the slider's step"]
+        assert all(t.get("showlegend", True) for t in curves)
+        assert len({look(t) for t in curves}) == len(curves)
+        names[spec["layout"]["title"]["text"]] = [t["name"] for t in curves]
+        # the lower panel's legend sits above it, outside the plot, clear of its curves
+        assert spec["layout"]["legend2"]["y"] == spec["layout"]["yaxis2"]["domain"][1]
+        assert spec["layout"]["legend2"]["yanchor"] == "bottom"
+    assert names == {
+        "DPO training, step by step": ["π_ref", "π*", "π_θ", "often chosen", "often rejected",
+                                       "rewards/chosen", "rewards/rejected", "rewards/margins"],
+        "TRL's accuracy and loss on the pairs": ["rewards/accuracies", "loss (sigmoid (DPO))"],
+        "The exact reward and KL of the model": ["E[r] of π_θ", "KL(π_θ ‖ π_ref)"]}
+    for spec in (logged, exact):  # one legend names the curve of each panel
+        assert [t.get("legend") for t in spec["data"] if t.get("showlegend")] == \
+            ["legend2", "legend2"]
+    # the distribution's legend sits in headroom no frame reaches
+    top = distribution["layout"]["yaxis"]["range"][1]
+    highest = max(max(v for v in frame["data"][0]["y"] if v is not None)
+                  for frame in distribution["frames"])
+    assert highest <= top / 1.5 + 1e-9
 
 
 def test_a_step_logs_the_metrics_of_the_model_it_starts_from():

@@ -1,6 +1,6 @@
-"""Figures for the DPO lesson: the two pipelines, the loss of one pair as β slides, the
-derivation's checks, and replays of DPO runs on the tiny LM (the batch on the weight curve, the
-policy's distribution over replies, TRL's logged metrics, the exact reward and KL).
+"""Figures for the DPO lesson: the loss of one pair as β slides, the derivation's checks, and
+replays of DPO runs on the tiny LM (the batch on the weight curve, the policy's distribution over
+replies, TRL's logged metrics, the exact reward and KL).
 
 Figures are built from plain trace and layout dicts (no make_subplots, no add_hline). The
 explorables (ui/explorable.py) keep to two panels and a handful of traces, and their frames carry
@@ -53,80 +53,6 @@ def signed(value: float, digits: int = 3) -> str:
     return f"{value:+.{digits}f}".replace("-", "−")
 
 
-# 1. The two pipelines
-
-_ROLE_FILL = {
-    "data": "rgba(0, 114, 178, 0.10)",
-    "reward": "rgba(230, 159, 0, 0.14)",
-    "policy": "rgba(204, 121, 167, 0.16)",
-    "reference": "rgba(122, 122, 122, 0.12)",
-}
-_ROLE_LINE = {"data": C["P"], "reward": C["Q"], "policy": C["policy"],
-              "reference": C["reference"]}
-
-
-def _box(x0, x1, y0, y1, role, text) -> tuple[dict, dict]:
-    shape = dict(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, xref="x", yref="y",
-                 fillcolor=_ROLE_FILL[role], line=dict(color=_ROLE_LINE[role], width=2),
-                 layer="below")
-    label = dict(x=(x0 + x1) / 2, y=(y0 + y1) / 2, xref="x", yref="y", text=text,
-                 showarrow=False, font=dict(size=14), align="center")
-    return shape, label
-
-
-def _arrow(x0, y0, x1, y1, text="") -> dict:
-    return dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text=text,
-                showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2,
-                arrowcolor=C["exact"], font=dict(size=12), standoff=2, startstandoff=2)
-
-
-def pipelines() -> go.Figure:
-    """RLHF (preference pairs → reward model → PPO) above DPO (preference pairs → one loss),
-    with the networks each keeps in memory while it trains."""
-    shapes, notes = [], []
-    top, bottom = (4.7, 6.1), (1.0, 2.4)  # the RLHF and the DPO lane
-    boxes = [
-        (0.0, 2.1, *top, "data", "<b>Preference pairs</b><br>prompt x,<br>y_w preferred to y_l"),
-        (2.9, 5.3, *top, "reward", "<b>Reward model r_φ</b><br>fitted to the pairs<br>"
-         "with Bradley–Terry"),
-        (6.1, 9.5, *top, "policy", "<b>PPO loop</b><br>sample y from π_θ, score r_φ(x, y),<br>"
-         "pay β·KL to π_ref, value net V"),
-        (10.3, 12.2, *top, "policy", "<b>π_θ</b><br>fine-tuned"),
-        (6.1, 9.5, 3.4, 4.1, "reference", "<b>π_ref</b> (frozen copy of the SFT model)"),
-        (0.0, 2.1, *bottom, "data", "<b>Preference pairs</b><br>the same data"),
-        (2.9, 9.5, *bottom, "policy", "<b>DPO loss</b> on log-probabilities:<br>"
-         "−log σ(β·log π_θ(y_w)/π_ref(y_w) − β·log π_θ(y_l)/π_ref(y_l))"),
-        (10.3, 12.2, *bottom, "policy", "<b>π_θ</b><br>fine-tuned"),
-        (2.9, 9.5, -0.3, 0.4, "reference", "<b>π_ref</b> (frozen: its log-probs can be "
-         "computed once, before training)"),
-    ]
-    for box in boxes:
-        shape, label = _box(*box)
-        shapes.append(shape)
-        notes.append(label)
-    mid_top, mid_bottom = sum(top) / 2, sum(bottom) / 2
-    notes += [
-        _arrow(2.1, mid_top, 2.9, mid_top), _arrow(5.3, mid_top, 6.1, mid_top),
-        _arrow(9.5, mid_top, 10.3, mid_top), _arrow(7.8, 4.1, 7.8, top[0]),
-        _arrow(2.1, mid_bottom, 2.9, mid_bottom), _arrow(9.5, mid_bottom, 10.3, mid_bottom),
-        _arrow(6.2, 0.4, 6.2, bottom[0]),
-        dict(x=0, y=6.6, xref="x", yref="y", xanchor="left", showarrow=False,
-             text="<b>RLHF</b>: 4 networks in memory (π_θ and V trained; π_ref and r_φ frozen); "
-             "samples from π_θ at every step", font=dict(size=15, color=C["Q"])),
-        dict(x=0, y=2.95, xref="x", yref="y", xanchor="left", showarrow=False,
-             text="<b>DPO</b>: 2 networks (π_θ trained, π_ref frozen); no reward model, "
-             "no sampling, no RL", font=dict(size=15, color=C["policy"])),
-    ]
-    layout = dict(
-        title=dict(text="Two ways from preference pairs to a fine-tuned model"),
-        xaxis=dict(visible=False, range=[-0.2, 12.4], fixedrange=True),
-        yaxis=dict(visible=False, range=[-0.5, 6.9], fixedrange=True),
-        shapes=shapes, annotations=notes, showlegend=False, height=540,
-        margin=dict(l=10, r=10, t=56, b=10),
-    )
-    return go.Figure(data=[], layout=layout)
-
-
 # 2. The loss of one pair, as β slides
 
 # The four losses against h: each its own colour and dash, named by the legend.
@@ -138,6 +64,9 @@ VARIANT_STYLES = {
 }
 RULER_Y = -0.6  # where the pair's two log-ratios sit, below the loss curves
 LOSS_TOP = 5.0
+# A white band above the loss axis holds the legend: the curves that leave the axis pass under
+# it, so the legend never covers a curve (two rows of names fit on a phone).
+LEGEND_BAND = 0.9
 TANGENT_REACH = 0.09  # the tangent spans this share of the h axis on each side of the pair
 
 
@@ -210,13 +139,15 @@ def loss_explorable(h_grid: np.ndarray, h: float, log_ratios: tuple[float, float
         "h = ρ_w − ρ_l (nats)", "loss of the pair (nats)",
         xaxis=dict(range=[lo, hi], zeroline=True, zerolinecolor=C["muted"], automargin=False,
                    title=dict(standoff=TITLE_STANDOFF)),
-        yaxis=dict(range=[RULER_Y - 0.5, LOSS_TOP], tickvals=list(range(int(LOSS_TOP) + 1)),
-                   automargin=False),
-        showlegend=True, legend=INSIDE_LEGEND, height=460,
+        yaxis=dict(range=[RULER_Y - 0.5, LOSS_TOP + LEGEND_BAND],
+                   tickvals=list(range(int(LOSS_TOP) + 1)), automargin=False),
+        showlegend=True, legend=INSIDE_LEGEND, height=500,
         margin=dict(l=64, r=16, t=56, b=60),
     )
     layout["title"] = _top_title(layout["title"]["text"])
     layout["shapes"] = [
+        dict(type="rect", xref="x domain", x0=0, x1=1, yref="y", y0=LOSS_TOP,
+             y1=LOSS_TOP + LEGEND_BAND, fillcolor="white", line=dict(width=0), layer="above"),
         dict(type="line", xref="x", x0=lo, x1=hi, yref="y", y0=-0.15, y1=-0.15,
              line=dict(color=C["muted"], width=1)),
         dict(type="line", xref="x", x0=h, x1=h, yref="y", y0=RULER_Y, y1=LOSS_TOP,
@@ -224,7 +155,7 @@ def loss_explorable(h_grid: np.ndarray, h: float, log_ratios: tuple[float, float
     ]
     layout["annotations"] = [
         dict(x=lo, y=RULER_Y, xref="x", yref="y", xanchor="left", yanchor="bottom", yshift=8,
-             showarrow=False, font=dict(size=13),
+             showarrow=False, font=dict(size=13), bgcolor="rgba(255, 255, 255, 0.85)",
              text=f"log-ratios: ρ_l {signed(rho_rejected)} · ρ_w {signed(rho_chosen)}"),
     ]
     frames = [[*(values[k] for values in curves.values()),
@@ -285,14 +216,16 @@ def weights_replay(curve_m: np.ndarray, curve_w: np.ndarray, steps: Sequence[int
                    accuracies: Sequence[float], losses: Sequence[float]) -> dict:
     """Each pair of the batch at (its margin, its gradient weight σ(−margin)) on the weight
     curve, after every step of a DPO run: green circles where the label agrees with the hidden
-    reward, vermillion crosses where it goes against it. A replay over the steps, with play.
+    reward, vermillion crosses where it was flipped (goes against it). A replay over the steps,
+    with play. The legend sits at the top right, where no pair can be: a positive margin has a
+    weight below ½.
 
     curve_m, curve_w: the weight curve, over the margins the chart spans; margins, weights:
     (len(steps), pairs); accuracies, losses: the batch's, per step.
     """
     agrees = np.asarray(agrees, dtype=bool)
-    groups = ((agrees, "label agrees with the hidden reward", "chosen", "circle"),
-              (~agrees, "label goes against it", "rejected", "x"))
+    groups = ((agrees, "label agrees", "chosen", "circle"),
+              (~agrees, "label flipped", "rejected", "x"))
     data = [dict(type="scatter", x=compact(curve_m), y=compact(curve_w), mode="lines",
                  line=dict(color=C["muted"], width=3), name="weight σ(−m)", hoverinfo="skip")]
     data += [dict(type="scatter", x=compact(margins[0, mask]), y=compact(weights[0, mask]),
@@ -307,7 +240,8 @@ def weights_replay(curve_m: np.ndarray, curve_w: np.ndarray, steps: Sequence[int
                      xaxis=dict(range=[lo, hi], automargin=False,
                                 title=dict(standoff=TITLE_STANDOFF)),
                      yaxis=dict(range=[-0.03, 1.05], automargin=False), showlegend=True,
-                     legend=INSIDE_LEGEND, margin=dict(l=64, r=16, t=56, b=60), height=400)
+                     legend=dict(x=1, xanchor="right", y=1, yanchor="top"),
+                     margin=dict(l=64, r=16, t=56, b=60), height=400)
     layout["title"] = _top_title(layout["title"]["text"])
     layout["shapes"] = [dict(type="line", xref="x", x0=0, x1=0, yref="y", y0=0, y1=1,
                              line=dict(color=C["muted"], width=1, dash="dot"))]
@@ -334,15 +268,31 @@ def _domains(count: int) -> list[list[float]]:
     return [[(1 + PANEL_GAP) / 2, 1.0], [0.0, (1 - PANEL_GAP) / 2]]
 
 
+def _legend(index: int) -> str:
+    return "legend" if index == 0 else f"legend{index + 1}"
+
+
+def _legend_place(corner: str, domain: list[float]) -> dict:
+    """A panel's legend: inside one of its corners ("top right", "bottom left", ...), or
+    "above" it, outside the plot, in the gap under the panel above (a lower panel only)."""
+    if corner == "above":
+        return dict(orientation="h", x=0, xanchor="left", y=domain[1], yanchor="bottom")
+    vertical, horizontal = corner.split()
+    return dict(orientation="h", x=0 if horizontal == "left" else 1, xanchor=horizontal,
+                y=domain[1] if vertical == "top" else domain[0], yanchor=vertical)
+
+
 def _panel(panel: dict, index: int, steps: np.ndarray, domain: list[float],
-           x_title: str) -> tuple[list[dict], dict]:
+           x_title: str, legend_of: int | None = None) -> tuple[list[dict], dict]:
     """One panel of training curves: its lines (static), a marker trace that follows the
-    slider's step (last), and its axes, level lines and legend."""
+    slider's step (last), and its axes, level lines and legend. With ``legend_of``, its curves
+    are named in the legend of that panel instead of one of its own."""
     x, y = axis_refs(index)
-    legend = "legend" if index == 0 else f"legend{index + 1}"
     corner = panel.get("legend", "top right")
-    # A lone curve is named by its axis title; a panel may leave the names to the other one.
-    named = corner is not None and len(panel["series"]) > 1
+    # A lone curve is named by its axis title, unless it joins another panel's legend; a panel
+    # may also leave the names to the other one (legend None).
+    named = legend_of is not None or (corner is not None and len(panel["series"]) > 1)
+    legend = _legend(index if legend_of is None else legend_of)
     traces = [dict(type="scatter", x=compact(steps), y=compact(s["y"]), mode="lines",
                    name=s["name"], xaxis=x, yaxis=y, legend=legend, showlegend=named,
                    line=dict(color=C[s["role"]], width=s.get("width", 3),
@@ -355,7 +305,6 @@ def _panel(panel: dict, index: int, steps: np.ndarray, domain: list[float],
                        marker=dict(size=12, color=[C[s["role"]] for s in panel["series"]],
                                    line=dict(color="white", width=2))))
     suffix = x[1:]
-    vertical, horizontal = (corner or "top right").split()
     pad = STEP_PAD * float(steps[-1] - steps[0])  # room for the markers at either end
     layout = {
         f"xaxis{suffix}": dict(domain=[0, 1], anchor=y,
@@ -363,8 +312,6 @@ def _panel(panel: dict, index: int, steps: np.ndarray, domain: list[float],
                                range=[float(steps[0]) - pad, float(steps[-1]) + pad]),
         f"yaxis{suffix}": dict(domain=domain, anchor=x, title=dict(text=panel["y_title"]),
                                **({"range": panel["range"]} if "range" in panel else {})),
-        legend: dict(orientation="h", x=0 if horizontal == "left" else 1, xanchor=horizontal,
-                     y=domain[1] if vertical == "top" else domain[0], yanchor=vertical),
         "shapes": [hline(value, role, index, dash="dot") for value, _, role in
                    panel.get("levels", ())],
         "annotations": [dict(x=1, y=value, xref=f"{x} domain", yref=y, text=text,
@@ -372,6 +319,8 @@ def _panel(panel: dict, index: int, steps: np.ndarray, domain: list[float],
                              font=dict(size=13, color=C[role]))
                         for value, text, role in panel.get("levels", ()) if text],
     }
+    if legend_of is None and corner is not None:
+        layout[legend] = _legend_place(corner, domain)
     return traces, layout
 
 
@@ -393,20 +342,30 @@ def _stacked(title: str, parts: Sequence[tuple[list[dict], dict]], height: int) 
 
 
 def curves_replay(steps: np.ndarray, panels: Sequence[dict], frame_steps: Sequence[int],
-                  notes: Sequence[str], title: str, x_title: str = "steps taken") -> dict:
+                  notes: Sequence[str], title: str, x_title: str = "steps taken",
+                  one_legend: bool = False) -> dict:
     """A training run replayed: one or two panels of curves over the steps (the first on top),
     each curve with a marker at the slider's step; the frame's numbers in ``notes``.
 
     panels: dicts with y_title, series (dicts: name, y over ``steps``, role (a theme colour),
     optionally dash and width), and optionally levels ((value, label, role) dotted lines),
-    range, and legend: the corner of the panel its legend sits in ("top right", the default,
-    "top left", "bottom left", "bottom right"), or None for none.
+    range, and legend: where the panel's legend sits: a corner ("top right", the default,
+    "top left", "bottom left", "bottom right"), "above" (outside the plot, for the lower panel),
+    or None for none. A lone curve gets no legend entry: its axis title names it.
+    one_legend: every curve of every panel named in the last panel's legend (place it with that
+    panel's legend; give each curve its own look), so panels of one curve each are told apart by
+    the legend as well as by their axis titles.
     """
     steps = np.asarray(steps)
+    last = len(panels) - 1
     parts, markers = [], []
     for index, (panel, domain) in enumerate(zip(panels, _domains(len(panels)), strict=True)):
-        parts.append(_panel(panel, index, steps, domain, x_title))
+        legend_of = last if one_legend and index < last else None
+        parts.append(_panel(panel, index, steps, domain, x_title, legend_of))
         markers.append(sum(len(p[0]) for p in parts) - 1)
+    if one_legend:  # the last panel's own curves are named there too, even a lone one
+        for trace in parts[-1][0][:-1]:
+            trace["showlegend"] = True
     spec = _stacked(title, parts, 300 + 160 * len(panels))
     frames = [[_marker(panel, steps, s) for panel in panels] for s in frame_steps]
     return explorable.build(spec, values=[int(s) for s in frame_steps], label="steps taken",
@@ -424,21 +383,28 @@ def shown_replies(ref: np.ndarray, star: np.ndarray, final: np.ndarray,
     return sorted(chosen, key=lambda pair: -star[pair])
 
 
+# The distribution's axis reaches this far above its largest value: room for its legend (three
+# rows on a phone) where no frame draws.
+DISTRIBUTION_HEADROOM = 1.5
+TRACKED_SYMBOLS = {"chosen": "diamond", "rejected": "x"}
+
+
 def training_replay(labels: Sequence[str], ref: np.ndarray, star: np.ndarray,
                     policy: np.ndarray, tracked: Sequence[tuple[int, str]],
                     frame_steps: Sequence[int], steps: np.ndarray, rewards: dict,
                     notes: Sequence[str]) -> dict:
     """A DPO run replayed. Top: the policy's distribution over the shown replies (in the order
     π* ranks them), moving from π_ref (grey) toward π* (black dots), with the replies the pairs
-    chose or rejected most often marked. Bottom: a panel of curves (as ``curves_replay``) with
-    markers at the slider's step.
+    chose (green diamonds) or rejected (vermillion crosses) most often marked on it. Bottom: a
+    panel of curves (as ``curves_replay``) with markers at the slider's step.
 
     ref, star: (K,) probabilities of the shown replies; policy: (len(frame_steps), K);
     tracked: (index among the shown replies, "chosen" or "rejected").
     """
     ranks = np.arange(1, len(labels) + 1)
-    top = 1.15 * float(max(np.max(ref), np.max(star), np.max(policy)))
-    marked = [i for i, _ in tracked]
+    # No frame reaches above the largest probability: the headroom holds the legend
+    top = DISTRIBUTION_HEADROOM * float(max(np.max(ref), np.max(star), np.max(policy)))
+    marked = {role: [i for i, r in tracked if r == role] for role in ("chosen", "rejected")}
     step_line = dict(shape="hvh")
     distribution = [
         dict(type="scatter", x=ranks, y=compact(ref), name="π_ref", mode="lines",
@@ -451,14 +417,15 @@ def training_replay(labels: Sequence[str], ref: np.ndarray, star: np.ndarray,
         dict(type="scatter", x=ranks, y=compact(policy[0]), name="π_θ", mode="lines",
              line=dict(color=C["policy"], width=3, **step_line), customdata=list(labels),
              hovertemplate="%{customdata}: %{y:.3f}<extra>π_θ</extra>"),
-        dict(type="scatter", x=ranks[marked], y=compact(policy[0, marked]), mode="markers",
-             name="most often chosen ◆ / rejected ✕", showlegend=False,
-             marker=dict(size=12, color=[C[role] for _, role in tracked],
-                         symbol=["diamond" if role == "chosen" else "x" for _, role in tracked],
-                         line=dict(color="white", width=1)),
-             customdata=[labels[i] for i in marked],
-             hovertemplate="%{customdata}: %{y:.3f}<extra>π_θ</extra>"),
     ]
+    distribution += [
+        dict(type="scatter", x=ranks[index], y=compact(policy[0, index]), mode="markers",
+             name=f"often {role}",
+             marker=dict(size=12, color=C[role], symbol=TRACKED_SYMBOLS[role],
+                         line=dict(color="white", width=1)),
+             customdata=[labels[i] for i in index],
+             hovertemplate="%{customdata}: %{y:.3f}<extra>π_θ, often " + role + "</extra>")
+        for role, index in marked.items()]
     domains = _domains(2)
     top_layout = dict(
         xaxis=dict(domain=[0, 1], anchor="y", range=[0.5, len(labels) + 0.5],
@@ -471,9 +438,10 @@ def training_replay(labels: Sequence[str], ref: np.ndarray, star: np.ndarray,
     steps = np.asarray(steps)
     spec = _stacked("DPO training, step by step",
                     [(distribution, top_layout), _panel(rewards, 1, steps, domains[1],
-                                                        "steps taken")], 660)
-    frames = [[dict(y=compact(policy[k])), dict(y=compact(policy[k, marked])),
+                                                        "steps taken")], 740)
+    frames = [[dict(y=compact(policy[k])),
+               *(dict(y=compact(policy[k, index])) for index in marked.values()),
                _marker(rewards, steps, s)] for k, s in enumerate(frame_steps)]
     return explorable.build(spec, values=[int(s) for s in frame_steps], label="steps taken",
-                            frames=frames, changing=[2, 3, len(spec["data"]) - 1],
+                            frames=frames, changing=[2, 3, 4, len(spec["data"]) - 1],
                             notes=notes, play=True)
