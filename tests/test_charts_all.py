@@ -62,35 +62,85 @@ def _hashable(value):
     return tuple(_hashable(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
-def _style(trace: dict, index: int) -> tuple | None:
-    """How a trace looks in the legend: colour, and dash or marker symbol; None if it has no
-    legend entry. A trace with no colour of its own takes the next colour of the colorway."""
-    if trace.get("showlegend") is False or not trace.get("name"):
-        return None
-    mode = trace.get("mode", "lines+markers" if trace.get("type", "scatter") == "scatter"
-                     else "")
+def _per_point(value, count: int) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value] * count
+
+
+def _style(trace: dict, index: int) -> set[tuple]:
+    """Every look a trace draws: (type, colour, dash, marker symbol). Colours or symbols given
+    per marker make one look per distinct marker. A trace with no colour of its own takes the
+    next colour of the colorway."""
+    kind = trace.get("type", "scatter")
+    mode = trace.get("mode", "lines+markers" if kind == "scatter" else "")
     line, marker = trace.get("line") or {}, trace.get("marker") or {}
-    color = line.get("color") if "lines" in mode else marker.get("color", line.get("color"))
-    if color is None:
-        color = ("colorway", index)
-    return _hashable((trace.get("type", "scatter"), color,
-            line.get("dash", "solid") if "lines" in mode else None,
-            marker.get("symbol", "circle") if "markers" in mode else None))
+    lines = "lines" in mode
+    colors = marker.get("color", line.get("color"))
+    symbols = marker.get("symbol", "circle")
+    count = max([len(v) for v in (colors, symbols) if isinstance(v, (list, tuple))] or [1])
+    looks = set()
+    for color, symbol in zip(_per_point(colors, count), _per_point(symbols, count),
+                             strict=True):
+        color = line.get("color", color) if lines else color
+        looks.add(_hashable((kind, ("colorway", index) if color is None else color,
+                             line.get("dash", "solid") if lines else None,
+                             symbol if kind == "scatter" and "markers" in mode else None)))
+    return looks
 
 
 def chart_style_clashes(spec: dict) -> list[tuple[str, str]]:
-    """Pairs of differently named legend entries of one chart that look alike."""
+    """Pairs of differently named traces of one chart that look alike, so that the legend
+    cannot tell them apart: in any panel, with or without a legend entry of their own (a curve
+    named only by its axis title still reads as the legend's entry of the same look). A trace
+    without an entry reads as the entry of its legend group or of its namesake (the same curve
+    drawn twice, one entry), and is not compared with it."""
+    data = spec.get("data", [])
+    entries = {}
+    for trace in data:
+        if trace.get("name") and trace.get("showlegend") is not False:
+            entries.setdefault(trace.get("legendgroup") or trace["name"], str(trace["name"]))
     seen: dict[tuple, str] = {}
     clashes = []
-    for index, trace in enumerate(spec.get("data", [])):
-        style = _style(trace, index)
-        if style is None:
+    for index, trace in enumerate(data):
+        if not trace.get("name"):
             continue
-        name = str(trace["name"])
-        if style in seen and seen[style] != name:
-            clashes.append((seen[style], name))
-        seen.setdefault(style, name)
+        name = entries.get(trace.get("legendgroup") or "", str(trace["name"]))
+        for look in _style(trace, index):
+            if look in seen and seen[look] != name:
+                clashes.append((seen[look], name))
+            seen.setdefault(look, name)
     return clashes
+
+
+def _curve(name: str, color: str, dash: str = "solid", **extra) -> dict:
+    return dict(type="scatter", mode="lines", name=name, line=dict(color=color, dash=dash),
+                **extra)
+
+
+def test_look_alike_traces_clash_in_any_panel_with_or_without_a_legend_entry():
+    purple, green = "#CC79A7", "#009E73"
+    # DPO's training replay before each curve had its own look: two panels, one curve each,
+    # named only by their axis titles
+    two_panels = {"data": [_curve("rewards/accuracies", purple, showlegend=False),
+                           _curve("loss", purple, showlegend=False, xaxis="x2", yaxis="y2")]}
+    assert chart_style_clashes(two_panels) == [("rewards/accuracies", "loss")]
+    two_panels["data"][1]["line"]["dash"] = "dash"
+    assert chart_style_clashes(two_panels) == []
+    # colours and symbols given per marker: each marker is a look of its own
+    markers = {"data": [dict(type="scatter", mode="markers", name="marked replies",
+                             marker=dict(color=[green, purple], symbol=["diamond", "x"])),
+                        dict(type="scatter", mode="markers", name="chosen replies",
+                             marker=dict(color=green, symbol="diamond"))]}
+    assert chart_style_clashes(markers) == [("marked replies", "chosen replies")]
+    # the same curve drawn in two panels (one entry), or a legend group's twin, is one entry
+    twins = {"data": [_curve("good start", purple, showlegend=False),
+                      _curve("good start", purple, xaxis="x2", yaxis="y2"),
+                      _curve("α = 1", green, legendgroup="a"),
+                      _curve("α = 1 (right)", green, legendgroup="a", showlegend=False)]}
+    assert chart_style_clashes(twins) == []
+    # a colour of the colorway is a look too; unnamed traces (guides, markers) are not compared
+    plain = {"data": [dict(type="bar", name="P"), dict(type="bar", name="Q"),
+                      _curve("", purple), _curve("KL", purple)]}
+    assert chart_style_clashes(plain) == []
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
