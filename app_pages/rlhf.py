@@ -34,6 +34,7 @@ PPO_BETAS = ("0.1", "0.3", "1", "3")
 OO_BETAS = ("0.03", "0.1", "0.3", "1", "3", "10")
 ESTIMATORS = ("k1", "k3")
 N_SAMPLES = 8
+KL_TRENDS = ("Up", "Down", "Stays the same")  # the options of step 3's prediction
 RUNS = "_rlhf_runs"  # the over-optimisation runs tried in this session (not part of the link)
 
 # Step 3: a handful of replies, a reference that writes only these, and the hidden taste
@@ -98,6 +99,7 @@ RM_PAIRS = Param("rlhf_rm_pairs", "300", options=PAIR_COUNTS)
 RM_NOISE = Param("rlhf_rm_noise", "1", options=NOISES)
 RM_SEED = Param("rlhf_rm_seed", 0, lo=0, hi=9999, step=1)
 BETA = Param("rlhf_beta", 1.0, lo=0.05, hi=5.0, step=0.05)
+BETA_GUESS = Param("rlhf_beta_guess", None, options=KL_TRENDS)
 PPO_BETA = Param("rlhf_ppo_beta", "0.3", options=PPO_BETAS)
 ESTIMATOR = Param("rlhf_kl_est", "k1", options=ESTIMATORS)
 PPO_SEED = Param("rlhf_ppo_seed", 0, lo=0, hi=9999, step=1)
@@ -109,8 +111,9 @@ OO_NOISE = Param("rlhf_oo_noise", "1", options=NOISES)
 OO_BETA = Param("rlhf_oo_beta", "0.1", options=OO_BETAS)
 OO_SEED = Param("rlhf_oo_seed", 1, lo=0, hi=9999, step=1)
 
-PARAMS = (STEPS.param, STAGE, RM_PAIRS, RM_NOISE, RM_SEED, BETA, PPO_BETA, ESTIMATOR,
-          PPO_SEED, TOKEN_PROMPT, TOKEN_SEED, SAMPLE_SEED, OO_PAIRS, OO_NOISE, OO_BETA, OO_SEED)
+PARAMS = (STEPS.param, STAGE, RM_PAIRS, RM_NOISE, RM_SEED, BETA, BETA_GUESS, PPO_BETA,
+          ESTIMATOR, PPO_SEED, TOKEN_PROMPT, TOKEN_SEED, SAMPLE_SEED, OO_PAIRS, OO_NOISE,
+          OO_BETA, OO_SEED)
 
 
 # Page-side caches: every result is a pure function of its settings (seeds included)
@@ -211,6 +214,13 @@ def handful_sweep() -> dict:
     return rlhf.beta_sweep(HANDFUL_REF, HANDFUL_REWARD, SWEEP_BETAS)
 
 
+def kl_trend() -> str:
+    """Step 3's answer: does the optimum's KL from π_ref rise or fall from the smallest β of
+    the sweep to the largest?"""
+    kl = handful_sweep()["kl"]
+    return KL_TRENDS[0] if kl[-1] > kl[0] else KL_TRENDS[1] if kl[-1] < kl[0] else KL_TRENDS[2]
+
+
 @st.cache_data(max_entries=1, show_spinner=False)
 def objective_explorable() -> dict:
     """Step 3's explorable: π*_β of the handful of replies and its numbers at every β of the
@@ -261,7 +271,7 @@ def the_pipeline() -> None:
     st.header("1. The RLHF pipeline", divider="gray")
     st.markdown(
         "RLHF is the last part of a longer pipeline. Each stage starts from the model the "
-        "previous one produced. The chips under each stage are the networks it keeps in "
+        "previous one produced. The chips beside each stage are the networks it keeps in "
         "memory: filled ones are being trained, outlined ones are frozen copies. Pick a stage "
         "to read what happens there."
     )
@@ -276,7 +286,7 @@ def _pipeline_demo() -> None:
     name = state.choice(STAGE, "Look at a stage")
     index = STAGE_NAMES.index(name)
     show(rf.pipeline(STAGES, index), key="rlhf_pipeline_chart",
-         caption="Left to right: the stages of training an assistant. Under each, the models "
+         caption="Top to bottom: the stages of training an assistant. Beside each, the models "
          "it holds: filled = training, outlined = frozen. Only PPO needs all four at once.")
     stage = STAGES[index]
     held = ", ".join(f"{model} ({'trains' if trains else 'frozen'})"
@@ -305,10 +315,10 @@ def the_reward_model() -> None:
         "RLHF", "Ouyang et al. 2022, Eq. 1",
     )
     _reward_model_demo()
+    code.show_code(lm.train_reward_model, bt.reward_model_loss)
     cards.takeaway("A reward model learns the annotators' taste from comparisons. It ranks most "
                    "replies well, but it only knows what its features can express: here it "
                    "cannot see a repeated word, so it loves “great great great”.")
-    code.show_code(lm.train_reward_model, bt.reward_model_loss)
 
 
 def _reward_model_controls() -> tuple[int, float, int]:
@@ -349,10 +359,11 @@ def _reward_model_demo() -> None:
         caption="Press play to train the reward model again from w = 0. Top: the loss starts "
         "at ln 2 (all scores 0) and falls as the weights learn the taste; with few pairs the "
         "training loss ends far below the held-out one: the model has memorised its pairs. "
-        "Bottom: at step 0 every score is 0 and no pair is ranked right yet; the green line "
-        "is the exact share of new pairs ranked as the hidden reward ranks them, which can "
-        "beat the annotator's own labels (grey dashes). The numbers above the chart are the "
-        "trained model's: its last step.")
+        "Bottom: at step 0 every score is 0, so no training pair is ranked right yet (dotted, "
+        "0 %) and a new pair is a tie, which counts half (green, 50 %). The green line is the "
+        "exact share of new pairs ranked as the hidden reward ranks them, which can beat the "
+        "annotator's own labels (grey dashes). The numbers above the chart are the trained "
+        "model's: its last step.")
     show(rf.learned_vs_true(TASK.true_rewards[0], fit["scores"][0], TASK.texts, repeats()),
          key="rlhf_rm_scatter_chart",
          caption="Each dot is one of the 399 replies, scored by the trained reward model. A "
@@ -392,27 +403,32 @@ def the_objective() -> None:
     )
     st.markdown(
         "Below, a reference that writes only six replies, each scored by the hidden reader. "
-        "Slide β: small β chases the reward (all mass on *really great.*), large β stays at "
-        "π_ref. The top of the chart is the policy itself, the bottom where it lands in "
-        "reward and KL."
+        "The top of the chart is the optimum π*_β itself, the bottom where it lands in reward "
+        "and KL as β slides."
     )
-    _objective_demo()
-    sweep = handful_sweep()
-    greedy = rlhf.greedy_policy(HANDFUL_REF, HANDFUL_REWARD)
-    st.markdown(
-        f"The two ends: as β → ∞, π* = π_ref, with E[r] = "
-        f"{rlhf.expected_reward(HANDFUL_REF, HANDFUL_REWARD):.3f} and KL = 0. As β → 0, π* puts "
-        f"everything on the best reply, with E[r] = "
-        f"{rlhf.expected_reward(greedy, HANDFUL_REWARD):.3f} and KL = "
-        f"{rlhf.policy_kl(greedy, HANDFUL_REF):.3f} nats (= −ln π_ref(best)). The curve at "
-        f"the bottom of the chart runs from β = {sweep['beta'][0]:g} to "
-        f"{sweep['beta'][-1]:g}, the slider under it from {BETA_GRID[0]:g} to "
-        f"{BETA_GRID[-1]:g}."
-    )
+    if cards.predict(
+            BETA_GUESS, "As β grows, does the optimum's KL from the reference go up or down?",
+            answer=kl_trend(),
+            why="A larger β makes every nat of KL dearer, so π* buys less reward with it: it "
+            "slides back towards π_ref (KL → 0 as β → ∞). A small β chases the reward and "
+            "drifts far."):
+        _objective_demo()
+        sweep = handful_sweep()
+        greedy = rlhf.greedy_policy(HANDFUL_REF, HANDFUL_REWARD)
+        st.markdown(
+            f"The two ends: as β → ∞, π* = π_ref, with E[r] = "
+            f"{rlhf.expected_reward(HANDFUL_REF, HANDFUL_REWARD):.3f} and KL = 0. As β → 0, "
+            f"π* puts everything on the best reply (*{HANDFUL_TEXT[int(np.argmax(greedy))]}*), "
+            f"with E[r] = {rlhf.expected_reward(greedy, HANDFUL_REWARD):.3f} and KL = "
+            f"{rlhf.policy_kl(greedy, HANDFUL_REF):.3f} nats (= −ln π_ref(best)). The curve at "
+            f"the bottom of the chart runs from β = {sweep['beta'][0]:g} to "
+            f"{sweep['beta'][-1]:g}, the slider under it from {BETA_GRID[0]:g} to "
+            f"{BETA_GRID[-1]:g}."
+        )
+    code.show_code(rlhf.optimal_policy, rlhf.partition_function, rlhf.beta_sweep)
     cards.takeaway("β is the exchange rate between reward and staying close to π_ref. "
                    "The optimum reweights the reference by e^(r/β); the partition function Z "
                    "normalises it, and β·log Z is the best objective value.")
-    code.show_code(rlhf.optimal_policy, rlhf.partition_function, rlhf.beta_sweep)
 
 
 @st.fragment
@@ -451,10 +467,10 @@ def ppo_fine_tuning() -> None:
         "RLHF", "Ouyang et al. 2022, Eq. 2; k3: Schulman 2020",
     )
     _ppo_demo()
+    code.show_code(rlhf.kl_penalised_reward, lm.train_ppo_rlhf)
     cards.takeaway("PPO fine-tuning raises the reward model's score and, as long as the reward "
                    "model is right, the true reward too. The KL penalty is charged token by "
                    "token, and it is what keeps the policy from running off.")
-    code.show_code(rlhf.kl_penalised_reward, lm.train_ppo_rlhf)
 
 
 def reward_model_bar() -> tuple[int, float, int]:
@@ -486,9 +502,11 @@ def _ppo_demo() -> None:
     history = run["history"]
     one, two, three, four = st.columns(4)
     one.metric("True reward at the end", f"{history['true_reward'][-1]:.3f}",
-               delta=f"{history['true_reward'][-1] - history['true_reward'][0]:+.3f} vs π_ref")
+               delta=f"{history['true_reward'][-1] - history['true_reward'][0]:+.3f}",
+               delta_description="vs π_ref")
     two.metric("Reward model's score at the end", f"{history['score'][-1]:.3f}",
-               delta=f"{history['score'][-1] - history['score'][0]:+.3f} vs π_ref")
+               delta=f"{history['score'][-1] - history['score'][0]:+.3f}",
+               delta_description="vs π_ref")
     three.metric("KL(π_θ ‖ π_ref) at the end", f"{history['kl'][-1]:.3f} nats")
     four.metric("Training time", f"{1000 * run['seconds']:.0f} ms",
                 help="Cached: the same settings replay instantly.")
@@ -575,15 +593,15 @@ def over_optimisation() -> None:
         "ceases to be a good measure”), measured by Gao et al. (2023) on real reward models."
     )
     _overoptimisation_demo()
-    cards.takeaway("A reward model is only trustworthy near the data it was trained on. The KL "
-                   "penalty keeps the policy there: the best β is large enough to stop the "
-                   "exploitation and small enough to let the policy improve. A better reward "
-                   "model lets a smaller β pay off.")
     code.show_code(lm.optimum)
     st.markdown("DPO aims at the same KL-regularised optimum without a reward model, a value "
                 "model or sampling: the next lesson shows how.")
     for lesson in [lesson for lesson in course.LESSONS if lesson.slug == "dpo"]:
         st.page_link(lesson.page, label=lesson.title, icon=lesson.icon)
+    cards.takeaway("A reward model is only trustworthy near the data it was trained on. The KL "
+                   "penalty keeps the policy there: the best β is large enough to stop the "
+                   "exploitation and small enough to let the policy improve. A better reward "
+                   "model lets a smaller β pay off.")
 
 
 @st.fragment
@@ -631,8 +649,8 @@ def _overoptimisation_demo() -> None:
                help=f"At iteration {peak}, KL {history['kl'][peak]:.2f} nats.")
     fell = peak < len(history["true_reward"]) - 1  # the best came before the end
     three.metric("True reward at the end", f"{history['true_reward'][-1]:.3f}",
-                 delta=f"{history['true_reward'][-1] - history['true_reward'][peak]:+.3f} "
-                 "vs its best" if fell else None)
+                 delta=f"{history['true_reward'][-1] - history['true_reward'][peak]:+.3f}"
+                 if fell else None, delta_description="vs the run's best" if fell else None)
     four.metric("Proxy score at the end", f"{history['score'][-1]:.3f}")
     _runs_table(n, noise, seed, beta)
 

@@ -12,6 +12,7 @@ from fuzz import fuzz_page
 from pagetest import (
     assert_step_alone,
     captions,
+    chart_specs,
     explorables,
     link_notes,
     markdown,
@@ -20,6 +21,7 @@ from pagetest import (
     shown_note,
     step_opener,
 )
+from test_charts_all import _chart_problems
 
 from lessons import bradley_terry as bt
 from lessons import rlhf
@@ -30,7 +32,8 @@ PAGE = "app_pages/rlhf.py"
 TASK = lm.make_task()
 STEPS = ("1. The RLHF pipeline", "2. The reward model", "3. The KL-penalised objective",
          "4. PPO fine-tuning", "5. Over-optimisation", "6. Check yourself")
-CHARTS = {1: 1, 2: 2, 3: 1, 4: 2, 5: 1, 6: 0}
+CHARTS = {1: 1, 2: 2, 3: 0, 4: 2, 5: 1, 6: 0}  # step 3: the chart waits for a guess
+GUESS = {"rlhf_beta_guess": "Down"}  # step 3's prediction, answered: the β chart opens
 RM_WIDGETS = {"rlhf_rm_pairs", "rlhf_rm_noise", "rlhf_rm_seed"}
 STEP_WIDGETS = {
     1: {"rlhf_stage"},
@@ -49,7 +52,14 @@ PPO_ITERATIONS = 40
 REPLAYED = PPO_ITERATIONS + 1  # the PPO replays show every iteration, π_ref included
 
 
-at_step = step_opener(PAGE, "rlhf_step", STEPS)
+open_step = step_opener(PAGE, "rlhf_step", STEPS)
+
+
+def at_step(number: int, **params):
+    """The page at step ``number``; on step 3 with its prediction answered unless the link
+    says otherwise (pass rlhf_beta_guess=None for the unanswered question)."""
+    params = {**(GUESS if number == 3 else {}), **params}
+    return open_step(number, **{k: v for k, v in params.items() if v is not None})
 
 
 def reward_model(n_pairs, noise, seed, steps=200):
@@ -90,8 +100,27 @@ def test_the_step_picker_lists_the_lesson():
 
 @pytest.mark.parametrize("number", range(1, len(STEPS) + 1))
 def test_every_step_renders_alone_without_exception(number):
-    at = at_step(number)
+    at = open_step(number)
     assert_step_alone(at, number, CHARTS[number])
+
+
+def test_the_beta_demo_waits_for_a_prediction_and_then_bears_out_down():
+    at = at_step(3, rlhf_beta_guess=None)
+    assert at.button_group(key="rlhf_beta_guess").options == ["Up", "Down", "Stays the same"]
+    assert not at.get("plotly_chart") and not at.slider  # no chart, no β control yet
+    assert "The two ends" not in markdown(at)  # nor the text that gives the answer away
+    # The optimum's KL from π_ref, from its definition: it falls as β grows
+    kl = [optimum_numbers(b)[3] for b in (0.05, 0.5, 5.0, 50.0)]
+    assert kl == sorted(kl, reverse=True) and kl[-1] < 0.01 < kl[0]
+    at.button_group(key="rlhf_beta_guess").set_value("Up").run()
+    assert any(w.value.startswith("You predicted **Up**; the demo below shows **Down**.")
+               for w in at.warning)
+    assert len(explorables(at)) == 1 and at.slider(key="rlhf_beta").value == 1.0
+    (spec,) = chart_specs(at)  # the course-wide chart checks open steps unanswered
+    assert not _chart_problems(spec)
+    at.button_group(key="rlhf_beta_guess").set_value("Down").run()
+    assert any(s.value.startswith("You predicted **Down**, and the demo") for s in at.success)
+    assert not at.exception
 
 
 def test_a_stage_of_the_pipeline_lists_the_models_it_holds():
@@ -216,6 +245,7 @@ def test_the_two_ends_of_beta_are_the_reference_and_the_best_reply():
     at = at_step(3)
     text = markdown(at)
     assert f"E[r] = {np.sum(HANDFUL_REF * HANDFUL_REWARD):.3f} and KL = 0" in text
+    assert "everything on the best reply (*really great.*)" in text
     assert f"E[r] = {HANDFUL_REWARD.max():.3f} and KL = {-np.log(HANDFUL_REF[-1]):.3f} nats" \
         in text
 
@@ -231,6 +261,13 @@ def test_ppo_numbers_come_from_the_lessons():
     assert metric(at, "True reward at the end") == f"{history['true_reward'][-1]:.3f}"
     assert metric(at, "Reward model's score at the end") == f"{history['score'][-1]:.3f}"
     assert metric(at, "KL(π_θ ‖ π_ref) at the end") == f"{history['kl'][-1]:.3f} nats"
+    # The changes over the run are measured against π_ref, the policy at iteration 0
+    deltas = {m.label: (m.delta, m.proto.delta_description) for m in at.metric if m.delta}
+    assert deltas == {
+        "True reward at the end": (
+            f"{history['true_reward'][-1] - history['true_reward'][0]:+.3f}", "vs π_ref"),
+        "Reward model's score at the end": (
+            f"{history['score'][-1] - history['score'][0]:+.3f}", "vs π_ref")}
     assert "**100 pairs**" in captions(at)
     # The per-token view: a KL penalty at every token, the score at the last one
     _, reply = lm.sample(TASK, run["logits"], 1, 5, 1.0, 0)
@@ -310,6 +347,11 @@ def test_over_optimisation_runs_add_up_in_the_table():
     assert metric(at, "Best true reward in the run") == f"{np.max(history['true_reward']):.3f}"
     assert metric(at, "True reward at the end") == f"{history['true_reward'][-1]:.3f}"
     assert metric(at, "Proxy score at the end") == f"{history['score'][-1]:.3f}"
+    (fell,) = [m for m in at.metric if m.delta]  # the loss since the run's best
+    assert (fell.label, fell.delta, fell.proto.delta_description) == (
+        "True reward at the end",
+        f"{history['true_reward'][-1] - np.max(history['true_reward']):+.3f}",
+        "vs the run's best")
     # The default is the over-optimised case: the proxy ends high, the true reward below its best
     assert history["score"][-1] > history["score"][0]
     assert history["true_reward"][-1] < np.max(history["true_reward"]) - 0.5
@@ -378,7 +420,8 @@ def test_over_optimisation_replays_the_proxy_rising_and_the_true_reward_peaking(
         peak = int(np.argmax(true))
         assert 0 < peak < PPO_ITERATIONS // 2
         assert proxy[-1] > proxy[peak] + 1 and true[-1] < true[peak] - 1
-        assert spec["frames"][-1]["data"][3]["text"] == [f"best so far {number(true[peak], 2)}"]
+        assert spec["frames"][-1]["data"][3]["y"] == pytest.approx([true[peak]], rel=1e-4)
+        assert f"best true so far {number(true[peak], 2)}" in frame_note(spec, PPO_ITERATIONS)
 
 
 def test_a_shared_link_reproduces_the_view():
@@ -435,6 +478,7 @@ def test_the_reward_model_loss_on_the_page_is_bradley_terry():
 @pytest.mark.parametrize("number", sorted(STEP_WIDGETS))
 def test_fuzz_reaches_every_widget_of_every_step(number):
     at = at_step(number)
-    driven = fuzz_page(at, steps=len(STEP_WIDGETS[number]) + 3, seed=number, skip=NAVIGATION)
+    driven = fuzz_page(at, steps=len(STEP_WIDGETS[number]) + 3, seed=number,
+                       skip=NAVIGATION | set(GUESS))  # step 3 opens answered, and stays so
     assert STEP_WIDGETS[number] <= driven, STEP_WIDGETS[number] - driven
     assert at.button_group(key="rlhf_step").value == STEPS[number - 1]

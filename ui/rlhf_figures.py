@@ -109,57 +109,64 @@ def _swatches(items: Sequence[tuple[str, str]]) -> str:
 
 
 def pipeline(stages: Sequence[dict], highlight: int) -> go.Figure:
-    """The RLHF pipeline as boxes left to right, each with chips for the models it holds.
+    """The RLHF pipeline as boxes from top to bottom, each with chips beside it for the models
+    it holds. Stacked, so that the same figure reads on a phone (about 360 pixels wide) and on
+    a projector: text keeps its size in pixels while the width changes, so every box and chip
+    is sized for the narrow screen.
 
     stages: dicts with "name", "does" (a short line) and "models": a list of (model, trains)
     with model one of MODEL_COLORS; a training model is a filled chip, a frozen one an outline.
-    highlight: the index of the stage to outline in yellow.
+    highlight: the index of the stage to outline and fill in yellow.
     """
+    box_x, chip_x = (0.0, 0.46), (0.52, 1.0)  # fractions of the width: boxes left, chips right
+    box_h, chip_h, chip_gap, row_gap = 0.9, 0.3, 0.06, 0.4  # in rows of about 80 pixels
     shapes, annotations = [], []
-    width, gap = 1.0, 0.35
-    chip_h, chip_gap = 0.34, 0.08
     top = 0.0
     for i, stage in enumerate(stages):
-        x0 = i * (width + gap)
-        x1 = x0 + width
+        models = stage["models"]
+        chips = len(models) * (chip_h + chip_gap) - chip_gap
+        height = max(box_h, chips)
+        y0 = top - (height - box_h) / 2  # the box and its chips centred on each other
+        chips_top = top - (height - chips) / 2
         picked = i == highlight
         shapes.append(dict(
-            type="rect", x0=x0, x1=x1, y0=top - 1.05, y1=top, xref="x", yref="y",
+            type="rect", x0=box_x[0], x1=box_x[1], y0=y0 - box_h, y1=y0, xref="x", yref="y",
             line=dict(color=EXACT if picked else REFERENCE, width=4 if picked else 1.5),
             fillcolor=theme.COLORS["highlight"] if picked else "#F4F6F9", layer="below"))
-        annotations.append(dict(x=(x0 + x1) / 2, y=top - 0.3, xref="x", yref="y",
-                                text=f"<b>{i + 1}. {stage['name']}</b>", showarrow=False,
-                                font=dict(size=15)))
-        annotations.append(dict(x=(x0 + x1) / 2, y=top - 0.72, xref="x", yref="y",
-                                text=stage["does"], showarrow=False, font=dict(size=12)))
-        if i < len(stages) - 1:
-            annotations.append(dict(x=x1 + gap - 0.02, y=top - 0.52, ax=x1 + 0.02,
-                                    ay=top - 0.52, xref="x", yref="y", axref="x", ayref="y",
-                                    text="", showarrow=True, arrowhead=2, arrowsize=1.4,
-                                    arrowwidth=2, arrowcolor=EXACT))
-        for k, (model, trains) in enumerate(stage["models"]):
-            y1 = top - 1.3 - k * (chip_h + chip_gap)
+        annotations.append(dict(
+            x=sum(box_x) / 2, y=y0 - box_h / 2, xref="x", yref="y", showarrow=False,
+            text=f"<b>{i + 1}. {stage['name']}</b><br><span style='font-size:12px'>"
+            f"{stage['does']}</span>", font=dict(size=14)))
+        for k, (model, trains) in enumerate(models):
+            y1 = chips_top - k * (chip_h + chip_gap)
             color = MODEL_COLORS[model]
             shapes.append(dict(
-                type="rect", x0=x0 + 0.06, x1=x1 - 0.06, y0=y1 - chip_h, y1=y1, xref="x",
+                type="rect", x0=chip_x[0], x1=chip_x[1], y0=y1 - chip_h, y1=y1, xref="x",
                 yref="y", line=dict(color=color, width=2.5),
                 fillcolor=color if trains else "white"))
             annotations.append(dict(
-                x=(x0 + x1) / 2, y=y1 - chip_h / 2, xref="x", yref="y", showarrow=False,
+                x=sum(chip_x) / 2, y=y1 - chip_h / 2, xref="x", yref="y", showarrow=False,
                 text=f"{model} · {'trains' if trains else 'frozen'}",
-                font=dict(size=13, color="white" if trains else EXACT)))
-    right = len(stages) * (width + gap) - gap
-    deepest = max(len(s["models"]) for s in stages)
-    bottom = top - 1.3 - deepest * (chip_h + chip_gap)
-    annotations.append(dict(x=-0.02, y=top - 1.17, xref="x", yref="y", xanchor="left",
-                            text="in memory:", showarrow=False,
+                font=dict(size=13, color=theme.text_on(color) if trains else EXACT)))
+        bottom = top - height
+        if i < len(stages) - 1:
+            arrow_x = sum(box_x) / 2
+            annotations.append(dict(x=arrow_x, y=bottom - row_gap + 0.04, ax=arrow_x,
+                                    ay=y0 - box_h - 0.04, xref="x", yref="y", axref="x",
+                                    ayref="y", text="", showarrow=True, arrowhead=2,
+                                    arrowsize=1.4, arrowwidth=2, arrowcolor=EXACT))
+        top = bottom - row_gap
+    bottom = top + row_gap
+    annotations.append(dict(x=chip_x[0], y=0.02 - (box_h - chip_h) / 2, xref="x", yref="y",
+                            xanchor="left",
+                            yanchor="bottom", text="in memory:", showarrow=False,
                             font=dict(size=12, color=REFERENCE)))
     layout = dict(
-        title=dict(text="From a pretrained model to an aligned one: the RLHF pipeline"),
-        xaxis=dict(visible=False, range=[-0.05, right + 0.05], fixedrange=True),
-        yaxis=dict(visible=False, range=[bottom - 0.05, top + 0.05], fixedrange=True),
-        shapes=shapes, annotations=annotations, showlegend=False, height=420,
-        margin=dict(l=10, r=10, t=56, b=10),
+        title=dict(text="The RLHF pipeline, stage by stage"),
+        xaxis=dict(visible=False, range=[-0.01, 1.01], fixedrange=True),
+        yaxis=dict(visible=False, range=[bottom - 0.05, 0.05], fixedrange=True),
+        shapes=shapes, annotations=annotations, showlegend=False,
+        height=int(66 + 80 * (0.1 - bottom)), margin=dict(l=10, r=10, t=56, b=10),
     )
     return go.Figure(data=[], layout=layout)
 
@@ -184,19 +191,22 @@ def reward_model_replay(history: dict, steps: np.ndarray, held_out_loss: np.ndar
     idx = thin(step.size, 100)
     top = max(float(np.max(loss)), float(np.max(held_out_loss)), float(np.log(2)))
     x_range = [-0.02 * step[-1], 1.02 * step[-1]]
+    # The legend has a band of its own between the panels: on a phone its five entries take
+    # five rows, and inside either panel they would cover the curves' first steps.
     layout = dict(
         title=_title("The reward model learning from its pairs"),
         xaxis=_axis("", domain=[0, 1], anchor="y", range=x_range, showticklabels=False),
-        yaxis=_axis("loss (nats)", domain=[0.56, 1], anchor="x", range=[0, 1.12 * top]),
+        yaxis=_axis("loss (nats)", domain=[0.63, 1], anchor="x", range=[0, 1.15 * top]),
         xaxis2=_axis("gradient step", standoff=4, domain=[0, 1], anchor="y2", range=x_range),
-        yaxis2=_axis("pairs ranked right (%)", domain=[0, 0.44], anchor="x2", range=[0, 105]),
-        showlegend=True, legend=dict(x=1, xanchor="right", y=0.01, yanchor="bottom"),
-        height=520, margin=EXPLORABLE_MARGIN,
+        yaxis2=_axis("pairs ranked right (%)", domain=[0, 0.35], anchor="x2", range=[0, 105]),
+        showlegend=True, legend=dict(orientation="h", x=0, xanchor="left", y=0.6,
+                                     yanchor="top"),
+        height=620, margin=EXPLORABLE_MARGIN,
         shapes=[dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=np.log(2),
                      y1=np.log(2), line=dict(color=REFERENCE, dash="dash", width=2))],
         annotations=[dict(x=1, y=np.log(2), xref="x domain", yref="y", xanchor="right",
-                          yanchor="bottom", text="ln 2: no preference yet", showarrow=False,
-                          font=dict(color=REFERENCE))])
+                          yanchor="bottom", yshift=3, text="ln 2: no preference yet",
+                          showarrow=False, font=dict(color=REFERENCE))])
     data = [
         _line(step[idx], loss[idx], "loss: training pairs", PROXY,
               hovertemplate="step %{x}: %{y:.3f} nats<extra>training pairs</extra>"),
@@ -261,7 +271,9 @@ def optimum_explorable(labels: Sequence[str], ref: np.ndarray, betas: np.ndarray
     kl_top = float(np.max(sweep["kl"]))
     layout = dict(
         title=_title("The best policy π*_β as β slides"),
-        xaxis=_axis("reply and its true reward", domain=[0, 1], anchor="y"),
+        # A standoff past the third line of "really / great. / r = +3": plotly spaces the
+        # title for the two lines of the other replies and would run it into that one.
+        xaxis=_axis("reply and its true reward", standoff=18, domain=[0, 1], anchor="y"),
         yaxis=_axis("probability", domain=[0.6, 1], anchor="x", range=[0, 1.04]),
         xaxis2=_axis("KL(π*‖π_ref) (nats)", standoff=4, domain=[0, 1], anchor="y2",
                      range=[-0.05 * kl_top, 1.1 * kl_top]),
@@ -274,9 +286,11 @@ def optimum_explorable(labels: Sequence[str], ref: np.ndarray, betas: np.ndarray
             dict(x=float(sweep["kl"][-1]), y=float(sweep["expected_reward"][-1]), xref="x2",
                  yref="y2", text="β → ∞: π_ref", showarrow=True, arrowhead=0, ax=36, ay=-4,
                  xanchor="left"),
+            # Under the curve's end, in the empty corner of high KL and low reward: beside the
+            # end it would lie on the curve on a phone.
             dict(x=float(sweep["kl"][0]), y=float(sweep["expected_reward"][0]), xref="x2",
-                 yref="y2", text="β → 0: the best reply", showarrow=True, arrowhead=0, ax=-10,
-                 ay=34, xanchor="right", yanchor="top")])
+                 yref="y2", text="β → 0:<br>the best reply", showarrow=True, arrowhead=0,
+                 ax=0, ay=30, xanchor="right", yanchor="top", align="right")])
     data = [
         dict(type="bar", x=list(labels), y=compact(ref), name="π_ref",
              marker=dict(color=REFERENCE), hovertemplate="π_ref %{y:.3f}<extra></extra>"),
@@ -331,7 +345,9 @@ def ppo_replay(history: dict, steps: np.ndarray, texts: Sequence[str], ref: np.n
         xaxis2=_axis("probability: " + _swatches((("π_ref", REFERENCE),
                                                   ("the policy", POLICY))),
                      standoff=4, domain=[0.25, 1], anchor="y2", range=[0, 1.1 * top]),
-        yaxis2=_axis("reply", domain=[0, 0.4], anchor="x2", autorange="reversed", ticks=""),
+        # A standoff of its own: with presenter mode's larger labels the title ran into them
+        yaxis2=_axis("reply", standoff=12, domain=[0, 0.4], anchor="x2", autorange="reversed",
+                     ticks=""),
         barmode="group", showlegend=True, height=620,
         legend=dict(orientation="h", x=0, xanchor="left", y=1, yanchor="top"),
         margin=dict(EXPLORABLE_MARGIN, r=46),
@@ -439,8 +455,9 @@ def overoptimisation_replay(history: dict, frontier: dict, beta: float,
         dict(type="scatter", x=[None] * 2, y=[None] * 2, mode="markers", showlegend=False,
              marker=dict(size=13, color=[PROXY, TRUE], line=dict(color=EXACT, width=2)),
              hoverinfo="skip"),
-        dict(type="scatter", x=[None], y=[None], mode="markers+text", text=[""],
-             textposition="top right", marker=POINT, hoverinfo="skip", showlegend=False),
+        # The best point's value is in the note: a label beside it lay on the curves on a phone
+        dict(type="scatter", x=[None], y=[None], mode="markers", marker=POINT,
+             hoverinfo="skip", showlegend=False),
     ]
     frames, notes = [], []
     for s in step:
@@ -450,8 +467,7 @@ def overoptimisation_replay(history: dict, frontier: dict, beta: float,
         frames.append([dict(x=compact(kl[upto]), y=compact(proxy[upto])),
                        dict(x=compact(kl[upto]), y=compact(true[upto])),
                        dict(x=compact([kl[s]] * 2), y=compact([proxy[s], true[s]])),
-                       dict(x=compact([kl[best]]), y=compact([true[best]]),
-                            text=[f"best so far {_number(true[best], 2)}"])])
+                       dict(x=compact([kl[best]]), y=compact([true[best]]))])
         notes.append(f"Iteration {int(s)}: proxy {_number(proxy[s], 2)}, true "
                      f"{_number(true[s], 2)}<br>KL {kl[s]:.2f} nats · best true so far "
                      f"{_number(true[best], 2)}<br>top reply “{text}” ({p:.2f})<br>reward model "
