@@ -152,6 +152,29 @@ def test_a_number_outside_its_range_is_brought_back_with_a_note(typed, kept, not
     assert not at.warning and at.markdown[-1].value == "seed 50"
 
 
+def _number_form_page():
+    import streamlit as st
+
+    from ui import state
+
+    with st.form("run"):
+        seed = state.number(state.Param("t_seed", 7, lo=0, hi=100, step=1), "Random seed")
+        st.form_submit_button("Run")
+    st.write(f"seed {seed}")
+
+
+def test_a_number_in_a_form_is_brought_back_into_its_range_when_sent():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_number_form_page)
+    at.run()
+    at.number_input(key="t_seed").set_value(500)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.markdown[-1].value == "seed 100"
+    assert "500 is above the largest allowed value, so 100 is used" in at.warning[0].value
+
+
 def _code_page():
     import streamlit as st
 

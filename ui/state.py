@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
+from streamlit.elements.lib import form_utils
 from streamlit.runtime.state.session_state_proxy import get_session_state
 
 MAX_TEXT_CHARS = 200
@@ -156,26 +157,36 @@ def slider(p: Param, label: str, **kwargs) -> Any:
 _OUT_OF_RANGE = "_number_out_of_range"  # key -> the note shown under that number field
 
 
+def _range_note(p: Param, label: str, value) -> tuple[Any, str | None]:
+    """The allowed value nearest to ``value``, and a note if that is not ``value`` itself."""
+    lo = -math.inf if p.lo is None else p.lo
+    hi = math.inf if p.hi is None else p.hi
+    if value is None:
+        return p.default, None
+    kept = type(p.default)(min(max(value, lo), hi))
+    if kept == value:
+        return kept, None
+    side = "above the largest" if value > hi else "below the smallest"
+    return kept, (f"**{label}**: {value:g} is {side} allowed value, so {kept:g} is used "
+                  f"(allowed: {lo:g} to {hi:g}).")
+
+
 def _keep_in_range(p: Param, label: str) -> None:
     """Number fields accept any number; one outside the lesson's range is replaced by the
     nearest allowed value with a note saying so, instead of being silently ignored by the
     browser."""
+    kept, note = _range_note(p, label, st.session_state.get(p.key))
     notes = st.session_state.setdefault(_OUT_OF_RANGE, {})
-    value = st.session_state.get(p.key)
-    lo = -math.inf if p.lo is None else p.lo
-    hi = math.inf if p.hi is None else p.hi
-    kept = p.default if value is None else min(max(value, lo), hi)
     notes.pop(p.key, None)
-    if value is not None and kept != value:
-        side = "above the largest" if value > hi else "below the smallest"
-        notes[p.key] = (f"**{label}**: {value:g} is {side} allowed value, so {kept:g} is used "
-                        f"(allowed: {lo:g} to {hi:g}).")
-    st.session_state[p.key] = type(p.default)(kept)
+    if note:
+        notes[p.key] = note
+    st.session_state[p.key] = kept
 
 
 def number(p: Param, label: str, on_change=None, **kwargs) -> Any:
     """A URL-bound number field over ``p``'s range (a typed value outside it is brought back
     into it, with a note under the field)."""
+    in_form = form_utils.is_in_form(st._main)
 
     def changed() -> None:
         _keep_in_range(p, label)
@@ -188,12 +199,16 @@ def number(p: Param, label: str, on_change=None, **kwargs) -> Any:
         step=p.step,
         key=p.key,
         bind="query-params",
-        on_change=changed,
+        # a form allows no callbacks: there the value is checked when the form is sent
+        on_change=None if in_form else changed,
         help=kwargs.pop("help", None) or (None if p.lo is None or p.hi is None
                                            else f"From {p.lo:g} to {p.hi:g}."),
         **kwargs,
     )
-    note = st.session_state.get(_OUT_OF_RANGE, {}).get(p.key)
+    if in_form:
+        value, note = _range_note(p, label, value)
+    else:
+        note = st.session_state.get(_OUT_OF_RANGE, {}).get(p.key)
     if note:
         st.warning(note, icon=":material/error:")
     return value
