@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, open_page
 from test_links_all import CASES, _id
+from test_steps_all import whole_step
 
 AXIS = re.compile(r"^[xy]axis\d*$")
 
@@ -39,7 +40,7 @@ def _chart_problems(spec: dict) -> list[str]:
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
 def test_every_chart_has_a_title_axis_titles_and_a_caption(case):
     stop, step = case
-    at = open_page(stop.page, {} if step is None else {step[0]: step[1]})
+    at = open_page(stop.page) if step is None else whole_step(stop, step)[0]
     assert not at.exception
     for chart in at.get("plotly_chart"):
         spec = json.loads(chart.proto.spec)
@@ -146,7 +147,7 @@ def test_look_alike_traces_clash_in_any_panel_with_or_without_a_legend_entry():
 @pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
 def test_no_two_legend_entries_of_a_chart_look_alike(case):
     stop, step = case
-    at = open_page(stop.page, {} if step is None else {step[0]: step[1]})
+    at = open_page(stop.page) if step is None else whole_step(stop, step)[0]
     for chart in at.get("plotly_chart"):
         spec = json.loads(chart.proto.spec)
         assert not chart_style_clashes(spec), (_text(spec["layout"].get("title")),

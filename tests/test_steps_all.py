@@ -2,6 +2,8 @@
 with the same "N. Check yourself" step, asks for at least one prediction before a demo shows
 the answer, and every metric's delta says what it is measured against."""
 
+import functools
+
 import pytest
 from conftest import open_page
 from streamlit.testing.v1 import AppTest
@@ -11,6 +13,9 @@ from test_links_all import CASES, STEPPED, STEPS, _id
 from ui import quiz
 
 LESSON_CASES = [case for case in CASES if case[1] is not None]
+# Both per-step tests read the same whole step: one worker opens it once for both.
+STEP_PARAMS = [pytest.param(case, id=_id(case), marks=pytest.mark.xdist_group(_id(case)))
+               for case in LESSON_CASES]
 TAKEAWAY_ICON = ":material/lightbulb:"
 GUESS_SUFFIX = "_guess"
 
@@ -31,6 +36,7 @@ def guesses(at: AppTest) -> list:
     return [g for g in at.button_group if g.key and g.key.endswith(GUESS_SUFFIX)]
 
 
+@functools.cache
 def whole_step(stop, step) -> tuple[AppTest, int]:
     """The step opened from a link, with every "predict first" question answered (with its
     first option), so that everything the step can show is on the page; and how many elements
@@ -60,7 +66,7 @@ def step_content(at: AppTest) -> list:
     return elements[heads[-1]:dividers[-1]]
 
 
-@pytest.mark.parametrize("case", LESSON_CASES, ids=[_id(c) for c in LESSON_CASES])
+@pytest.mark.parametrize("case", STEP_PARAMS)
 def test_every_step_ends_with_its_takeaway(case):
     at, _ = whole_step(*case)
     assert not at.exception
@@ -100,7 +106,7 @@ def test_every_lesson_asks_for_a_prediction_before_the_demo(stop):
     assert all(n > 0 for n in revealed), revealed  # the guess opens the demo
 
 
-@pytest.mark.parametrize("case", LESSON_CASES, ids=[_id(c) for c in LESSON_CASES])
+@pytest.mark.parametrize("case", STEP_PARAMS)
 def test_every_delta_says_what_it_is_against(case):
     at, _ = whole_step(*case)
     for m in at.metric:
