@@ -38,8 +38,9 @@ def taught_plane(curve: dict, report: dict) -> go.Figure:
                       xaxis=dict(title="KL(π‖π_ref) (nats): how far the model moved",
                                  range=[-0.05 * top - 0.02, top * 1.4 + 0.1]),
                       yaxis=dict(title="expected true reward E[r]"),
-                      legend=dict(orientation="v", x=0.01, xanchor="left", y=0.99,
-                                  yanchor="top"), height=420)
+                      # below the plane: inside it, the legend covered the frontier's start
+                      legend=dict(orientation="h", x=0, xanchor="left", y=-0.2,
+                                  yanchor="top"), margin=dict(b=150), height=520)
     return fig
 
 
