@@ -35,6 +35,7 @@ ONE_BATCH_BAND = 0.2  # the band drawn for reference: PPO's usual ε
 KNOCK_STEPS = 30
 KNOCK_LR = 1.0
 KNOCK_RUNS = ("ppo", "learner")
+MINMAX_GUESSES = ("0.4", "0.7", "1.3")  # the learner's r·A, clip(r)·A and (1+ε)·A, for A = 1
 
 # Section 4: the trajectory
 MAX_STEPS = 12
@@ -47,6 +48,13 @@ N_SEEDS = 8
 CRASH_LEVEL = 0.8  # a seed "crashed" if its expected reward fell below this...
 CRASH_AFTER = 10  # ...at some update after this one
 COMPARE = {"no clipping": "unclipped", "learner's clip(r)·A": "learner"}
+COMPARED_WITH = {"no clipping": "without clipping",
+                 "learner's clip(r)·A": "with the learner's clip(r)·A"}
+INSPECT_OTHERS = {  # what the compared objective does to the ratios, for the inspector's caption
+    "no clipping": "without clipping nothing stops a ratio, epoch after epoch.",
+    "learner's clip(r)·A": "the learner's version stops a ratio outside the band on either "
+    "side, also one that moved against its advantage.",
+}
 
 # 1. The surrogate
 RATIO = Param("ppo_r", 1.5, lo=0.0, hi=3.0, step=0.05)
@@ -64,6 +72,7 @@ Q_EPSILON = Param("ppo_qeps", 0.3, lo=0.05, hi=0.5, step=0.01)
 KNOCK = Param("ppo_knock", 1.5, lo=0.0, hi=3.0, step=0.1)
 KNOCK_EPSILON = Param("ppo_keps", 0.3, lo=0.05, hi=0.5, step=0.01)
 KNOCK_SEED = Param("ppo_kseed", 0, lo=0, hi=9999, step=1)
+MINMAX_GUESS = Param("ppo_minmax_guess", None, options=MINMAX_GUESSES)
 # 4. GAE
 REWARDS = Param("ppo_rew", "0, 0, 1, 0, 2", max_chars=120)
 VALUES = Param("ppo_val", "0.8, 0.9, 1.2, 0.6, 1.5, 0", max_chars=120)
@@ -82,9 +91,9 @@ LESSON_STEPS = steps.Steps("ppo", (
     "PPO in action", "Check yourself",
 ))
 PARAMS = (LESSON_STEPS.param, RATIO, ADVANTAGE, STEPS, BATCH_SEED, EPSILON, CLIP_RATIO,
-          CLIP_ADVANTAGE, Q_RATIO, Q_ADVANTAGE, Q_EPSILON, KNOCK, KNOCK_EPSILON, KNOCK_SEED,
-          REWARDS, VALUES, GAMMA, LAMBDA, RUN_EPSILON, EPOCHS, LEARNING_RATE, RUN_SEED, VERSUS,
-          INSPECT)
+          CLIP_ADVANTAGE, MINMAX_GUESS, Q_RATIO, Q_ADVANTAGE, Q_EPSILON, KNOCK, KNOCK_EPSILON,
+          KNOCK_SEED, REWARDS, VALUES, GAMMA, LAMBDA, RUN_EPSILON, EPOCHS, LEARNING_RATE,
+          RUN_SEED, VERSUS, INSPECT)
 
 
 
@@ -98,9 +107,14 @@ def surrogate_explorable(a: float) -> dict:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
+def _one_batch(seed: int) -> dict:
+    return ppo.one_batch_ascent(("unclipped",), steps=ONE_BATCH_STEPS, lr=ONE_BATCH_LR,
+                                seed=seed, epsilon=ONE_BATCH_BAND)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
 def one_batch_replay(seed: int) -> dict:
-    out = ppo.one_batch_ascent(("unclipped",), steps=ONE_BATCH_STEPS, lr=ONE_BATCH_LR,
-                               seed=seed, epsilon=ONE_BATCH_BAND)
+    out = _one_batch(seed)
     ratios = out["ratios"][0]
     outside = np.array([ppo.clip_fraction(row, ONE_BATCH_BAND) for row in ratios])
     return pf.one_batch_replay(np.arange(ONE_BATCH_STEPS + 1), out["surrogate"][0],
@@ -258,12 +272,12 @@ def surrogate_section() -> None:
         "with what *really* happens to the expected reward, computed exactly."
     )
     _one_batch_demo()
+    code.show_code(ppo.surrogate_objective, ppo.one_batch_ascent)
     cards.takeaway(
         "r·A is a faithful guide only near r = 1. Maximised on its own it never says stop, and "
         "the further the ratios drift, the more the batch's promise rests on a few samples with "
         "huge weights, and the less it means."
     )
-    code.show_code(ppo.surrogate_objective, ppo.one_batch_ascent)
 
 
 @st.fragment
@@ -302,16 +316,20 @@ def _one_batch_demo() -> None:
     with right:
         seed = state.number(BATCH_SEED, "Batch seed", help="Which 64 prompts and rewards.")
     try:
+        out = _one_batch(int(seed))
         spec = one_batch_replay(int(seed))
+        outside = ppo.clip_fraction(out["ratios"][0, -1], ONE_BATCH_BAND)
     except ValueError as error:
         st.error(str(error))
         return
+    promise, gain = out["surrogate"][0, -1], out["true_gain"][0, -1]
     explorable.show(
         spec, key="ppo_one_batch_chart", start=int(steps),
-        caption="The promise keeps rising while the real gain stalls (with this seed it even "
-        f"turns negative); meanwhile the ratios spread far outside [{1 - ONE_BATCH_BAND:g}, "
-        f"{1 + ONE_BATCH_BAND:g}] (shaded). Press play to climb again from the first step. "
-        "Every seed over-promises; try a few.")
+        caption=f"By step {ONE_BATCH_STEPS} the batch promises {promise:+.3f} while the real "
+        f"gain is {gain:+.3f}{', worse than where it started' if gain < 0 else ''}, and "
+        f"{outside:.0%} of the ratios sit outside [{1 - ONE_BATCH_BAND:g}, "
+        f"{1 + ONE_BATCH_BAND:g}] (shaded). Press play to climb again from the first step; "
+        "try a few seeds.")
 
 
 # 2. Clipping
@@ -344,12 +362,12 @@ def clipping_section() -> None:
         "PPO",
     )
     _clipping_demo()
+    code.show_code(ppo.clip_ratio, ppo.clipped_objective, ppo.objective_gradient)
     cards.takeaway(
         "Clipping only removes the incentive where the policy has already moved more than ε "
         "the way the advantage wants (A > 0 and r > 1+ε, or A < 0 and r < 1−ε). In the other "
         "four cases the slope is the full A."
     )
-    code.show_code(ppo.clip_ratio, ppo.clipped_objective, ppo.objective_gradient)
 
 
 def _six_case_table(rows: list[dict]) -> pd.DataFrame:
@@ -400,21 +418,32 @@ def _clipping_demo() -> None:
 def learner_question_section() -> None:
     st.header("3. A learner's question: shouldn't it be max(1−ε, min(r, 1+ε))?",
               anchor="min-max", divider="gray")
+    r, epsilon, a = Q_RATIO.default, Q_EPSILON.default, Q_ADVANTAGE.default
     st.markdown(
-        "A learner worked through an example: with a ratio of 0.4 and ε = 0.3, clipping should "
-        "give 0.7, yet PPO's formula returns 0.4. Shouldn't the formula then read "
-        "max(1−ε, min(r, 1+ε))? The sliders below start at their numbers. The answer has "
-        "three parts:\n\n"
-        "1. **Their expression is the clip itself.** max(1−ε, min(r, 1+ε)) is exactly "
-        "clip(r, 1−ε, 1+ε), and it does give 0.7. That part of the reasoning is right.\n"
-        "2. **PPO does not stop at the clip.** It takes the min of the *unclipped* r·A and the "
-        "*clipped* clip(r)·A. With A > 0 and r = 0.4, r·A = 0.4·A is smaller than 0.7·A, so "
-        "the min keeps 0.4·A, on purpose: $L^{CLIP}$ is a pessimistic bound that never "
-        "credits the policy with more than the unclipped surrogate.\n"
-        "3. **That keeps the pull-back.** At r = 0.4 PPO's slope is A, so gradient ascent "
-        "pushes the good action's probability back up. The learner's version is flat there: "
-        "its slope is 0 and nothing pulls the policy back."
+        f"A learner worked through an example: with a ratio of {r:g} and ε = {epsilon:g}, "
+        f"clipping should give {ppo.clip_ratio(r, epsilon):g}. Shouldn't PPO's formula then "
+        "read max(1−ε, min(r, 1+ε))? Before the answer, try PPO's formula on their numbers."
     )
+    guessed = cards.predict(
+        MINMAX_GUESS, f"With A = {a:g}, r = {r:g} and ε = {epsilon:g}, what does PPO's "
+        "objective min(r·A, clip(r, 1−ε, 1+ε)·A) give?",
+        answer=f"{ppo.clipped_objective(r, a, epsilon):g}",
+        why=f"The clip does give {ppo.clip_ratio(r, epsilon):g}, as the learner says, but PPO "
+        f"then keeps the smaller of r·A = {ppo.surrogate_objective(r, a):g} and clip(r)·A = "
+        f"{ppo.learner_objective(r, a, epsilon):g}.")
+    if guessed:
+        st.markdown(
+            "The answer has three parts:\n\n"
+            "1. **Their expression is the clip itself.** max(1−ε, min(r, 1+ε)) is exactly "
+            "clip(r, 1−ε, 1+ε), and it does give 0.7. That part of the reasoning is right.\n"
+            "2. **PPO does not stop at the clip.** It takes the min of the *unclipped* r·A and "
+            "the *clipped* clip(r)·A. With A > 0 and r = 0.4, r·A = 0.4·A is smaller than "
+            "0.7·A, so the min keeps 0.4·A, on purpose: $L^{CLIP}$ is a pessimistic bound that "
+            "never credits the policy with more than the unclipped surrogate.\n"
+            "3. **That keeps the pull-back.** At r = 0.4 PPO's slope is A, so gradient ascent "
+            "pushes the good action's probability back up. The learner's version is flat "
+            "there: its slope is 0 and nothing pulls the policy back."
+        )
     left, right = st.columns(2)
     with left:
         cards.equation_card(
@@ -450,7 +479,7 @@ def learner_question_section() -> None:
         "PPO",
     )
     st.markdown("All of it at once, starting at the learner's numbers; move them:")
-    _learner_demo()
+    _learner_demo(guessed)
     st.subheader("What goes wrong if you train on the learner's version")
     st.markdown(
         "In a real update a sample lands on the wrong side of the band when an earlier "
@@ -459,16 +488,18 @@ def learner_question_section() -> None:
         "step *against* its gradient, then keep optimising each objective on the same batch."
     )
     _knock_demo()
+    code.show_code(ppo.learner_objective, ppo.learner_gradient, ppo.policy_loss)
     cards.takeaway(
         "The learner computed the clip correctly; the formula just does one more thing. PPO's "
         "outer min between r·A and clip(r)·A is what makes the objective pessimistic and keeps "
         "a slope that pulls a policy back when it moved the wrong way."
     )
-    code.show_code(ppo.learner_objective, ppo.learner_gradient, ppo.policy_loss)
 
 
 @st.fragment
-def _learner_demo() -> None:
+def _learner_demo(guessed: bool) -> None:
+    """The learner's version beside PPO's; the chart waits for the guess above, which it
+    answers. The sliders stay, so a link's settings are kept until then."""
     one, two, three = st.columns(3)
     with one:
         r = state.slider(Q_RATIO, "Ratio r", help=_opens_at("moves r"))
@@ -476,6 +507,9 @@ def _learner_demo() -> None:
         epsilon = state.slider(Q_EPSILON, "Clip range ε")
     with three:
         a = state.slider(Q_ADVANTAGE, "Advantage A")
+    if not guessed:
+        st.caption("The chart opens once you have made your guess above.")
+        return
     try:
         spec = learner_explorable(float(epsilon), float(a))
         gap = ppo.code_form_gap(epsilon)
@@ -488,10 +522,9 @@ def _learner_demo() -> None:
         "is flat on both sides; PPO's is flat only on the side where A has been satisfied. "
         "Drag the slider under the chart to move r; the line above it gives both values, "
         "their slopes and the loss as code computes it.")
-    st.metric(f"Largest gap between −loss and PPO's objective, 10 000 random (r, A), ε = "
-              f"{epsilon:g}", fmt(gap),
-              help="max |−loss − min(r·A, clip(r)·A)| over random ratios in [0, 3] and "
-              "random advantages, at this ε.")
+    st.metric(f"Largest gap, −loss vs PPO's objective (ε = {epsilon:g})", fmt(gap),
+              help="max |−loss − min(r·A, clip(r)·A)| over 10 000 random ratios in [0, 3] "
+              "and random advantages, at this ε.")
 
 
 @st.fragment
@@ -518,12 +551,27 @@ def _knock_demo() -> None:
                 help=f"Wrong side left: {wrong[0, -1]:.0%} of the batch.")
     m[2].metric(f"Learner's, {KNOCK_STEPS} steps on", f"{gain[1, -1]:+.3f}",
                 help=f"Wrong side left: {wrong[1, -1]:.0%} of the batch.")
-    explorable.show(
-        spec, key="ppo_knock_chart", start=explorable.frame_count(spec) - 1,
-        caption="PPO pulls the wrong-side samples back and recovers; the learner's version has "
-        "no gradient on them, so the damage of the bad step stays. Red corners are the wrong "
-        "side: A > 0 but r < 1−ε, or A < 0 but r > 1+ε. Press play to watch PPO empty them "
-        "step by step.")
+    explorable.show(spec, key="ppo_knock_chart", start=explorable.frame_count(spec) - 1,
+                    caption=_knock_caption(wrong, gain))
+
+
+def _knock_caption(wrong: np.ndarray, gain: np.ndarray) -> str:
+    """What the knock chart shows, in the run's own numbers (wrong: the share of the batch on
+    the wrong side, gain: J(π) − J(π_old), per objective of KNOCK_RUNS and step)."""
+    corners = ("the shaded corners of the lower panel, where A > 0 but r < 1−ε, or A < 0 but "
+               "r > 1+ε")
+    if wrong[0, 0]:
+        start = (f"Right after the bad step {wrong[0, 0]:.0%} of the batch is on the wrong "
+                 f"side, {corners}.")
+    else:
+        start = (f"No sample starts on the wrong side ({corners}); a few can drift there as "
+                 "the shared weights move.")
+    left = ("none of PPO's samples" if not wrong[0, -1] else
+            f"{wrong[0, -1]:.0%} of PPO's samples")
+    return (f"{start} After {KNOCK_STEPS} steps {left} and {wrong[1, -1]:.0%} of the learner's "
+            f"are still there. PPO's real gain ends at {gain[0, -1]:+.3f}; the learner's "
+            f"version, which has no gradient on the wrong side, ends at {gain[1, -1]:+.3f}. "
+            "Press play to replay the steps.")
 
 
 # 4. Advantages with GAE
@@ -556,11 +604,11 @@ def gae_section() -> None:
             "PPO", "Schulman et al. 2017, Eq. 11; Schulman et al. 2016",
         )
     _gae_demo()
+    code.show_code(ppo.td_errors, ppo.gae)
     cards.takeaway(
         "λ trades bias for variance: λ = 0 trusts the critic after one step, λ = 1 trusts only "
         "the rewards. PPO's papers use λ around 0.95."
     )
-    code.show_code(ppo.td_errors, ppo.gae)
 
 
 @st.fragment
@@ -650,26 +698,28 @@ def training_section() -> None:
             "PPO",
         )
     _training_demo()
+    code.show_code(ppo.ppo_run, ppo.approx_kl, ppo.clip_fraction)
     cards.takeaway(
         "Clipping lets PPO reuse a batch for several epochs safely: each update stays close to "
         "the policy that collected the data. Watch approx KL and the clip fraction in real "
         "runs; a KL that jumps means the updates are too large."
     )
-    code.show_code(ppo.ppo_run, ppo.approx_kl, ppo.clip_fraction)
 
 
 @st.fragment
 def _training_demo() -> None:
-    c = st.columns([1, 1, 1, 1, 1.4])
+    # Two rows: the comparison's two long options keep their room in presenter mode.
+    c = st.columns(3)
     with c[0]:
         epsilon = state.slider(RUN_EPSILON, "Clip range ε")
     with c[1]:
         epochs = state.slider(EPOCHS, "Epochs per batch")
     with c[2]:
         lr = state.slider(LEARNING_RATE, "Learning rate")
-    with c[3]:
+    c = st.columns([1, 2])
+    with c[0]:
         seed = state.number(RUN_SEED, "Seed", help=f"Seeds the group of {N_SEEDS} runs.")
-    with c[4]:
+    with c[1]:
         versus = state.choice(VERSUS, "Compare PPO with")
     other = COMPARE[versus]
     try:
@@ -699,17 +749,31 @@ def _training_demo() -> None:
                   help=f"All {2 * N_SEEDS} runs, computed once for these settings and cached.")
     settings = (float(epsilon), int(epochs), float(lr), int(seed), other)
     replay = training_replay(*settings)
-    explorable.show(
-        replay, key="ppo_training_chart", start=explorable.frame_count(replay) - 1,
-        caption="Without clipping, several epochs on a lucky batch (a long-shot jackpot) push "
-        "the policy far in one update: KL per update is many times PPO's, and some seeds crash "
-        "(the shaded range of the seeds drops). PPO's updates stay small and every seed keeps "
-        "improving. Press play to train again from the first update.")
-    _inspect_update(settings)
+    explorable.show(replay, key="ppo_training_chart",
+                    start=explorable.frame_count(replay) - 1,
+                    caption=_training_caption(summary, versus))
+    _inspect_update(settings, versus)
+
+
+def _training_caption(summary: dict, versus: str) -> str:
+    """What the training replay shows, in the runs' own numbers (summary: summarize_run's,
+    PPO first)."""
+    crashed, kl = summary["crashed"], summary["kl"]
+    other = COMPARED_WITH[versus]
+    if crashed.any():
+        verb = "crashes" if crashed[1] == 1 else "crash"
+        crashes = f"{crashed[1]} of the {N_SEEDS} seeds {verb} {other} and {crashed[0]} with PPO"
+    else:
+        crashes = "no seed crashes with either objective"
+    return (f"Bold: the mean of {N_SEEDS} seeds; shaded: their range, which drops when a seed "
+            "crashes. A crash follows an update that moves the policy far, as several epochs "
+            "on a lucky batch (a long-shot jackpot) can when nothing holds the ratios near 1. "
+            f"With these settings {crashes}; the mean KL per update is {kl[0]:.3g} nats with "
+            f"PPO and {kl[1]:.3g} {other}. Press play to train again from the first update.")
 
 
 @st.fragment
-def _inspect_update(settings: tuple) -> None:
+def _inspect_update(settings: tuple, versus: str) -> None:
     """Inside the updates of the first seed: the ratios epoch by epoch. A fragment of its own,
     so moving its control redraws only this chart, not the training replay."""
     controls, chart = st.columns([1, 3], gap="large")
@@ -725,8 +789,8 @@ def _inspect_update(settings: tuple) -> None:
         explorable.show(
             spec, key="ppo_inspect_chart", start=int(update) - 1,
             caption=f"After each epoch: the middle 80 % of the batch's ratios (shaded) and their "
-            f"median (dashed lines: 1 ± {settings[0]:g}). PPO's stay near the band; without "
-            "clipping they keep spreading epoch after epoch.")
+            f"median (dashed lines: the band 1 ± {settings[0]:g}). PPO stops pushing a ratio "
+            f"once it has moved ε the way its advantage asks; {INSPECT_OTHERS[versus]}")
 
 
 QUESTIONS = [

@@ -7,7 +7,16 @@ import plotly.graph_objects as go
 import pytest
 from conftest import open_page
 from fuzz import fuzz_page
-from pagetest import chart_specs, explorables, link_notes, metric, opened_frame, shown_note
+from pagetest import (
+    captions,
+    chart_specs,
+    explorables,
+    link_notes,
+    markdown,
+    metric,
+    opened_frame,
+    shown_note,
+)
 
 from lessons import ppo
 
@@ -17,7 +26,8 @@ STEPS = ("1. The surrogate objective", "2. Clipping", "3. The min/max question",
 WIDGETS = {  # the widgets of each step
     1: {"ppo_r", "ppo_a", "ppo_steps", "ppo_bseed"},
     2: {"ppo_eps", "ppo_cr", "ppo_ca"},
-    3: {"ppo_qr", "ppo_qa", "ppo_qeps", "ppo_knock", "ppo_keps", "ppo_kseed"},
+    3: {"ppo_minmax_guess", "ppo_qr", "ppo_qa", "ppo_qeps", "ppo_knock", "ppo_keps",
+        "ppo_kseed"},
     4: {"ppo_rew", "ppo_val", "ppo_gamma", "ppo_lam"},
     5: {"ppo_clip", "ppo_epochs", "ppo_lr", "ppo_seed", "ppo_vs", "ppo_upd"},
     6: {f"quiz_ppo_{q}" for q in ("value_up", "value_down", "zero_gradient", "learner", "td",
@@ -26,11 +36,16 @@ WIDGETS = {  # the widgets of each step
 LESSON_NAV = {"ppo_step", "ppo_step_back", "ppo_step_next"}
 RATIOS = np.round(np.linspace(0.0, 3.0, 61), 2)  # the ratio r of every explorable over r
 RTOL = 1e-4  # frames keep five significant digits
+GUESS = {"ppo_minmax_guess": "0.7"}  # step 3's prediction, answered: its chart opens
 
 
 def at_step(number: int, **params):
-    """The page opened on step ``number`` (counting from 1), with more link parameters."""
-    at = open_page(PAGE, {"ppo_step": STEPS[number - 1], **params})
+    """The page opened on step ``number`` (counting from 1), with more link parameters; on
+    step 3 with its prediction answered unless the link says otherwise (pass
+    ppo_minmax_guess=None for the unanswered question)."""
+    params = {**(GUESS if number == 3 else {}), **params}
+    at = open_page(PAGE, {"ppo_step": STEPS[number - 1],
+                          **{k: v for k, v in params.items() if v is not None}})
     assert not at.exception
     return at
 
@@ -123,6 +138,21 @@ def test_one_batch_replay_shows_the_run_step_by_step():
         assert f"{outside:.0%} of the ratios outside [0.8, 1.2]" in note(spec["frames"][k])
     assert shown_note(spec).startswith(f"Step 12: promise {promise[12]:+.3f}")
     assert not at.metric  # the numbers live in the chart's note
+    outside = ppo.clip_fraction(ratios[-1], 0.2)
+    assert f"By step 60 the batch promises {promise[-1]:+.3f} while the real gain is " \
+        f"{gain[-1]:+.3f}, and {outside:.0%} of the ratios sit outside [0.8, 1.2]" \
+        in captions(at)
+
+
+def test_one_batch_caption_says_when_the_real_gain_falls_below_the_start():
+    gain = ppo.one_batch_ascent(("unclipped",), steps=60, lr=1.0, seed=6, epsilon=0.2)[
+        "true_gain"][0, -1]
+    assert gain < 0  # seed 6, the default: the policy ends worse than it started
+    assert f"the real gain is {gain:+.3f}, worse than where it started" in \
+        captions(at_step(1, ppo_bseed="6"))
+    gain = ppo.one_batch_ascent(("unclipped",), steps=60, lr=1.0, seed=0, epsilon=0.2)[
+        "true_gain"][0, -1]
+    assert gain > 0 and "worse than where it started" not in captions(at_step(1, ppo_bseed="0"))
 
 
 # 2. Clipping
@@ -179,6 +209,27 @@ def test_six_case_table_lists_every_case_at_a_typical_ratio(epsilon, size):
 # 3. The learner's question
 
 
+def test_the_learners_chart_waits_for_a_prediction_and_then_bears_out_0_4():
+    at = at_step(3, ppo_minmax_guess=None)
+    guess = at.button_group(key="ppo_minmax_guess")
+    assert guess.options == ["0.4", "0.7", "1.3"] and guess.value is None
+    assert not [s for s in explorables(at) if "learner's formula" in s["layout"]["title"]["text"]]
+    assert "The answer has three parts" not in markdown(at)
+    assert at.slider(key="ppo_qr").value == 0.4  # the sliders keep a link's settings meanwhile
+    # PPO's objective at the learner's numbers, and the clip they expected
+    assert ppo.clipped_objective(0.4, 1.0, 0.3) == pytest.approx(0.4)
+    assert ppo.clip_ratio(0.4, 0.3) == pytest.approx(0.7)
+    at.button_group(key="ppo_minmax_guess").set_value("0.7").run()
+    assert any(w.value.startswith("You predicted **0.7**; the demo below shows **0.4**.")
+               for w in at.warning)
+    assert "The answer has three parts" in markdown(at)
+    assert shown_note(titled(at, "The learner's formula")).startswith("r = 0.40")
+    at.button_group(key="ppo_minmax_guess").set_value("0.4").run()
+    assert any(s.value.startswith("You predicted **0.4**, and the demo") and
+               "r·A = 0.4 and clip(r)·A = 0.7" in s.value for s in at.success)
+    assert not at.exception
+
+
 def test_defaults_open_at_the_learners_case():
     at = at_step(3)
     spec = titled(at, "The learner's formula")
@@ -189,8 +240,7 @@ def test_defaults_open_at_the_learners_case():
     assert "learner's clip(r)·A = 0.700, slope 0 " in shown
     assert "PPO's L<sup>CLIP</sup> = 0.400, slope +1.00" in shown
     assert "the loss in code: -0.400 = −L<sup>CLIP</sup>" in shown
-    assert metric(at, "Largest gap between −loss and PPO's objective, 10 000 random (r, A), "
-                  "ε = 0.3") == "0.000"
+    assert metric(at, "Largest gap, −loss vs PPO's objective (ε = 0.3)") == "0.000"
 
 
 def test_the_learners_version_and_ppos_at_every_ratio():
@@ -236,6 +286,34 @@ def test_the_knock_replay_shows_every_step_after_the_bad_step():
     assert gain[0, -1] > gain[1, -1]
 
 
+@pytest.mark.parametrize(("knock", "seed"), [("1.5", "0"), ("0", "3"), ("2.5", "1")])
+def test_the_knock_caption_says_what_the_run_leaves_on_the_wrong_side(knock, seed):
+    at = at_step(3, ppo_knock=knock, ppo_kseed=seed)
+    out = ppo.one_batch_ascent(("ppo", "learner"), steps=30, lr=1.0, seed=int(seed),
+                               epsilon=0.3, knock=float(knock))
+    wrong, gain = out["wrong_side"], out["true_gain"]
+    (caption,) = [c.value for c in at.caption if "Press play to replay the steps" in c.value]
+    if float(knock):
+        assert caption.startswith(f"Right after the bad step {wrong[0, 0]:.0%} of the batch")
+    else:
+        assert wrong[0, 0] == 0 and caption.startswith("No sample starts on the wrong side")
+    ppo_left = f"{wrong[0, -1]:.0%} of PPO's samples" if wrong[0, -1] else "none of PPO's"
+    assert f"After 30 steps {ppo_left}" in caption
+    assert f"and {wrong[1, -1]:.0%} of the learner's are still there" in caption
+    assert f"PPO's real gain ends at {gain[0, -1]:+.3f}" in caption
+    assert f"ends at {gain[1, -1]:+.3f}" in caption
+    assert "empties" not in caption and "empty" not in caption
+
+
+def test_the_default_knock_leaves_ppo_a_few_samples_on_the_wrong_side():
+    """The case the caption once got wrong: at step 30 PPO still has samples in a corner."""
+    out = ppo.one_batch_ascent(("ppo", "learner"), steps=30, lr=1.0, seed=0, epsilon=0.3,
+                               knock=1.5)
+    left = ppo.wrong_side_fraction(out["ratios"][0, -1], out["advantages"], 0.3)
+    assert 0 < left == out["wrong_side"][0, -1] < out["wrong_side"][1, -1]
+    assert f"After 30 steps {left:.0%} of PPO's samples" in captions(at_step(3))
+
+
 # 4. GAE
 
 
@@ -254,7 +332,8 @@ def test_gae_table_matches_lessons():
 
 @pytest.mark.parametrize(
     ("rewards", "values", "message"),
-    [("1, 2", "0, 0", "3 values"), ("abc", "0, 0", "not a number"), ("", "0", "empty")],
+    [("1, 2", "0, 0", "3 values"), ("abc", "0, 0", "not a number"),
+     ("", "0", "nothing is typed")],
 )
 def test_bad_trajectory_text_shows_an_error(rewards, values, message):
     at = at_step(4, ppo_rew=rewards, ppo_val=values)
@@ -273,9 +352,28 @@ def test_training_table_matches_the_run():
     assert numbers(table["Final expected reward"]) == pytest.approx(summary["final"], abs=5e-4)
     assert list(table["Seeds that crashed (of 8)"]) == list(summary["crashed"])
     assert summary["crashed"][0] == 0 < summary["crashed"][1]
+    assert f"With these settings {summary['crashed'][1]} of the 8 seeds crash without " \
+        f"clipping and 0 with PPO; the mean KL per update is {summary['kl'][0]:.3g} nats with " \
+        f"PPO and {summary['kl'][1]:.3g} without clipping." in captions(at)
     at.button_group(key="ppo_vs").set_value("learner's clip(r)·A").run()
     table = next(d.value for d in at.table if "Final expected reward" in d.value.columns)
     assert list(table["Run"]) == ["PPO: min(r·A, clip(r)·A)", "learner's clip(r)·A"]
+    summary = ppo.summarize_run(ppo.ppo_run(("ppo", "learner")), 0.8, 10)
+    assert list(summary["crashed"]) == [0, 0]
+    assert "With these settings no seed crashes with either objective" in captions(at)
+    assert "the learner's version stops a ratio outside the band" in captions(at)
+
+
+def test_the_training_caption_counts_a_single_crash_and_a_crash_of_ppo():
+    at = at_step(5, ppo_epochs="20", ppo_vs="learner's clip(r)·A")
+    summary = ppo.summarize_run(ppo.ppo_run(("ppo", "learner"), epochs=20), 0.8, 10)
+    assert list(summary["crashed"]) == [0, 1]
+    assert "1 of the 8 seeds crashes with the learner's clip(r)·A and 0 with PPO" in \
+        captions(at)
+    at = at_step(5, ppo_lr="0.3")
+    summary = ppo.summarize_run(ppo.ppo_run(("ppo", "unclipped"), lr=0.3), 0.8, 10)
+    assert list(summary["crashed"]) == [1, 3]  # PPO is no guarantee: one seed crashes too
+    assert "3 of the 8 seeds crash without clipping and 1 with PPO" in captions(at)
 
 
 def test_the_training_replay_shows_every_update_of_the_runs():

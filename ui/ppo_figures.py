@@ -126,6 +126,13 @@ EXACT = theme.COLORS["exact"]
 R_RANGE = [-0.05, 3.05]  # the ratio axis of every chart over r (the controls run from 0 to 3)
 SHORT_NAMES = {"ppo": "PPO", "unclipped": "no clipping", "learner": "learner's"}
 TOP_LEFT = dict(orientation="h", x=0.01, xanchor="left", y=1, yanchor="top")  # inside the plot
+# The free strip kept above a panel's curves for a TOP_LEFT legend (a fraction of the data's
+# span): on a phone the legend wraps to two rows, and it must not cover a curve.
+LEGEND_ROOM = 0.4
+STRIP = 0.3  # the same for two lines of labels above and below the curves
+# Bottom axis titles of charts with play buttons stay short: on a phone the buttons sit at the
+# right end of the title's row.
+SHORT_LOG_TITLE = "ratio r (log)"
 
 
 def signed(value: float) -> str:
@@ -133,13 +140,16 @@ def signed(value: float) -> str:
     return f"{value:+.2f}" if value else "0"
 
 
-def _span(*arrays, pad: float = 0.08) -> list[float]:
-    """An axis range holding every finite value of ``arrays``, with a margin."""
+def _span(*arrays, pad: float = 0.08, above: float = 0.0, below: float = 0.0) -> list[float]:
+    """An axis range holding every finite value of ``arrays``, with a margin, plus free room
+    ``above`` and ``below`` the data (as fractions of its span): a strip no curve enters,
+    for a legend or labels that must not cover the data at any width."""
     values = np.concatenate([np.ravel(a) for a in arrays]).astype(float)
     values = values[np.isfinite(values)]
     lo, hi = float(values.min()), float(values.max())
-    margin = max((hi - lo) * pad, 0.1)
-    return [lo - margin, hi + margin]
+    size = max(hi - lo, 1.0 if hi == lo else 0.0)
+    margin = max(size * pad, 0.1)
+    return [lo - margin - below * size, hi + margin + above * size]
 
 
 def _rgba(color: str, alpha: float) -> str:
@@ -171,16 +181,14 @@ def _ascent_arrow(axes, r: float, value: float, slope: float) -> dict:
                 arrowwidth=3, arrowcolor=EXACT, visible=bool(slope))
 
 
-def _slope_marks(axes, r: float, value: float, slope: float, y_range, text: str) -> list[dict]:
-    """The ascent arrow and a short text beside the point, red when nothing moves r (the same
-    keys in every frame, as for the arrow)."""
+def _slope_marks(axes, r: float, value: float, slope: float, text: str) -> list[dict]:
+    """The ascent arrow at the point and a short text in the strip the panel keeps free below
+    its curve, red when nothing moves r (the same keys in every frame, as for the arrow). No
+    background box: the band behind stays whole."""
     xa, ya = axes
-    above = value < (y_range[0] + y_range[1]) / 2
-    label = dict(x=r, y=value, xref=xa, yref=ya, text=text, showarrow=False,
-                 yshift=14 if above else -14, yanchor="bottom" if above else "top",
-                 xanchor="left" if r < 1.5 else "right",
-                 font=dict(color=EXACT if slope else theme.OKABE_ITO["vermillion"]),
-                 bgcolor="rgba(255,255,255,0.85)")
+    label = dict(x=0.5, y=0.01, xref=f"{xa} domain", yref=f"{ya} domain", text=text,
+                 showarrow=False, yanchor="bottom", xanchor="center", align="center",
+                 font=dict(color=EXACT if slope else theme.OKABE_ITO["vermillion"]))
     return [_ascent_arrow(axes, r, value, slope), label]
 
 
@@ -257,9 +265,9 @@ def one_batch_replay(steps: np.ndarray, promise: np.ndarray, gain: np.ndarray,
     layout = dict(
         xaxis=dict(domain=[0, 1], anchor="y", range=[-0.5, last + 0.5],
                    title=dict(text="gradient steps on the same batch")),
-        yaxis=dict(domain=[0.55, 1], anchor="x", range=_span(promise, gain),
+        yaxis=dict(domain=[0.55, 1], anchor="x", range=_span(promise, gain, above=LEGEND_ROOM),
                    title=dict(text="change in expected reward")),
-        xaxis2=_log2_axis(6, "ratio r (log scale)", domain=[0, 1], anchor="y2"),
+        xaxis2=_log2_axis(6, SHORT_LOG_TITLE, domain=[0, 1], anchor="y2"),
         yaxis2=dict(domain=[0, 0.3], anchor="x2", range=[0, 1.1 * counts.max()],
                     title=dict(text="samples")),
         legend=TOP_LEFT,
@@ -310,15 +318,19 @@ def clipping_explorable(r_values: np.ndarray, r_grid: np.ndarray, panels: dict,
             _point(axes, float(r_values[0]), float(panel["values"][0])),
         ]
         ranges[sign] = _span(panel["unclipped"], panel["objective"])
-        # The lines named where they part: at the right end for A > 0, the left for A < 0.
+        # The lines named where nothing else is drawn. r·A at its free end (right for A > 0,
+        # left for A < 0). L^CLIP for A > 0 under its flat right end; for A < 0 below and left
+        # of its falling stretch at r = 2.5, as its short flat stretch leaves no room on a
+        # phone.
         end = -1 if a > 0 else 0
         at_x, anchor = (2.95, "right") if a > 0 else (0.05, "left")
+        clip_at = (at_x, float(panel["objective"][end])) if a > 0 else (
+            2.5, float(np.interp(2.5, r_grid, panel["objective"])))
         layout["annotations"] += [
             _label(axes, at_x, panel["unclipped"][end], "r·A", xanchor=anchor,
                    yanchor="bottom", font=dict(color=color)),
-            _label(axes, at_x, panel["objective"][end], "L<sup>CLIP</sup>", xanchor=anchor,
-                   yanchor="top" if a > 0 else "bottom", yshift=-4 if a > 0 else 4,
-                   font=dict(color=color))]
+            _label(axes, *clip_at, "L<sup>CLIP</sup>", xanchor="right", yanchor="top",
+                   yshift=-4, xshift=0 if a > 0 else -4, font=dict(color=color))]
         xa, ya = axes
         layout[xa.replace("x", "xaxis")] = dict(
             domain=[0, 0.4] if col == 0 else [0.62, 1], anchor=ya, range=R_RANGE,
@@ -359,7 +371,8 @@ def learner_explorable(r_values: np.ndarray, r_grid: np.ndarray, lines: dict, po
     """The learner's clip(r)·A (left) beside PPO's min(r·A, clip(r)·A) (right), the slider's r
     marked on both with an arrow for where gradient ascent moves r (or a note that nothing
     moves it). An explorable over r; lines over r_grid, points and slopes over r_values."""
-    y_range = _span(lines["learner"], lines["ppo"])
+    # Free strips above and below the curves: the names go on top, the slopes underneath.
+    y_range = _span(lines["learner"], lines["ppo"], above=STRIP, below=STRIP)
     layout: dict = dict(shapes=[], annotations=[])
     data = []
     for col, key in enumerate(("learner", "ppo")):
@@ -372,12 +385,10 @@ def learner_explorable(r_values: np.ndarray, r_grid: np.ndarray, lines: dict, po
         layout[xa.replace("x", "xaxis")] = dict(
             domain=[0, 0.47] if col == 0 else [0.53, 1], anchor=ya, range=R_RANGE,
             title=dict(text="ratio r"))
-        # Named in the corner the lines leave empty: bottom right for A ≥ 0, top right else.
-        low = lines[key][0] <= lines[key][-1]
         layout["annotations"].append(_domain_label(
             axes, "the learner's<br>clip(r)·A" if key == "learner" else
-            "PPO's<br>min(r·A, clip(r)·A)", x=0.98, y=0.02 if low else 0.98, xanchor="right",
-            yanchor="bottom" if low else "top", font=dict(color=OBJECTIVE_COLORS[key])))
+            "PPO's<br>min(r·A, clip(r)·A)", x=0.02, y=0.99, xanchor="left", yanchor="top",
+            align="left", font=dict(color=OBJECTIVE_COLORS[key])))
         layout[ya.replace("y", "yaxis")] = dict(anchor=xa, range=y_range) | (
             dict(title=dict(text="objective (advantage units)")) if col == 0 else
             dict(matches="y", showticklabels=False))
@@ -388,8 +399,8 @@ def learner_explorable(r_values: np.ndarray, r_grid: np.ndarray, lines: dict, po
             slope = float(slopes[key][k])
             way = "up" if slope > 0 else "down"
             frame_marks += _slope_marks(AXES if col == 0 else ("x2", "y2"), float(r),
-                                        float(points[key][k]), slope, y_range,
-                                        f"slope {signed(slope)}:<br>ascent moves r {way}" if
+                                        float(points[key][k]), slope,
+                                        f"slope {signed(slope)}:<br>pushes r {way}" if
                                         slope else "slope 0:<br>nothing moves r")
         frames.append([dict(x=[float(r)], y=compact(points[key][k]))
                        for key in ("learner", "ppo")])
@@ -401,7 +412,7 @@ def learner_explorable(r_values: np.ndarray, r_grid: np.ndarray, lines: dict, po
             f"the loss in code: {loss[k]:.3f} = −L<sup>CLIP</sup>")
     return explorable.build(
         _figure(data, layout, f"The learner's formula and PPO's, ε = {epsilon:g}",
-                height=360, notes=notes),
+                height=440, notes=notes),
         list(r_values), "ratio r", frames, changing=[1, 3], notes=notes, annotations=marks,
         value_text=[f"{r:.2f}" for r in r_values])
 
@@ -438,10 +449,10 @@ def knock_replay(steps: np.ndarray, gain: np.ndarray, wrong: np.ndarray, ratios:
     layout = dict(
         xaxis=dict(domain=[0, 1], anchor="y", range=[-0.5, steps[-1] + 0.5],
                    title=dict(text="gradient steps after the bad step")),
-        yaxis=dict(domain=[0.58, 1], anchor="x", range=_span(gain),
+        yaxis=dict(domain=[0.6, 1], anchor="x", range=_span(gain, above=LEGEND_ROOM),
                    title=dict(text="J(π) − J(π_old)")),
-        xaxis2=_log2_axis(limit, "ratio r (log scale)", domain=[0, 1], anchor="y2"),
-        yaxis2=dict(domain=[0, 0.4], anchor="x2", range=[-span, span],
+        xaxis2=_log2_axis(limit, SHORT_LOG_TITLE, domain=[0, 1], anchor="y2"),
+        yaxis2=dict(domain=[0, 0.36], anchor="x2", range=[-span, span],
                     title=dict(text="advantage Â (reward units)")),
         legend=TOP_LEFT,
         shapes=[_hline(top, 0), _vrect(bottom, low, high),
@@ -462,7 +473,7 @@ def knock_replay(steps: np.ndarray, gain: np.ndarray, wrong: np.ndarray, ratios:
     n = len(names)
     return explorable.build(
         _figure(data, layout, "A bad step: who pulls the policy back?",
-                height=560, notes=notes),
+                height=600, notes=notes),
         [int(s) for s in steps], "step", frames,
         changing=list(range(1, 2 * n + 2)), notes=notes, play=True)
 
@@ -505,11 +516,14 @@ def gae_dial(lams: np.ndarray, curve: np.ndarray, lam: float, value: float):
     data[1]["hovertemplate"] = "λ = %{x:.2f}<br>Â_0 = %{y:.3f}<extra></extra>"
     for x, y, label, color in ((0, curve[0], "TD", theme.COLORS["P"]),
                                (1, curve[-1], "Monte Carlo", theme.COLORS["Q"])):
+        # The text on the inner side of its arrow, so a narrow column never cuts it.
         layout["annotations"].append(dict(x=x, y=y, xref="x", yref="y", text=label,
                                           showarrow=True, arrowhead=2, ay=-32,
-                                          ax=25 if x == 0 else -25, font=dict(color=color)))
+                                          ax=12 if x == 0 else -12,
+                                          xanchor="left" if x == 0 else "right",
+                                          font=dict(color=color)))
     _axis_title(layout, axes, "λ", "Â_0 (reward units)", x_range=[-0.05, 1.05])
-    return _figure(data, layout, "The first step's advantage as λ turns", height=420)
+    return _figure(data, layout, "Â_0 as λ turns", height=420)
 
 
 # Section 5
@@ -550,19 +564,21 @@ def training_replay(run: dict, names: Sequence[str]) -> dict:
     layout = dict(
         xaxis=dict(domain=[0, 1], anchor="y", range=[-0.5, updates[-1] + 0.5],
                    title=dict(text="update")),
-        yaxis=dict(domain=[0.5, 1], anchor="x", range=[min(0.0, float(low.min())) - 0.05,
-                                                       optimal + 0.15],
+        # Nothing exceeds the best possible reward: the room above its line holds the legend
+        # and the line's own label, clear of every curve.
+        yaxis=dict(domain=[0.54, 1], anchor="x", range=[min(0.0, float(low.min())) - 0.05,
+                                                        optimal + 0.5],
                    title=dict(text="expected reward")),
         xaxis2=dict(domain=[0, 1], anchor="y2", range=[-0.5, updates[-1] + 0.5],
                     title=dict(text="update")),
-        yaxis2=dict(domain=[0, 0.32], anchor="x2", type="log", dtick=1,
+        yaxis2=dict(domain=[0, 0.3], anchor="x2", type="log", dtick=1,
                     range=[np.log10(positive.min()) - 0.2, np.log10(positive.max()) + 0.2],
                     title=dict(text="nats (log scale)")),
         legend=TOP_LEFT,
         shapes=[_hline(top, optimal, color=EXACT, dash="dash")],
         annotations=[dict(x=0.01, y=optimal, xref="x domain", yref="y",
                           text=f"best possible {optimal:.3f}", showarrow=False,
-                          xanchor="left", yanchor="top"),
+                          xanchor="left", yanchor="bottom", yshift=2),
                      _domain_label(bottom, "KL(π_old‖π_new) per update, mean of seeds",
                                    yshift=4)])
     frames, notes = [], []
@@ -618,15 +634,18 @@ def update_inspector(run: dict, names: Sequence[str], epsilon: float, kl_k1: np.
                           mode="lines+markers", marker=dict(size=9),
                           hovertemplate="epoch %{x}<extra></extra>"))
     layout = dict(
-        xaxis=dict(range=[0.6, epochs[-1] + 0.4], tickvals=list(epochs),
-                   title=dict(text="epoch of the update")),
-        yaxis=_log2_axis(limit, "ratio r (log scale)"),
+        xaxis=dict(range=[1 - max(0.6, 0.3 * (epochs[-1] - 0.6)), epochs[-1] + 0.4],
+                   tickvals=list(epochs),
+                   title=dict(text="epoch")),
+        # room above the largest ratio shown, for the legend
+        yaxis=_log2_axis(limit, "ratio r (log scale)") | dict(range=[-limit - 0.3, limit + 2.2]),
         legend=TOP_LEFT,
         shapes=[_hline(axes, np.log2(1 - epsilon), color=EXACT, dash="dash"),
                 _hline(axes, np.log2(1 + epsilon), color=EXACT, dash="dash"),
                 _hline(axes, 0, dash="solid", width=1)],
-        annotations=[dict(x=1, y=np.log2(1 + epsilon), xref="x domain", yref="y",
-                          text=f"1 ± {epsilon:g}", showarrow=False, xanchor="right",
+        # The band named left of the first epoch, where no median or range is drawn.
+        annotations=[dict(x=0, y=np.log2(1 + epsilon), xref="x domain", yref="y",
+                          text=f"1 ± {epsilon:g}", showarrow=False, xanchor="left",
                           yanchor="bottom")])
     n_updates = ratios.shape[1]
     frames, notes = [], []
