@@ -25,8 +25,13 @@ NOISE_OPTIONS = ("0", "0.1", "0.2", "0.3")
 FEW_PAIRS, MANY_PAIRS = 300, 30_000  # the data step's "few" and "many"
 NOISY = 0.2  # the data step's noisy labels: a fifth written the wrong way round
 COMPARE_OPTIONS = ("Few vs many pairs", "Clean vs noisy labels")
+CLOSER_OPTIONS = ("DPO's", "RLHF's", "It depends on the KL")  # step 3's guess
 NAMES = {key: method.name for key, method in fr.METHODS.items()}
 COEFFICIENTS = {key: method.coefficient for key, method in fr.METHODS.items()}
+COLUMN_NAMES = {fr.DPO.name: "DPO", fr.RLHF.name: "RLHF", fr.PPO_TRUE.name: "PPO, true reward",
+                fr.PREFERRED.name: "preferred-response FT", fr.REFERENCE.name: "reference"}
+COST_ROWS = ("runs in the sweep", "models in memory", "optimiser steps per run",
+             "replies sampled per run", "preference labels", "ms per run", "ms in total")
 SHORT = {"dpo": "DPO", "rlhf": "RLHF", "ppo_true": "PPO with the true reward",
          "preferred_ft": "preferred-response fine-tuning", "reference": "the reference"}
 
@@ -55,9 +60,11 @@ QUICK = Param("lab_quick", False)
 COMPARE = Param("lab_compare", COMPARE_OPTIONS[0], options=COMPARE_OPTIONS)
 ZOOM = Param("lab_zoom", False)
 REPLAY_BETA = Param("lab_replay_beta", "1", options=REPLAY_OPTIONS)
+CLOSER_GUESS = Param("lab_closer_guess", None, options=CLOSER_OPTIONS)
 ZOOM_RANGE = ((-0.05, 1.65), (-0.3, 2.4))  # KL (nats), reward (points) near the reference
 
-PARAMS = (STEPS.param, BETA, PAIRS, NOISE, SEED, QUICK, COMPARE, ZOOM, REPLAY_BETA)
+PARAMS = (STEPS.param, BETA, PAIRS, NOISE, SEED, QUICK, COMPARE, ZOOM, REPLAY_BETA,
+          CLOSER_GUESS)
 
 
 @dataclass(frozen=True)
@@ -334,9 +341,9 @@ def question() -> None:
         "RLHF", "Rafailov et al. 2023, Eq. 4",
     )
     _frontier_demo()
+    code.show_code(fr.optimal_frontier, fr.frontier_reward, fr.reward_distribution)
     cards.takeaway("The frontier is the yardstick: no method can cross it, so the question "
                    "becomes how close each method gets to it, and at what KL.")
-    code.show_code(fr.optimal_frontier, fr.frontier_reward, fr.reward_distribution)
 
 
 @st.fragment
@@ -348,13 +355,14 @@ def _frontier_demo() -> None:
     opened = "" if BETA_GRID[start] == beta else (
         f" The chart opens at β = {BETA_GRID[start]:g}, the point of its slider nearest the "
         f"{beta:g} set above.")
+    reference = f"{_reference_reward():.3f}".replace("-", "−")  # a minus sign
     explorable.show(
         _frontier_explorable(), key="lab_frontier_chart", start=start,
         caption="Top: the exact frontier, with π\\*_β on it (purple) for the β of the slider "
         "under the chart. Bottom: how often π\\*_β (purple) and the reference (grey) write a "
         "reply of each reward. Lower β climbs the curve and moves the mass to the best "
         f"replies; the curve's end, at {_best_reward():g} points, always writes a best reply "
-        f"(the reference earns {_reference_reward():.3f})." + opened)
+        f"(the reference earns {reference})." + opened)
 
 
 # 2. The contenders
@@ -368,7 +376,7 @@ def contenders() -> None:
         "Bradley–Terry annotator with the hidden reward (τ = 1), then a share of the labels "
         "written the wrong way round (the label noise you set in step 3)."
     )
-    st.dataframe(pd.DataFrame({
+    st.table(pd.DataFrame({
         "method": [m.name for m in fr.METHODS.values()],
         "learns from": ["the preference pairs, directly",
                         "the pairs, through a reward model; then its own samples",
@@ -377,7 +385,7 @@ def contenders() -> None:
                         "nothing: the starting point"],
         "swept coefficient": [m.coefficient or "—" for m in fr.METHODS.values()],
         "models in memory": [f"{m.models}: {m.models_what}" for m in fr.METHODS.values()],
-    }), hide_index=True, width="stretch")
+    }), hide_index=True)
     left, right = st.columns(2)
     with left:
         cards.equation_card(
@@ -412,9 +420,9 @@ def contenders() -> None:
         f"{fr.BUDGET.reward_model_steps} steps, once per dataset; preferred-response "
         f"fine-tuning {fr.BUDGET.preferred_steps} steps."
     )
+    code.show_code(fr.run, fr.preference_data)
     cards.takeaway("The contest is fair by construction: one dataset, one reference, one "
                    "yardstick. What differs is how each method turns the pairs into a policy.")
-    code.show_code(fr.run, fr.preference_data)
 
 
 # 3. The sweep
@@ -430,27 +438,58 @@ def run_sweep() -> None:
     )
     s = _settings_form(collapsed=False)
     rows = _sweep(s)
-    _sweep_charts(rows, s)
-    frame = _results_frame(rows, s)
-    st.dataframe(_shown_results(rows), hide_index=True, width="stretch")
-    st.download_button(
-        "Download the results (CSV)", data=frame.to_csv(index=False).encode("utf-8"),
-        file_name=f"dpo_vs_rlhf_{s.n_pairs}pairs_noise{s.noise:g}_seed{s.seed}"
-        f"{'_quick' if s.quick else ''}.csv", mime="text/csv", key="lab_csv",
-        on_click="ignore", icon=":material/download:")
+    if _predict_closer(rows):
+        _sweep_charts(rows, s)
+        frame = _results_frame(rows, s)
+        st.dataframe(_shown_results(rows), hide_index=True, width="stretch")
+        st.download_button(
+            "Download the results (CSV)", data=frame.to_csv(index=False).encode("utf-8"),
+            file_name=f"dpo_vs_rlhf_{s.n_pairs}pairs_noise{s.noise:g}_seed{s.seed}"
+            f"{'_quick' if s.quick else ''}.csv", mime="text/csv", key="lab_csv",
+            on_click="ignore", icon=":material/download:")
+    code.show_code(fr.run, fr.frontier_gap)
     cards.takeaway("Read the chart by columns: at the same KL, the higher point is the better "
                    "model. PPO with the true reward shows what PPO can do; the distance from "
                    "it down to RLHF is the reward model's fault, not PPO's.")
-    code.show_code(fr.run, fr.frontier_gap)
+
+
+def _closer(comparison: list[dict]) -> str | None:
+    """The guess the sweep bears out: the method closer to the frontier in every range of KL
+    where both landed, or "it depends" when that changes with the range (None: DPO and RLHF
+    never landed in the same range)."""
+    closers = {c["closer"] for c in comparison}
+    if len(closers) != 1:
+        return CLOSER_OPTIONS[2] if closers else None
+    return CLOSER_OPTIONS[0] if closers == {fr.DPO.key} else CLOSER_OPTIONS[1]
+
+
+def _verdict(comparison: list[dict]) -> str:
+    """fr.compare_methods in sentences, one per range of KL."""
+    return " ".join(f"{_sentence(_band(c['lo'], c['hi']))}: {SHORT[c['closer']]} closer by "
+                    f"{c['by']:.2f}." for c in comparison) or \
+        "DPO and RLHF landed at different KLs: compare them along the curve."
+
+
+def _predict_closer(rows: list[dict]) -> bool:
+    """Step 3's "predict first": whose runs get closer to the frontier at the same KL. True
+    once there is a guess (or nothing to guess: no range of KL holds runs of both)."""
+    comparison = fr.compare_methods(rows)
+    answer = _closer(comparison)
+    if answer is None:
+        return True
+    return cards.predict(
+        CLOSER_GUESS, "With the data set above, whose runs will reach more true reward at the "
+        "same KL, that is, land closer to the frontier: DPO's or RLHF's?", answer=answer,
+        why=f"{_verdict(comparison)} DPO learns each reply's probability from the pairs it "
+        "appears in; RLHF's reward model generalises across replies, but PPO finds its blind "
+        "spots when the KL penalty is weak. Which weighs more depends on the data and on how "
+        "far from π_ref a run goes.")
 
 
 @st.fragment
 def _sweep_charts(rows: list[dict], s: Settings) -> None:
     """The sweep walked by β, and the replay of DPO and RLHF at the chosen β."""
-    comparison = fr.compare_methods(rows)
-    verdict = " ".join(f"{_sentence(_band(c['lo'], c['hi']))}: {SHORT[c['closer']]} "
-                       f"closer by {c['by']:.2f}." for c in comparison) or \
-        "DPO and RLHF landed at different KLs: compare them along the curve."
+    verdict = _verdict(fr.compare_methods(rows))
     left, right = st.columns([1.3, 1], vertical_alignment="bottom")
     with left:
         chosen = float(state.choice(
@@ -467,10 +506,11 @@ def _sweep_charts(rows: list[dict], s: Settings) -> None:
     explorable.show(
         _sweep_explorable(s.n_pairs, s.noise, s.seed, s.quick, zoom, fr.BUDGET),
         key="lab_sweep_chart", start=start,
-        caption="Each point is one trained model (the number: its β). The black curve cannot "
-        "be crossed. The slider under the chart walks through the sweep's β: the purple point "
-        "is π*_β, where every run with that β aims, and the dotted lines show how far each one "
-        f"landed from it. {verdict}" + opened)
+        caption="Each point is one trained model; the number beside it is its β (where there "
+        "is room: hover over a point, or zoom in near the reference, for the others). The black "
+        "curve cannot be crossed. The slider under the chart walks through the sweep's β: the "
+        "purple point is π\\*_β, where every run with that β aims, and the dotted lines show "
+        f"how far each one landed from it. {verdict}" + opened)
     st.subheader("Two runs, update by update", divider="gray")
     st.markdown(
         f"Replay DPO and RLHF at β = {chosen:g}, trained as in the sweep: both start at the "
@@ -503,31 +543,33 @@ def cost() -> None:
     rows = _sweep(s)
     model = _reward_model(s.n_pairs, s.noise, s.seed, fr.BUDGET)
     table = fr.cost_table(rows, model)
-    st.dataframe(pd.DataFrame({
-        "method": [c["method"] for c in table],
-        "runs": [c["runs"] for c in table],
-        "models in memory": [f"{c['models']} ({c['models_what']})" for c in table],
-        "optimiser steps per run": [
-            f"{c['steps_per_run']:,}" + (f" + {c['reward_model_steps']:,} (reward model, once)"
-                                         if c["reward_model_steps"] else "") for c in table],
-        "replies sampled per run": [f"{c['samples_per_run']:,}" for c in table],
-        "preference labels": [f"{c['labels']:,}" for c in table],
-        "ms per run": [f"{c['wall_ms_per_run']:.0f}" for c in table],
-        "ms in total": [f"{c['wall_ms_total']:.0f}" for c in table],
-    }), hide_index=True, width="stretch")
+    st.table(_cost_frame(table))
     total = fr.total_wall_ms(table)
     st.caption(f"The whole sweep trained in {total / 1000:.1f} s of measured time ({s.describe()}"
                "). Times are measured when a run first trains and kept with its result; they "
-               "include the exact reward and KL the lab records after every step.")
+               "include the exact reward and KL the lab records after every step. Which models "
+               "each method holds: the table of step 2.")
     st.markdown(
         "What the table cannot show: on a real model PPO's sampling is the expensive part "
         "(generating text with a large network), and its four models must fit in memory at "
         "once; DPO's two fit where RLHF's four may not. In exchange RLHF needs no more "
         "labels for new replies: the reward model scores whatever the policy writes."
     )
+    code.show_code(fr.cost_table)
     cards.takeaway("DPO is the cheaper recipe: fewer models, no sampling, one loss. RLHF pays "
                    "for its reward model and its samples.")
-    code.show_code(fr.cost_table)
+
+
+def _cost_frame(table: list[dict]) -> pd.DataFrame:
+    """fr.cost_table as the page shows it: a column per method, so that it fits a phone."""
+    return pd.DataFrame({
+        COLUMN_NAMES[c["method"]]: [
+            f"{c['runs']}", f"{c['models']}",
+            f"{c['steps_per_run']:,}" + (f" + {c['reward_model_steps']:,} for the reward "
+                                         "model, once" if c["reward_model_steps"] else ""),
+            f"{c['samples_per_run']:,}", f"{c['labels']:,}", f"{c['wall_ms_per_run']:.0f}",
+            f"{c['wall_ms_total']:.0f}"] for c in table},
+        index=COST_ROWS)
 
 
 # 5. The effect of data
@@ -564,17 +606,17 @@ def data() -> None:
     kl_max = _kl_max([r for dataset_rows in rows.values() for r in dataset_rows])
     first, second = datasets
     show(lf.two_datasets(_curve(kl_max), rows, NAMES, methods,
-                         f"DPO and RLHF on {first} (filled) and {second} (open)"),
+                         f"DPO and RLHF: {first} (filled),<br>{second} (open)"),
          key="lab_data_chart",
          caption="Same colours as before; filled markers: the first dataset, open: the second. "
          "Watch which method moves towards the frontier when the data changes.")
-    st.dataframe(pd.DataFrame({
+    st.table(pd.DataFrame({
         "dataset": [e["dataset"] for e in effect],
-        "method": [NAMES[e["method"]] for e in effect],
+        "method": [SHORT[e["method"]] for e in effect],
         "mean gap to the frontier": [f"{e['mean_gap']:.3f}" for e in effect],
         "best true reward": [f"{e['best_reward']:.3f}" for e in effect],
         "at KL (nats)": [f"{e['best_kl']:.2f}" for e in effect],
-    }), hide_index=True, width="stretch")
+    }), hide_index=True)
     by = {(e["dataset"], e["method"]): e["mean_gap"] for e in effect}
     st.markdown(" ".join(
         f"{SHORT[m]}'s runs sat {by[(first, m)]:.2f} below the frontier on average with "
@@ -591,16 +633,16 @@ def data() -> None:
     gains = fr.reward_gains(TASK, main_rows, _reward_model(s.n_pairs, s.noise, s.seed,
                                                            fr.BUDGET))
     over = fr.overoptimisation(main_rows)
-    show(lf.promised_vs_given(gains, "RLHF: what the reward model promised, what the reader "
-                              "gave"), key="lab_overopt_chart",
-         caption=_overoptimisation_text(over) + " The numbers on the dashed line: each run's "
-         "KL coefficient.")
+    show(lf.promised_vs_given(gains, "RLHF: what the reward model promised,<br>what the "
+                              "reader gave"), key="lab_overopt_chart",
+         caption=_overoptimisation_text(over) + " The numbers beside the dashed line: each "
+         "run's KL coefficient (hover over a point for the others).")
     for label, dataset_rows in rows.items():
         found = fr.overoptimisation(dataset_rows)
         st.markdown(f"- **{label}**: {_overoptimisation_text(found)}")
+    code.show_code(fr.data_effect, fr.overoptimisation)
     cards.takeaway("DPO needs many clean pairs because it learns reply by reply; a reward model "
                    "generalises from few, but a policy pushed hard will exploit its mistakes.")
-    code.show_code(fr.data_effect, fr.overoptimisation)
 
 
 def _overoptimisation_text(over: dict | None) -> str:
@@ -652,10 +694,10 @@ def verdict() -> None:
         "lose: DPO's hunger for clean data, the reward model's generalisation, and its "
         "over-optimisation."
     )
+    code.show_code(fr.compare_methods, fr.best_run)
     cards.takeaway("The honest answer is “it depends”, and the frontier shows on what: how much "
                    "clean data you have, how good the reward model is, and how far from the "
                    "reference you let the model go.")
-    code.show_code(fr.compare_methods, fr.best_run)
 
 
 def _conclusion(rows: list[dict]) -> list[str]:

@@ -31,6 +31,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from lessons import frontier as fr
 from lessons import toy_lm as lm
+from ui import lab_figures as lf
+from ui import theme
 from ui.figures import fmt
 
 PAGE = "app_pages/dpo_vs_rlhf.py"
@@ -38,17 +40,19 @@ TASK = lm.make_task()
 STEPS = ("1. The question and the frontier", "2. Five contenders, one dataset",
          "3. Run the sweep", "4. What each method costs", "5. The effect of data",
          "6. So which is better?", "7. Check yourself")
-CHARTS = {1: 1, 2: 0, 3: 2, 4: 0, 5: 2, 6: 1, 7: 0}
+CHARTS = {1: 1, 2: 0, 3: 0, 4: 0, 5: 2, 6: 1, 7: 0}  # step 3: before the guess
 SETTINGS = {"lab_pairs", "lab_noise", "lab_seed", "lab_quick", "lab_run"}
 STEP_WIDGETS = {
     1: {"lab_beta"},
-    3: SETTINGS | {"lab_zoom", "lab_replay_beta"},
+    3: SETTINGS | {"lab_zoom", "lab_replay_beta", "lab_closer_guess"},
     4: SETTINGS,
     5: SETTINGS | {"lab_compare", "lab_compare_run"},
     6: SETTINGS,
 }
 NAVIGATION = {"lab_step", "lab_step_back", "lab_step_next"}
 QUICK = {"lab_quick": "true"}
+GUESS = {"lab_closer_guess": "DPO's"}  # step 3's demo opens once there is a guess
+SWEEP = {**QUICK, **GUESS}
 CSV_COLUMNS = ["method", "coefficient", "coefficient_value", "true_reward", "kl_nats",
                "frontier_reward", "gap_to_frontier", "reward_model_score", "optimiser_steps",
                "samples_drawn", "preference_labels", "wall_ms", "n_pairs", "label_noise", "seed"]
@@ -127,13 +131,19 @@ def test_the_frontier_is_walked_by_beta_with_the_lessons_values_at_every_beta():
     assert shown_note(spec).startswith("β = 3.2: ")
 
 
+def frame_note(frame: dict) -> str:
+    """The line of numbers a frame shows (its other annotations name points)."""
+    (note,) = [a for a in frame["layout"]["annotations"] if a.get("name") == "explorable-note"]
+    return note["text"].replace("<br>", " ")
+
+
 def sweep_rows(quick_rows):
     return {(r["method"], r["coefficient"]): r for r in quick_rows[0]}
 
 
 def test_the_sweep_is_walked_by_beta_to_each_run_s_aim(quick_rows):
     rows = sweep_rows(quick_rows)
-    at = at_step(3, lab_replay_beta="2", **QUICK)
+    at = at_step(3, lab_replay_beta="2", **SWEEP)
     walk, _ = explorables(at)
     assert [float(s["label"]) for s in walk["layout"]["sliders"][0]["steps"]] == QUICK_BETAS
     assert opened_frame(walk) == QUICK_BETAS.index(2.0)
@@ -146,7 +156,7 @@ def test_the_sweep_is_walked_by_beta_to_each_run_s_aim(quick_rows):
         close(aim["x"], [v for r in runs for v in (targets["kl"][k], r["kl"], np.nan)])
         close(aim["y"], [v for r in runs for v in (targets["true_reward"][k], r["true_reward"],
                                                    np.nan)])
-        note = walk["frames"][k]["layout"]["annotations"][-1]["text"].replace("<br>", " ")
+        note = frame_note(walk["frames"][k])
         assert note.startswith(f"β = {beta:g}: KL (nats) · E[r] · gap π*_β, the aim: "
                                f"{targets['kl'][k]:.2f} · {targets['true_reward'][k]:.2f}")
         for method, name in (("dpo", "DPO"), ("rlhf", "RLHF"), ("ppo_true", "PPO, true reward")):
@@ -154,7 +164,7 @@ def test_the_sweep_is_walked_by_beta_to_each_run_s_aim(quick_rows):
             assert (f"{name}: {row['kl']:.2f} · {row['true_reward']:.2f} · {row['gap']:.2f}"
                     if row else f"{name}: no run at this β") in note
     # the quick sweep has no β = 0.25: the chart opens at the nearest β it has, and says so
-    at = at_step(3, lab_replay_beta="0.25", **QUICK)
+    at = at_step(3, lab_replay_beta="0.25", **SWEEP)
     walk, _ = explorables(at)
     assert QUICK_BETAS[opened_frame(walk)] == 0.5
     assert "This sweep has no run at β = 0.25: the chart opens at β = 0.5." in captions(at)
@@ -162,7 +172,7 @@ def test_the_sweep_is_walked_by_beta_to_each_run_s_aim(quick_rows):
 
 @pytest.mark.parametrize("beta", ["0.5", "4"])
 def test_dpo_and_rlhf_are_replayed_update_by_update_to_where_the_sweep_s_runs_land(beta):
-    at = at_step(3, lab_replay_beta=beta, **QUICK)
+    at = at_step(3, lab_replay_beta=beta, **SWEEP)
     assert at.button_group(key="lab_replay_beta").value == beta
     _, replay = explorables(at)
     beta = float(beta)
@@ -208,9 +218,38 @@ def test_dpo_and_rlhf_are_replayed_update_by_update_to_where_the_sweep_s_runs_la
     assert shown_note(replay).startswith(f"DPO, step 150/150: KL {dpo['history']['kl'][-1]:.3f}")
 
 
-def test_the_results_table_and_the_caption_come_from_the_lessons(quick_rows):
+def closer_by_range(rows):
+    """Step 3's answer, from the lessons: who is closer to the frontier in each range of KL."""
+    closers = {c["closer"] for c in fr.compare_methods(rows)}
+    return {frozenset({"dpo"}): "DPO's", frozenset({"rlhf"}): "RLHF's"}.get(
+        frozenset(closers), "It depends on the KL")
+
+
+def test_step_3_asks_who_gets_closer_before_it_shows_the_sweep(quick_rows):
     rows, _ = quick_rows
     at = at_step(3, **QUICK)
+    assert at.button_group(key="lab_closer_guess").value is None
+    assert not at.get("plotly_chart") and not at.dataframe  # nothing gives the answer away
+    assert "whose runs will reach more true reward at the same KL" in markdown(at)
+    answer = closer_by_range(rows)
+    comparison = fr.compare_methods(rows)
+    assert {c["closer"] for c in comparison} == {"dpo"}  # this quick sweep: DPO every time
+    assert answer == "DPO's"
+    wrong = "It depends on the KL"
+    at.button_group(key="lab_closer_guess").set_value(wrong).run()
+    assert not at.exception
+    verdict = at.warning[0].value
+    assert verdict.startswith(f"You predicted **{wrong}**; the demo below shows **{answer}**.")
+    for c in comparison:
+        assert f"closer by {c['by']:.2f}." in verdict
+    assert len(at.get("plotly_chart")) == 2 and len(at.dataframe) == 1
+    at.button_group(key="lab_closer_guess").set_value(answer).run()
+    assert at.success[0].value.startswith(f"You predicted **{answer}**, and the demo below")
+
+
+def test_the_results_table_and_the_caption_come_from_the_lessons(quick_rows):
+    rows, _ = quick_rows
+    at = at_step(3, **SWEEP)
     table = at.dataframe[0].value
     assert list(table["method"]) == [fr.METHODS[r["method"]].name for r in rows]
     assert list(table["E[r]"]) == [f"{r['true_reward']:.3f}" for r in rows]
@@ -232,7 +271,7 @@ def test_the_csv_download_holds_the_results(quick_rows, monkeypatch):
         return load(self, path_or_data, mimetype, kind, filename)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
-    at = at_step(3, **QUICK)
+    at = at_step(3, **SWEEP)
     assert at.get("download_button")[0].label == "Download the results (CSV)"
     name = "dpo_vs_rlhf_3000pairs_noise0_seed0_quick.csv"
     assert name in files, list(files)
@@ -249,17 +288,21 @@ def test_the_csv_download_holds_the_results(quick_rows, monkeypatch):
 def test_the_cost_table_comes_from_the_lessons(quick_rows):
     rows, _ = quick_rows
     at = at_step(4, **QUICK)
-    table = at.dataframe[0].value
+    table = at.table[0].value  # a column per method, a row per measure
     expected = fr.cost_table(rows, {"steps": fr.BUDGET.reward_model_steps, "wall_ms": 0.0})
-    assert list(table["method"]) == [c["method"] for c in expected]
-    assert list(table["runs"]) == [c["runs"] for c in expected]
-    assert list(table["replies sampled per run"]) == [f"{c['samples_per_run']:,}"
-                                                      for c in expected]
-    rlhf = list(table["method"]).index(fr.RLHF.name)
-    assert table["optimiser steps per run"][rlhf] == \
-        f"{expected[rlhf]['steps_per_run']:,} + {fr.BUDGET.reward_model_steps:,} " \
-        "(reward model, once)"
-    assert table["models in memory"][rlhf].startswith(f"{fr.RLHF.models} (")
+    assert list(table.columns) == ["DPO", "RLHF", "PPO, true reward", "preferred-response FT",
+                                   "reference"]
+    assert len(table.columns) == len(expected)
+    for column, c in zip(table.columns, expected, strict=True):
+        assert table[column]["runs in the sweep"] == str(c["runs"])
+        assert table[column]["models in memory"] == str(c["models"])
+        assert table[column]["replies sampled per run"] == f"{c['samples_per_run']:,}"
+        assert table[column]["preference labels"] == f"{c['labels']:,}"
+    assert table["RLHF"]["models in memory"] == str(fr.RLHF.models) == "4"
+    assert table["DPO"]["replies sampled per run"] == "0"
+    assert table["RLHF"]["optimiser steps per run"] == \
+        f"{expected[1]['steps_per_run']:,} + {fr.BUDGET.reward_model_steps:,} for the reward " \
+        "model, once"
     assert "The whole sweep trained in" in captions(at)
 
 
@@ -267,7 +310,7 @@ def test_the_data_comparison_comes_from_the_lessons():
     at = at_step(5, **QUICK)
     rows = {"300 pairs": fr.sweep(TASK, 300, 0.0, 0, quick=True, methods=("dpo", "rlhf"))[0]}
     effect = fr.data_effect(rows)  # the few-pairs half of the comparison
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["dataset"]) == ["300 pairs"] * 2 + ["30,000 pairs"] * 2
     assert list(table["mean gap to the frontier"])[:2] == [f"{e['mean_gap']:.3f}"
                                                            for e in effect]
@@ -279,7 +322,7 @@ def test_the_data_comparison_comes_from_the_lessons():
     at.button_group(key="lab_compare").set_value("Clean vs noisy labels")
     at.button(key="lab_compare_run").click().run()
     assert not at.exception
-    assert list(at.dataframe[0].value["dataset"])[::2] == ["clean labels", "20% flipped"]
+    assert list(at.table[0].value["dataset"])[::2] == ["clean labels", "20% flipped"]
 
 
 def test_the_conclusion_is_written_from_the_measurements(quick_rows):
@@ -300,7 +343,7 @@ def test_the_conclusion_is_written_from_the_measurements(quick_rows):
 
 def test_the_form_commits_only_when_run(monkeypatch):
     monkeypatch.setattr(fr, "BUDGET", TINY)
-    at = at_step(3, lab_pairs="300", **QUICK)
+    at = at_step(3, lab_pairs="300", **SWEEP)
     before = at.dataframe[0].value
     at.number_input(key="lab_seed").set_value(5).run()  # not submitted: nothing retrains
     assert "seed 0," in captions(at)
@@ -317,7 +360,7 @@ def test_the_form_commits_only_when_run(monkeypatch):
 def test_a_shared_link_reproduces_the_view(monkeypatch):
     monkeypatch.setattr(fr, "BUDGET", TINY)  # the view, not the numbers, is under test
     at = at_step(3, lab_pairs="1000", lab_noise="0.1", lab_seed="7", lab_zoom="true",
-                 lab_replay_beta="0.5", **QUICK)
+                 lab_replay_beta="0.5", **SWEEP)
     assert at.button_group(key="lab_step").value == STEPS[2]
     assert at.selectbox(key="lab_pairs").value == "1000"
     assert at.button_group(key="lab_noise").value == "0.1"
@@ -325,6 +368,7 @@ def test_a_shared_link_reproduces_the_view(monkeypatch):
     assert at.toggle(key="lab_quick").value is True
     assert at.toggle(key="lab_zoom").value is True
     assert at.button_group(key="lab_replay_beta").value == "0.5"
+    assert at.button_group(key="lab_closer_guess").value == "DPO's"
     assert "Sweep settings: 1,000 pairs, 10% of labels flipped, seed 7, quick sweep." in \
         captions(at)
     at = at_step(5, lab_compare="Clean vs noisy labels", lab_pairs="300", **QUICK)
@@ -333,14 +377,14 @@ def test_a_shared_link_reproduces_the_view(monkeypatch):
 
 def test_a_malformed_link_falls_back_with_a_note():
     at = at_step(1, lab_beta="abc", lab_pairs="7", lab_noise="0.9", lab_seed="-3",
-                 lab_quick="maybe", lab_zoom="2", lab_compare="Both")
+                 lab_quick="maybe", lab_zoom="2", lab_compare="Both", lab_closer_guess="both")
     assert not at.exception
     notes = link_notes(at)
     for bad in ("lab_beta=abc", "lab_pairs=7", "lab_noise=0.9", "lab_seed=-3", "lab_quick=maybe",
-                "lab_zoom=2", "lab_compare=Both"):
+                "lab_zoom=2", "lab_compare=Both", "lab_closer_guess=both"):
         assert bad in notes
     assert at.slider(key="lab_beta").value == 1.0
-    at = at_step(3, lab_pairs="7", lab_seed="1e9", lab_replay_beta="3", **QUICK)
+    at = at_step(3, lab_pairs="7", lab_seed="1e9", lab_replay_beta="3", **SWEEP)
     for bad in ("lab_pairs=7", "lab_seed=1e9", "lab_replay_beta=3"):
         assert bad in link_notes(at)
     assert at.button_group(key="lab_replay_beta").value == "1"
@@ -375,7 +419,116 @@ def test_extreme_settings_run_without_error(settings, monkeypatch):
 @pytest.mark.parametrize("number", sorted(STEP_WIDGETS))
 def test_fuzz_reaches_every_widget_of_every_step(number, monkeypatch):
     monkeypatch.setattr(fr, "BUDGET", TINY)
-    at = at_step(number, **QUICK)
+    at = at_step(number, **(SWEEP if number == 3 else QUICK))
     driven = fuzz_page(at, steps=len(STEP_WIDGETS[number]) + 4, seed=number, skip=NAVIGATION)
     assert STEP_WIDGETS[number] <= driven, STEP_WIDGETS[number] - driven
     assert at.button_group(key="lab_step").value == STEPS[number - 1]
+
+
+def test_labels_take_a_free_side_of_their_point():
+    # two labels on one point go to either side of it
+    assert lf.place_labels([(1, 1, "a"), (1, 1, "b")], (0, 2), (0, 2)) == [(1, 0), (-1, 0)]
+    # a line through the point, left to right, leaves it only the sides above and below
+    flat = [(np.array([0.0, 2.0]), np.array([1.0, 1.0]))]
+    assert lf.place_labels([(1, 1, "a")], (0, 2), (0, 2), lines=flat) == [(0, 1)]
+    assert lf.place_labels([(1, 1, "a")], (0, 2), (0, 2), lines=flat, top=1.02) == [(0, -1)]
+    # a point in a corner of the plot, with a marker hard by on the only side left: no label
+    assert lf.place_labels([(0, 0, "a")], (0, 2), (0, 2), markers=[(0.03, 0.03)],
+                           sides=[(1, 1)]) == [None]
+
+
+@pytest.mark.parametrize("zoom", [False, True])
+def test_the_sweep_s_labels_name_the_runs_and_keep_off_the_legend_s_band(quick_rows, zoom):
+    rows, _ = quick_rows
+    at = at_step(3, **SWEEP, **({"lab_zoom": "true"} if zoom else {}))
+    walk, _ = explorables(at)
+    y_top = walk["layout"]["yaxis"]["range"][1]
+    band = y_top - (y_top - walk["layout"]["yaxis"]["range"][0]) * lf.LEGEND_BAND / (
+        1 + lf.LEGEND_BAND)  # the legend's band starts here
+    x0, x1 = walk["layout"]["xaxis"]["range"]
+    seen = [r for r in rows if x0 <= r["kl"] <= x1 and r["true_reward"] < band]
+    curve = fr.frontier_curve(TASK, max(r["kl"] for r in rows) * 1.04 + 0.1)
+    inside = (curve["kl"] >= x0) & (curve["kl"] <= x1)
+    assert np.max(curve["true_reward"][inside]) < band  # the frontier stays under the legend
+    labels = [a for a in walk["layout"]["annotations"] if a.get("name") != "explorable-note"]
+    allowed = {}  # what may be written beside each point: π_ref, or the β of a run there
+    for r in seen:
+        text = "π_ref" if r["method"] == "reference" else f"{r['coefficient']:g}"
+        if r["method"] != "preferred_ft":  # it has no β
+            allowed.setdefault((round(r["kl"], 4), round(r["true_reward"], 4)), set()).add(text)
+    named = [a for a in labels if a["text"] not in ("exact frontier", "π*_β")]
+    for a in named:
+        assert a["text"] in allowed[(round(a["x"], 4), round(a["y"], 4))], a
+    assert len(named) >= len(allowed) / 2  # most runs are named on the chart
+    targets = fr.optimal_frontier(TASK, QUICK_BETAS)
+    for k, frame in enumerate(walk["frames"]):  # π*_β's name, where it has room, is at π*_β
+        for a in frame["layout"]["annotations"]:
+            if a["text"] == "π*_β":
+                assert (a["x"], a["y"]) == pytest.approx(
+                    (targets["kl"][k], targets["true_reward"][k]), rel=1e-9)
+    assert all(a["font"]["color"] == theme.TEXT for a in labels)  # full contrast
+    assert all(a["y"] < band for a in labels)
+    assert "exact frontier" in [a["text"] for a in labels]
+
+
+# The sweep's chart as drawn in Chromium: its labels' boxes, the plot area, the legend and the
+# frontier's path sampled every 2 pixels, all in the page's pixels.
+SWEEP_GEOMETRY_JS = """() => {
+  const chart = [...document.querySelectorAll('.js-plotly-plot')].find(
+    c => (c.layout?.title?.text || '').startsWith('Every run'));
+  if (!chart) return null;
+  const box = e => { const r = e.getBoundingClientRect();
+                     return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  const line = chart.querySelector('.scatterlayer .trace path.js-line');  // the frontier
+  const m = line.getScreenCTM(), curve = [];
+  for (let s = 0; s <= line.getTotalLength(); s += 2) {
+    const p = line.getPointAtLength(s);
+    curve.push([m.a * p.x + m.c * p.y + m.e, m.b * p.x + m.d * p.y + m.f]);
+  }
+  return {
+    labels: [...chart.querySelectorAll('g.annotation')]
+      .filter(g => !g.textContent.includes('KL (nats)'))  // not the line of numbers
+      .map(g => ({text: g.textContent, ...box(g.querySelector('.annotation-text'))})),
+    plot: box(chart.querySelector('.nsewdrag')),
+    legend: box(chart.querySelector('.legend')),
+    curve,
+  };
+}"""
+
+
+def overlap(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and \
+        a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "presenter"), [(390, False), (1024, False), (1440, False),
+                                                   (1440, True)],
+                         ids=["phone", "laptop", "desktop", "projector"])
+def test_the_sweep_s_labels_are_apart_and_off_the_frontier_in_the_browser(
+        browser, app_url, width, presenter):
+    from urllib.parse import urlencode
+
+    from browser import open_app
+
+    query = {"lab_step": STEPS[2], **SWEEP, **({"presenter": "true"} if presenter else {})}
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    tab = context.new_page()
+    try:
+        open_app(tab, f"{app_url}/dpo-vs-rlhf?{urlencode(query)}", timeout_ms=300_000)
+        shape = tab.evaluate(SWEEP_GEOMETRY_JS)
+    finally:
+        context.close()
+    assert shape is not None
+    labels, plot = shape["labels"], shape["plot"]
+    assert len(labels) >= 6 and "exact frontier" in [a["text"] for a in labels]
+    for label in labels:
+        assert plot["left"] - 1 <= label["left"] and label["right"] <= plot["right"] + 1, label
+        assert plot["top"] - 1 <= label["top"] and label["bottom"] <= plot["bottom"] + 1, label
+        assert not overlap(label, shape["legend"]), label
+        on_curve = [p for p in shape["curve"] if label["left"] < p[0] < label["right"]
+                    and label["top"] < p[1] < label["bottom"]]
+        assert not on_curve, (label["text"], on_curve[:3])
+    for i, first in enumerate(labels):
+        for second in labels[i + 1:]:
+            assert not overlap(first, second), (first["text"], second["text"])
