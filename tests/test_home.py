@@ -76,3 +76,20 @@ def test_fuzz_home():
     at = open_page(HOME)
     driven = fuzz_page(at, steps=30, seed=1)
     assert {"quiz_home_sum", "quiz_home_log2", "quiz_home_product", "reset_progress"} <= driven
+
+
+def progress_row(at, title: str):
+    table = at.dataframe[0].value
+    return table[table["Lesson"] == title].iloc[0]
+
+
+def test_progress_says_opened_for_an_opened_lesson_and_not_opened_for_the_others():
+    kl, bt = course.LESSONS[0], course.LESSONS[1]
+    at = open_page(kl.page)  # opens the KL lesson, then back to the start page
+    at.switch_page(HOME).run()
+    assert not at.exception
+    assert str(progress_row(at, kl.title)["Questions"]) == \
+        "opened; its self-check is on its last step"
+    assert str(progress_row(at, bt.title)["Questions"]) == "not opened yet"
+    at.button(key="reset_progress").click().run()  # forgetting forgets opened lessons too
+    assert str(progress_row(at, kl.title)["Questions"]) == "not opened yet"
