@@ -19,6 +19,7 @@ nats. Bad input raises ValueError with a message a learner can act on.
 
 import math
 import numbers
+from decimal import Decimal, localcontext
 from itertools import combinations
 
 import numpy as np
@@ -44,6 +45,11 @@ UNITS = {"bits": 2.0, "nats": math.e}
 SUM_TOLERANCE = 1e-6
 TIE_TOLERANCE = 1e-9  # G values this close count as "at least as extreme"
 MAX_EXACT_COUNT_VECTORS = 50_000
+# The chi-square approximation of the G-test is trusted when every expected count n·q is at
+# least this (Cochran 1954's rule of thumb); below it the exact multinomial p-value is used.
+MIN_EXPECTED_COUNT = 5
+SIGNIFICANCE_LEVEL = 0.05
+MAX_EXACT_DIGITS = 10_000  # an exact decimal product longer than this is not worth writing out
 
 
 # Validation
@@ -180,6 +186,32 @@ def kl_terms(p, q, base=2):
     return special.rel_entr(p, q) / _log_base(base)
 
 
+def kl_both_ways(p, q, base=2, rtol=1e-9):
+    """KL(P‖Q) and KL(Q‖P) with their terms, and which direction is larger
+
+    p, q: (k,) probabilities over the same outcomes.
+    Returns a dict: kl_pq, kl_qp (floats), terms_pq, terms_qp ((k,) arrays, see `kl_terms`),
+    infinite_pq, infinite_qp (0-based outcomes whose term is inf) and larger ("pq", "qp" or
+    "equal": within rtol, or both infinite).
+    Example: kl_both_ways([0.5, 0.5], [0.9, 0.1])["larger"] -> "pq"  (0.737 vs 0.531 bits)
+    """
+    terms_pq, terms_qp = kl_terms(p, q, base), kl_terms(q, p, base)
+    kl_pq, kl_qp = float(terms_pq.sum()), float(terms_qp.sum())
+    if kl_pq == kl_qp or math.isclose(kl_pq, kl_qp, rel_tol=rtol, abs_tol=rtol):
+        larger = "equal"
+    else:
+        larger = "pq" if kl_pq > kl_qp else "qp"
+    return {
+        "kl_pq": kl_pq,
+        "kl_qp": kl_qp,
+        "terms_pq": terms_pq,
+        "terms_qp": terms_qp,
+        "infinite_pq": np.flatnonzero(np.isinf(terms_pq)),
+        "infinite_qp": np.flatnonzero(np.isinf(terms_qp)),
+        "larger": larger,
+    }
+
+
 def js_divergence(p, q, base=2):
     """JS(P, Q) = ½·KL(P‖M) + ½·KL(Q‖M),  M = (P + Q)/2   (symmetric, at most 1 bit)
 
@@ -232,6 +264,32 @@ def sequence_likelihood(counts, probs):
     probs = _check_distribution(probs, "probs")
     counts = _check_counts(counts, probs.size)
     return float(np.prod(probs**counts))
+
+
+def exact_sequence_likelihood(counts, probs, max_digits=MAX_EXACT_DIGITS):
+    """L = Π p_i^c_i   in exact decimal arithmetic, each p_i read as the decimal it prints as
+
+    `sequence_likelihood` multiplies binary floats, so 0.4^4·0.2^2·... comes out as
+    4.0960000000000014e-07; the product of the decimals 0.4, 0.2, ... is exactly 4.096e-07.
+    counts: (k,) whole numbers; probs: (k,) probabilities.
+    Returns a Decimal, or None when the exact product would have more than `max_digits`
+    significant digits (then use `sequence_log_likelihood`).
+    Example: exact_sequence_likelihood([4, 2, 1, 1, 2], DICE["Die 1"]) -> Decimal("4.096E-7")
+    """
+    probs = _check_distribution(probs, "probs")
+    counts = _check_counts(counts, probs.size)
+    factors = [(Decimal(repr(float(p))), int(c)) for p, c in zip(probs, counts, strict=True)
+               if c > 0]
+    digits = sum(c * len(p.as_tuple().digits) for p, c in factors)
+    if digits > max_digits:
+        return None
+    with localcontext() as context:
+        context.prec = digits + 2  # enough for every digit: the product is exact
+        context.Emin = -(10 * digits + 10)
+        product = Decimal(1)
+        for p, c in factors:
+            product *= p**c
+        return product.normalize()
 
 
 def sequence_log_likelihood(counts, probs, base=2):
@@ -376,6 +434,33 @@ def min_expected_count(counts, probs):
     return float(counts.sum() * probs.min())
 
 
+def significance(counts, probs, alpha=SIGNIFICANCE_LEVEL, min_expected=MIN_EXPECTED_COUNT):
+    """The G-test's verdict on the p-value to trust: P(χ²_{k-1} >= G) when every expected count
+    n·q is at least `min_expected`, else the multinomial p-value without the approximation.
+
+    counts: (k,) whole numbers; probs: (k,) model probabilities.
+    Returns a dict: G, chi2_p_value, min_expected (n·min q), method ("chi-square", "exact" or
+    "monte carlo"), p_value (the one to trust), rare (p_value < alpha), alpha, and "exact" (the
+    `multinomial_p_value` dict, or None when the approximation is good).
+    Example: significance([4, 2, 1, 1, 2], DICE["Die 3"]) -> {"p_value": 0.0584,
+             "chi2_p_value": 0.0457, "method": "exact", "rare": False, ...}
+    """
+    g, chi2_p_value = g_test(counts, probs)  # validates
+    smallest = min_expected_count(counts, probs)
+    exact = multinomial_p_value(counts, probs) if smallest < min_expected else None
+    p_value = chi2_p_value if exact is None else exact["p_value"]
+    return {
+        "G": g,
+        "chi2_p_value": chi2_p_value,
+        "min_expected": smallest,
+        "method": "chi-square" if exact is None else exact["method"],
+        "p_value": p_value,
+        "rare": bool(p_value < alpha),
+        "alpha": alpha,
+        "exact": exact,
+    }
+
+
 # Rolling dice and watching averages settle
 
 
@@ -453,30 +538,35 @@ def likelihood_vs_n(probs_true, probs_model, n_max, seed, base=2):
 # Editing distributions on a page
 
 
-def normalise(weights):
+def normalise(weights, name=None):
     """p_i = w_i / Σ w   (turn non-negative weights into probabilities)
 
-    weights: (k,) numbers >= 0, not all 0.
+    weights: (k,) numbers >= 0, not all 0; name: whose weights they are ("P", "Q"), for the
+    error messages.
     Example: normalise([2, 1, 1]) -> array([0.5, 0.25, 0.25])
     """
+    whose = "weights" if name is None else f"{name}'s weights"
     weights = np.asarray(weights, dtype=float)
     if weights.ndim != 1 or weights.size == 0:
-        raise ValueError("weights must be a non-empty list of numbers, one per outcome.")
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError("weights must be finite numbers >= 0.")
+        raise ValueError(f"{whose} must be a non-empty list of numbers, one per outcome.")
+    if not np.all(np.isfinite(weights)):
+        raise ValueError(f"{whose} must be finite numbers >= 0: NaN and infinity are not.")
+    if np.any(weights < 0):
+        raise ValueError(f"{whose} must be finite numbers >= 0, and "
+                         f"{weights[weights < 0][0]:g} is negative.")
     if weights.sum() == 0:
-        raise ValueError("All weights are 0: at least one outcome needs a positive weight.")
+        raise ValueError(f"All {whose} are 0: at least one outcome needs a positive weight.")
     return weights / weights.sum()
 
 
-def renormalised(p, tol=SUM_TOLERANCE):
+def renormalised(p, tol=SUM_TOLERANCE, name=None):
     """p / Σ p if Σ p is not 1 (within tol), else p unchanged   -> (p, was_changed)
 
     For an editor whose sliders need not add up to 1: the page shows a note when was_changed.
-    p: (k,) numbers >= 0, not all 0.
+    p: (k,) numbers >= 0, not all 0; name: whose numbers they are, for the error messages.
     Example: renormalised([0.2, 0.2, 0.2]) -> (array([0.3333, 0.3333, 0.3333]), True)
     """
-    weights = normalise(p)  # validates
+    weights = normalise(p, name)  # validates
     p = np.asarray(p, dtype=float)
     if abs(p.sum() - 1) <= tol:
         return p.copy(), False

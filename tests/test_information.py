@@ -3,6 +3,8 @@
 import ast
 import itertools
 import math
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -302,6 +304,12 @@ BAD_INPUT = [
     (info.normalise, ([0, 0, 0],), "All weights are 0"),
     (info.normalise, ([1, -1, 1],), ">= 0"),
     (info.normalise, ([1, np.nan],), "finite"),
+    (info.normalise, ([1, -1, 1], "Q"), "Q's weights must be finite numbers >= 0, and -1"),
+    (info.normalise, ([0, 0], "P"), "All P's weights are 0"),
+    (info.renormalised, ([1, np.inf], 1e-6, "P"), "P's weights must be finite"),
+    (info.exact_sequence_likelihood, ([4, 2], [0.5, 0.4]), "add up to 0.9"),
+    (info.significance, ([0, 0], [0.5, 0.5]), "n >= 1"),
+    (info.kl_both_ways, ([0.5, 0.5], [1.0]), "outcomes"),
     (info.renormalised, ([],), "non-empty"),
     (info.convert_units, (1.0, 2, 1), "base"),
     (info.shifted_distribution, ([0, 1, 2], 1, 0), "width"),
@@ -397,6 +405,35 @@ def test_g_is_twice_n_times_kl_in_nats():
     assert info.g_test(DICE_COUNTS, empirical) == pytest.approx((0.0, 1.0))
 
 
+@pytest.mark.parametrize("counts, die", [(DICE_COUNTS, "Die 3"), (DICE_COUNTS, "Die 1"),
+                                         ([40, 25, 10, 10, 15], "Die 1"),
+                                         ([5, 20, 40, 20, 15], "Die 1"),
+                                         ([2, 3, 30, 10, 5], "Die 3")])
+def test_significance_trusts_chi_square_only_with_expected_counts_of_5(counts, die):
+    result = info.significance(counts, DICE[die])
+    g, chi2_p = info.g_test(counts, DICE[die])
+    smallest = info.min_expected_count(counts, DICE[die])
+    assert result["G"] == g and result["chi2_p_value"] == chi2_p
+    assert result["min_expected"] == smallest
+    if smallest >= 5:
+        assert result["method"] == "chi-square" and result["exact"] is None
+        assert result["p_value"] == chi2_p
+    else:
+        assert result["method"] == result["exact"]["method"] == "exact"
+        assert result["p_value"] == pytest.approx(brute_force_p_value(list(counts),
+                                                                      DICE[die]), abs=1e-12)
+    assert result["rare"] == (result["p_value"] < 0.05)
+
+
+def test_significance_follows_the_exact_p_value_for_the_video_rolls():
+    # Die 3: chi-square says 0.046 (< 0.05), the exact test 0.058: not rare.
+    result = info.significance(DICE_COUNTS, DICE["Die 3"])
+    assert result["chi2_p_value"] < 0.05 < result["p_value"]
+    assert result["p_value"] == pytest.approx(0.0584, abs=1e-4)
+    assert not result["rare"]
+    assert info.significance(DICE_COUNTS, DICE["Die 3"], alpha=0.1)["rare"]
+
+
 def test_min_expected_count():
     assert info.min_expected_count([50, 30, 20], [0.5, 0.3, 0.2]) == pytest.approx(20.0)
 
@@ -454,6 +491,69 @@ def test_likelihood_underflows_while_the_average_settles():
     np.testing.assert_allclose(curve["log_likelihood"][early], np.log2(curve["likelihood"][early]))
     assert curve["limit"] == pytest.approx(-info.cross_entropy(DICE["Die 1"], DICE["Die 2"]))
     assert curve["average_log_likelihood"][-1] == pytest.approx(curve["limit"], abs=0.03)
+
+
+# The dice game's products, written out exactly
+
+
+def fraction_product(counts, probs) -> Fraction:
+    """Π p^c with each p read as the decimal it prints as, in exact rational arithmetic."""
+    return math.prod((Fraction(repr(float(p))) ** int(c) for p, c in zip(probs, counts,
+                                                                          strict=True)),
+                     start=Fraction(1))
+
+
+@pytest.mark.parametrize("name, expected", [("Die 1", "4.096E-7"), ("Die 2", "1.024E-7"),
+                                            ("Die 3", "3.2E-9")])
+def test_the_video_products_are_exact_short_decimals(name, expected):
+    value = info.exact_sequence_likelihood(DICE_COUNTS, DICE[name])
+    assert value == Decimal(expected) and str(value) == expected
+    assert Fraction(value) == fraction_product(DICE_COUNTS, DICE[name])
+    assert float(value) == pytest.approx(info.sequence_likelihood(DICE_COUNTS, DICE[name]))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_exact_products_of_long_sequences_keep_every_digit(seed):
+    die = DICE[f"Die {seed % 3 + 1}"]
+    counts = info.face_counts(info.roll_dice(die, 300, seed), 5)
+    value = info.exact_sequence_likelihood(counts, die)
+    assert Fraction(value) == fraction_product(counts, die)  # hundreds of digits, all exact
+    assert math.log10(value) == pytest.approx(info.sequence_log_likelihood(counts, die, 10))
+
+
+def test_exact_products_too_long_to_write_out_are_none():
+    assert info.exact_sequence_likelihood([3000, 0], [0.5, 0.5], max_digits=2000) is None
+    long = info.exact_sequence_likelihood([1000, 0], [0.5, 0.5], max_digits=2000)
+    assert Fraction(long) == Fraction(1, 2**1000)  # 0.5^1000 has 1000 significant digits
+    assert info.exact_sequence_likelihood([0, 0, 0], [0.2, 0.3, 0.5]) == 1
+    assert info.exact_sequence_likelihood([1, 2], [0, 1]) == 0
+
+
+# KL in both directions
+
+
+@pytest.mark.parametrize("p, q", PAIRS[:20] + [([0.5, 0.3, 0.2], [0.6, 0.4, 0]),
+                                               ([0.6, 0.4, 0], [0.5, 0.3, 0.2])])
+def test_kl_both_ways_matches_each_direction(p, q):
+    both = info.kl_both_ways(p, q, base=np.e)
+    assert both["kl_pq"] == pytest.approx(stats.entropy(p, q))
+    assert both["kl_qp"] == pytest.approx(stats.entropy(q, p))
+    np.testing.assert_allclose(both["terms_pq"], special.rel_entr(p, q))
+    np.testing.assert_array_equal(both["infinite_qp"], np.flatnonzero(
+        (np.asarray(q) > 0) & (np.asarray(p) == 0)))
+    larger = "pq" if both["kl_pq"] > both["kl_qp"] else "qp"
+    assert both["larger"] == larger
+
+
+def test_kl_both_ways_says_which_direction_is_larger():
+    assert info.kl_both_ways([0.5, 0.5], [0.9, 0.1])["larger"] == "pq"  # 0.737 > 0.531 bits
+    assert info.kl_both_ways([0.9, 0.1], [0.5, 0.5])["larger"] == "qp"
+    assert info.kl_both_ways([0.2, 0.8], [0.8, 0.2])["larger"] == "equal"  # a mirror image
+    assert info.kl_both_ways([0.3, 0.7], [0.3, 0.7])["larger"] == "equal"
+    both = info.kl_both_ways([0.5, 0.5, 0], [0, 0.5, 0.5])  # each misses one of the other's
+    assert both["kl_pq"] == both["kl_qp"] == np.inf and both["larger"] == "equal"
+    np.testing.assert_array_equal(both["infinite_pq"], [0])
+    np.testing.assert_array_equal(both["infinite_qp"], [2])
 
 
 # Editing distributions
@@ -525,7 +625,8 @@ def test_lessons_module_imports_numpy_and_scipy_only():
         if isinstance(node, ast.Import)
         for alias in node.names
     } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    assert imported <= {"numpy", "scipy", "math", "numbers", "itertools"}
+    # and the standard library's arithmetic: decimal writes the dice game's products exactly
+    assert imported <= {"numpy", "scipy", "math", "numbers", "itertools", "decimal"}
 
 
 # p-value curve and divergence curves used by the page
