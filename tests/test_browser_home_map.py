@@ -1,5 +1,6 @@
 """The home page's route map on a phone, a small laptop, a desktop and a projector: every
-station's label and every part heading is whole, inside the chart, and clear of the others."""
+station's label and every part heading is whole, inside the chart, and clear of the others,
+and nothing (no legend) covers the route."""
 
 import pytest
 from browser import open_app
@@ -19,6 +20,7 @@ GEOMETRY_JS = """() => {
       g => ({text: g.textContent, ...box(g.querySelector('.annotation-text'))})),
     stations: [...map.querySelectorAll('.scatterlayer .points path')].map(box),
     title: box(map.querySelector('.gtitle')),
+    legend: map.querySelector('.legend') ? box(map.querySelector('.legend')) : null,
   };
 }"""
 
@@ -50,6 +52,8 @@ def test_route_map_labels_are_whole_and_apart(browser, app_url, width, presenter
         assert not _overlap(label, shape["title"]), label["text"]
         for station in stations:
             assert not _overlap(label, station), label["text"]
+    legend = shape["legend"]  # none: the part headings name the colours
+    assert legend is None or not any(_overlap(legend, s) for s in stations + labels), legend
     for i, first in enumerate(labels):
         for second in labels[i + 1:]:
             assert not _overlap(first, second), (first["text"], second["text"])
