@@ -522,6 +522,7 @@ def test_the_sweep_s_labels_are_apart_and_off_the_frontier_in_the_browser(
     assert shape is not None
     labels, plot = shape["labels"], shape["plot"]
     assert len(labels) >= 6 and "exact frontier" in [a["text"] for a in labels]
+    assert len(shape["curve"]) > 100  # the frontier's path, every 2 pixels
     for label in labels:
         assert plot["left"] - 1 <= label["left"] and label["right"] <= plot["right"] + 1, label
         assert plot["top"] - 1 <= label["top"] and label["bottom"] <= plot["bottom"] + 1, label
