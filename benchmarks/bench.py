@@ -37,6 +37,7 @@ from browser import (  # noqa: E402
     EXPLORABLE_JS,
     EXPLORABLE_WAIT_JS,
     WAIT_JS,
+    answer_every_guess,
     rail_x,
     step_picker,
     wait_idle,
@@ -267,6 +268,7 @@ class Explorable:
 def _open_for_explorables(page, url: str) -> None:
     page.goto(url)
     wait_idle(page)
+    answer_every_guess(page)
     page.evaluate(WAIT_JS)
     page.evaluate(EXPLORABLE_JS)
 
@@ -309,6 +311,7 @@ def explorable_latencies(page, url: str, bare: Slider, moves: int) -> list[dict]
 def open_for_sliders(page, url: str) -> None:
     page.goto(url)
     wait_idle(page)
+    answer_every_guess(page)
     page.evaluate(WAIT_JS)
     page.evaluate(BENCH_JS)
 

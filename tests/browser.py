@@ -1,5 +1,7 @@
 """Helpers for driving the served app in headless Chromium (tests and benchmarks share them)."""
 
+import re
+
 # Records the time of the last DOM change, so "idle" can mean "nothing moved for a while":
 # Streamlit draws charts lazily, after the script has already finished.
 QUIET_JS = """() => {
@@ -108,6 +110,22 @@ EXPLORABLE_INFO_JS = """(i) => {
 # Resolves with the time the chart's DOM changed to show new data (null after 2 s).
 EXPLORABLE_WAIT_JS = """([i, before, timeoutMs]) => window.__waitFor(
   () => !window.__explSame(window.__explSig(i), before), timeoutMs)"""
+
+
+def answer_every_guess(page) -> int:
+    """Answer every open "predict first" question on the page with its first option, as a
+    learner must before the demo behind it opens; return how many were answered."""
+    answered = 0
+    for _ in range(3):  # a revealed demo can hold a further question
+        open_questions = page.locator('[class*="_guess"]').filter(
+            has_not=page.locator('button[aria-checked="true"]'))
+        if open_questions.count() == 0:
+            break
+        open_questions.first.locator("button").first.click()
+        page.wait_for_url(re.compile(r"_guess="))
+        wait_idle(page)
+        answered += 1
+    return answered
 
 
 def move_every_explorable(page) -> list[str]:

@@ -1,8 +1,8 @@
 """A walk through the whole course on a freshly started server, as a learner takes it: every
 page from the sidebar, every step (the second with "Next", the rest with the step picker),
-one move of every explorable's own slider, the questions' filter and presenter mode, watching
-the network and the server's log. The course must work offline and use no deprecated
-Streamlit API.
+an answer to every "predict first" question, one move of every explorable's own slider, the
+questions' filter and presenter mode, watching the network and the server's log. The course
+must work offline and use no deprecated Streamlit API.
 
 - The browser may ask only the served host for anything (no fonts, icons or scripts from
   elsewhere), so the course works in a classroom without internet.
@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from browser import (
+    answer_every_guess,
     move_every_explorable,
     open_app,
     shown_dialogs,
@@ -36,6 +37,7 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 def _check(tab, where: str, problems: list[str]) -> None:
+    answer_every_guess(tab)  # the demo behind a "predict first" question opens
     problems += [f"{where}: the explorable '{title}' did not follow its slider"
                  for title in move_every_explorable(tab)]
     problems += [f"{where}: exception {text[:200]}" for text in shown_exceptions(tab)]
