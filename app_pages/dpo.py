@@ -564,9 +564,10 @@ def loss_with_sliders() -> None:
         "infinity."
     )
     cards.equation_card(
-        r"\text{IPO: } \Big(h - \frac{1}{2\beta}\Big)^2 = \frac{(m - \frac12)^2}{\beta^2},"
-        r"\quad \text{hinge: } \max(0,\, 1 - m), \quad \text{cDPO: } -(1-\varepsilon)\log"
-        r"\sigma(m) - \varepsilon \log \sigma(-m)",
+        r"\begin{aligned} \text{IPO: } & \Big(h - \frac{1}{2\beta}\Big)^2 = "
+        r"\frac{(m - \frac12)^2}{\beta^2} \\ \text{hinge: } & \max(0,\, 1 - m) \\ "
+        r"\text{cDPO: } & -(1-\varepsilon)\log\sigma(m) - \varepsilon \log \sigma(-m) "
+        r"\end{aligned}",
         "The three variants as functions of h, the log-ratio difference "
         "log π_θ(y_w)/π_θ(y_l) − log π_ref(y_w)/π_ref(y_l), and of the margin m = β·h.",
         "DPO", "variants: IPO (Azar et al. 2023, Eq. 17), SLiC hinge, conservative DPO",
@@ -707,12 +708,12 @@ DERIVATION_METHODS = ("RLHF", "RLHF", "DPO", "Bradley–Terry", "DPO")
 DERIVATION_SOURCES = tuple(f"Rafailov et al. 2023, Eq. {n}" for n in (3, 4, 5, 6, 7))
 DERIVATION_LINES = (
     r"\max_\pi\; \mathbb{E}_{y \sim \pi}[r(y)] - \beta\, \mathrm{KL}(\pi \,\|\, \pi_\text{ref})",
-    r"\pi^*(y) = \frac{\pi_\text{ref}(y)\, e^{r(y)/\beta}}{Z}, \quad Z = \sum_y \pi_\text{ref}(y)"
-    r"\, e^{r(y)/\beta}",
+    r"\begin{aligned} \pi^*(y) &= \frac{\pi_\text{ref}(y)\, e^{r(y)/\beta}}{Z} \\ Z &= "
+    r"\sum_y \pi_\text{ref}(y)\, e^{r(y)/\beta} \end{aligned}",
     r"r(y) = \beta \log \frac{\pi^*(y)}{\pi_\text{ref}(y)} + \beta \log Z",
-    r"P(y_w \succ y_l) = \sigma\big(r(y_w) - r(y_l)\big) = \sigma\Big(\beta \log "
-    r"\frac{\pi^*(y_w)}{\pi_\text{ref}(y_w)} - \beta \log \frac{\pi^*(y_l)}{\pi_\text{ref}(y_l)}"
-    r"\Big)",
+    r"\begin{aligned} P(y_w \succ y_l) &= \sigma\big(r(y_w) - r(y_l)\big) \\ &= \sigma\Big("
+    r"\beta \log \frac{\pi^*(y_w)}{\pi_\text{ref}(y_w)} - \beta \log "
+    r"\frac{\pi^*(y_l)}{\pi_\text{ref}(y_l)}\Big) \end{aligned}",
     r"\mathcal{L}_\text{DPO}(\pi_\theta) = -\mathbb{E}\Big[\log \sigma\Big(\beta \log "
     r"\frac{\pi_\theta(y_w)}{\pi_\text{ref}(y_w)} - \beta \log \frac{\pi_\theta(y_l)}"
     r"{\pi_\text{ref}(y_l)}\Big)\Big]",
@@ -756,7 +757,7 @@ def _best_policy(names, ref, rewards, beta, check) -> None:
     )
     show(df.response_bars(names, [("π_ref", ref, "reference"),
                                   ("π*", check["policy"], "policy")],
-                          f"π* moves probability towards high rewards (β = {beta:g})",
+                          f"π* favours high rewards (β = {beta:g})",
                           "probability"),
          key="dpo_deriv_policy_chart",
          caption="Grey: the reference. Purple: the optimum. A smaller β moves more probability "
@@ -783,8 +784,8 @@ def _solve_for_reward(names, ref, rewards, beta, check) -> None:
     }), hide_index=True, width="stretch")
     show(df.response_bars(names, [("true reward r", rewards, "P"),
                                   ("implicit reward r̂", check["implicit_rewards"], "policy")],
-                          f"The implicit reward is the true one, shifted by β·log Z = "
-                          f"{shift[0]:.3f}", "reward", ".2f"),
+                          f"r̂ = r − β·log Z, with β·log Z = {shift[0]:.3f}", "reward",
+                          ".2f"),
          key="dpo_deriv_reward_chart",
          caption="Every purple bar sits the same distance below (or above) its blue bar: "
          "the differences between replies are exactly the true ones.")
@@ -998,16 +999,16 @@ def _training_results(settings: tuple, run: dict) -> None:
     beta, _, n_pairs, noise, _, _, seed = settings
     after = run["after"]
     star_kl = lm.exact_kl(lm.optimum(TASK, beta), TASK.ref_probs)
-    done = f"after {TRAIN_STEPS} steps"
+    st.caption(f"The model after {TRAIN_STEPS} steps of DPO:")
     a, b, c, d = st.columns(4)
-    a.metric(f"E[r] {done}", f"{after['true_reward'][-1]:.3f}",
+    a.metric("E[r]", f"{after['true_reward'][-1]:.3f}",
              delta=f"{after['true_reward'][-1] - after['true_reward'][0]:+.3f}",
              delta_description="vs π_ref", help="The expected true reward of the trained model.")
-    b.metric(f"KL(π_θ ‖ π_ref) {done}", f"{after['kl'][-1]:.3f} nats",
+    b.metric("KL(π_θ ‖ π_ref)", f"{after['kl'][-1]:.3f} nats",
              delta=f"{after['kl'][-1] - star_kl:+.3f} nats", delta_color="off",
-             delta_description="vs π* at this β",
+             delta_description="vs π*",
              help=f"The optimum π* at this β has KL {star_kl:.3f} nats.")
-    c.metric(f"rewards/accuracies {done}", f"{100 * after['rewards/accuracies'][-1]:.0f} %",
+    c.metric("rewards/accuracies", f"{100 * after['rewards/accuracies'][-1]:.0f} %",
              help="The share of the training pairs whose chosen reply has the larger implicit "
              "reward.")
     d.metric("Training time", f"{1000 * run['seconds']:.0f} ms",
@@ -1187,7 +1188,7 @@ def starting_model() -> None:
         "for at this β, π* ∝ π_ref·e^(r/β) with its own reference (the poor start's target is "
         "lower). Bottom: each run's KL divergence from the reference it started from, the KL "
         "leash of the loss. Press play to watch both runs from the first step.")
-    st.dataframe(pd.DataFrame({
+    st.table(pd.DataFrame({
         "": ["E[r] of the reference", f"P(a reply with reward ≥ {BEST_REWARD:g}) under the "
              "reference", f"E[r] after DPO ({TRAIN_STEPS} steps)",
              f"P(reward ≥ {BEST_REWARD:g}) after DPO",
@@ -1197,7 +1198,7 @@ def starting_model() -> None:
                              _number(n["reward"]), _share(n["best"]), _number(n["kl"]),
                              _number(n["star_reward"]), _share(n["star_best"])]
            for name, n in numbers.items()},
-    }), hide_index=True, width="stretch")
+    }).set_index(""))  # a static table: its two columns fit side by side on a phone
     st.markdown(_start_story(numbers, beta, float(tilt)))
     code.show_code(rlhf.optimal_policy, lm.logits_for)
     cards.takeaway("DPO can only reweight what the reference already says: the KL term ties "

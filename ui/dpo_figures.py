@@ -203,7 +203,7 @@ def family_loss(ts: np.ndarray, losses: np.ndarray, best_t: float, best_loss: fl
     ]
     low, high = float(np.min(losses)), float(np.max(losses))
     pad = 0.12 * (high - low or 1.0)
-    layout = _layout("The DPO loss is smallest at π*", "t in π_t ∝ π_ref·exp(t·r/β) "
+    layout = _layout("The DPO loss is smallest at π*", "t in π_t ∝ π_ref·exp(t·r/β)<br>"
                      "(0 = the reference, 1 = π*)", "expected DPO loss (nats)",
                      yaxis=dict(range=[low - pad, high + 2 * pad]))
     return go.Figure(data=data, layout=layout)
@@ -239,7 +239,7 @@ def weights_replay(curve_m: np.ndarray, curve_w: np.ndarray, steps: Sequence[int
                      "margin m = r̂_w − r̂_l of the pair", "gradient weight σ(r̂_l − r̂_w)",
                      xaxis=dict(range=[lo, hi], automargin=False,
                                 title=dict(standoff=TITLE_STANDOFF)),
-                     yaxis=dict(range=[-0.03, 1.05], automargin=False), showlegend=True,
+                     yaxis=dict(range=[-0.03, 1.05], title=dict(standoff=10)), showlegend=True,
                      legend=dict(x=1, xanchor="right", y=1, yanchor="top"),
                      margin=dict(l=64, r=16, t=56, b=60), height=400)
     layout["title"] = _top_title(layout["title"]["text"])
