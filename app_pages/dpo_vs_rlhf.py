@@ -29,7 +29,7 @@ CLOSER_OPTIONS = ("DPO's", "RLHF's", "It depends on the KL")  # step 3's guess
 NAMES = {key: method.name for key, method in fr.METHODS.items()}
 COEFFICIENTS = {key: method.coefficient for key, method in fr.METHODS.items()}
 COLUMN_NAMES = {fr.DPO.name: "DPO", fr.RLHF.name: "RLHF", fr.PPO_TRUE.name: "PPO, true reward",
-                fr.PREFERRED.name: "preferred-response FT", fr.REFERENCE.name: "reference"}
+                fr.PREFERRED.name: "preferred-response FT"}
 COST_ROWS = ("runs in the sweep", "models in memory", "optimiser steps per run",
              "replies sampled per run", "preference labels", "ms per run", "ms in total")
 SHORT = {"dpo": "DPO", "rlhf": "RLHF", "ppo_true": "PPO with the true reward",
@@ -497,7 +497,7 @@ def _sweep_charts(rows: list[dict], s: Settings) -> None:
             help="Sets the β both charts open at and the runs replayed below, and goes into the "
             "shared link. The slider under the first chart moves β at once."))
     with right:
-        zoom = state.toggle(ZOOM, "Zoom in near the reference (KL up to 1.6 nats)",
+        zoom = state.toggle(ZOOM, "Zoom in near π_ref (KL ≤ 1.6 nats)",
                             help="Many runs crowd near the reference; the zoom spreads them out.")
     betas = _swept_betas(s.quick)
     start = explorable.nearest(np.log(betas), math.log(chosen))  # nearest on its log scale
@@ -548,7 +548,7 @@ def cost() -> None:
     st.caption(f"The whole sweep trained in {total / 1000:.1f} s of measured time ({s.describe()}"
                "). Times are measured when a run first trains and kept with its result; they "
                "include the exact reward and KL the lab records after every step. Which models "
-               "each method holds: the table of step 2.")
+               "each method holds: the table of step 2; the reference model trains nothing.")
     st.markdown(
         "What the table cannot show: on a real model PPO's sampling is the expensive part "
         "(generating text with a large network), and its four models must fit in memory at "
@@ -561,14 +561,15 @@ def cost() -> None:
 
 
 def _cost_frame(table: list[dict]) -> pd.DataFrame:
-    """fr.cost_table as the page shows it: a column per method, so that it fits a phone."""
+    """fr.cost_table as the page shows it: a column per trained method (the reference trains
+    nothing), so that it fits a phone."""
     return pd.DataFrame({
         COLUMN_NAMES[c["method"]]: [
             f"{c['runs']}", f"{c['models']}",
             f"{c['steps_per_run']:,}" + (f" + {c['reward_model_steps']:,} for the reward "
                                          "model, once" if c["reward_model_steps"] else ""),
-            f"{c['samples_per_run']:,}", f"{c['labels']:,}", f"{c['wall_ms_per_run']:.0f}",
-            f"{c['wall_ms_total']:.0f}"] for c in table},
+            f"{c['samples_per_run']:,}", f"{c['labels']:,}", f"{c['wall_ms_per_run']:,.0f}",
+            f"{c['wall_ms_total']:,.0f}"] for c in table if c["method"] != fr.REFERENCE.name},
         index=COST_ROWS)
 
 
