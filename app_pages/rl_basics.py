@@ -17,7 +17,7 @@ from lessons import gridworld as gw
 from lessons import information as info
 from ui import cards, code, course, explorable, quiz, state, steps
 from ui import gridworld_figures as gf
-from ui.figures import fmt, show
+from ui.figures import fmt, presenter_mode, show
 from ui.state import Param
 
 SLUG = "rl-basics"
@@ -41,6 +41,8 @@ EDIT_NOTE = "_gw_edit_note"  # the last cell edit's problem, if any (not part of
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 SWEEP_MAX = 60  # the last sweep the replay of value iteration shows
+# The "predict first" question of step 2: which cells have a value above 0 after one sweep
+FIRST_SWEEP = ("Only next to the treasure", "Every cell", "None yet")
 Q_STARTS = ("The start S", "Random cells")
 Q_SMOOTHING = 25  # episodes in the running mean of the learning curve
 SNAPSHOTS = 41  # frames of the Q-learning and REINFORCE replays: every 2.5 % of the run
@@ -49,6 +51,9 @@ BRIDGE_UPDATES = 60
 BRIDGE_BATCH = 16
 PPO_EPSILON = 0.2
 RUNS = ("Careful step", "Big step")
+# The maps' numbers, names and arrows have fixed sizes (a phone must fit them); a projected map
+# shows them this much larger
+PRESENTER_MAP_SCALE = 1.35
 
 STEPS = steps.Steps("gw", (
     "The grid world", "Values and Bellman", "Q-learning", "Policy gradients", "Bridge to PPO",
@@ -68,6 +73,7 @@ COL = Param("gw_col", 2, lo=1, hi=gw.MAX_SIZE, step=1)
 WALKER = Param("gw_walk", "Best moves", options=WALKERS)
 WALK_SEED = Param("gw_walk_seed", 0, lo=0, hi=9999, step=1)
 # 2. Values
+SWEEP_GUESS = Param("gw_sweep_guess", None, options=FIRST_SWEEP)
 SWEEP = Param("gw_k", 1, lo=0, hi=SWEEP_MAX, step=1)
 V_ROW = Param("gw_vrow", 1, lo=1, hi=gw.MAX_SIZE, step=1)
 V_COL = Param("gw_vcol", 3, lo=1, hi=gw.MAX_SIZE, step=1)
@@ -93,9 +99,9 @@ BRIDGE_RUN = Param("gw_br_run", RUNS[1], options=RUNS)
 BRIDGE_AT = Param("gw_br_update", 1, lo=1, hi=BRIDGE_UPDATES, step=1)
 
 PARAMS = (STEPS.param, PRESET, LAYOUT, GAMMA, SLIP, COST, CELL, ROW, COL, WALKER, WALK_SEED,
-          SWEEP, V_ROW, V_COL, Q_EPISODES, Q_ALPHA, Q_EPSILON, Q_START, Q_SEED, Q_AT, PG_LR,
-          PG_BASELINE, PG_UPDATES, PG_BATCH, PG_SEED, PG_AT, BIG_LR, BRIDGE_SEED, BRIDGE_RUN,
-          BRIDGE_AT)
+          SWEEP_GUESS, SWEEP, V_ROW, V_COL, Q_EPISODES, Q_ALPHA, Q_EPSILON, Q_START, Q_SEED,
+          Q_AT, PG_LR, PG_BASELINE, PG_UPDATES, PG_BATCH, PG_SEED, PG_AT, BIG_LR, BRIDGE_SEED,
+          BRIDGE_RUN, BRIDGE_AT)
 
 
 # Page-side caches: every result is a pure function of its settings. A world is described by
@@ -209,6 +215,19 @@ def update_replay(spec: tuple, big: float, seed: int, which: str) -> dict:
         kls = np.array([info.kl_divergence(old, new, base="nats")
                         for old, new in zip(probs[:-1], probs[1:], strict=True)])
     return gf.start_cell_updates(probs, ratios, kls, f"{which} ({name})")
+
+
+def presented(spec: dict) -> dict:
+    """A map's figure as this session shows it: its text and arrows larger in presenter mode."""
+    return gf.presenter_sized(spec, PRESENTER_MAP_SCALE) if presenter_mode() else spec
+
+
+def metric_columns(count: int) -> list:
+    """Columns for ``count`` metrics: one row, or rows of two in presenter mode, whose larger
+    labels would be cut short in narrower columns."""
+    if not presenter_mode():
+        return st.columns(count)
+    return [column for _ in range(0, count, 2) for column in st.columns(2)]
 
 
 def world_error(spec: tuple) -> str | None:
@@ -351,17 +370,18 @@ def grid_world() -> None:
         seed = state.number(WALK_SEED, "Episode seed", help="The same seed replays the same "
                             "episode; it is part of the shared link.")
     _world_demo(text, walker, seed)
+    code.show_code(gw.make_grid, gw.walk_episode, gw.episode_return)
     cards.takeaway("A reinforcement-learning problem is a world of states, actions, "
                    "probabilities of where an action leads, and rewards. The robot's aim is "
                    "the largest expected discounted return.")
-    code.show_code(gw.make_grid, gw.walk_episode, gw.episode_return)
 
 
 def _cell_editor() -> None:
     with st.container(border=True):
         kind, row, col, place = st.columns([3, 1, 1, 1.2], vertical_alignment="bottom")
         with kind:
-            state.choice(CELL, "Put a cell of this type")
+            # Radio buttons wrap onto a second line on a phone; five segments would not fit
+            state.choice(CELL, "Put a cell of this type", widget="radio", horizontal=True)
         with row:
             state.number(ROW, "at row")
         with col:
@@ -400,13 +420,14 @@ def _world_demo(text: str, walker: str, seed: int) -> None:
         "met the dragon" if episode["ended"] else f"was stopped after {gw.MAX_STEPS} moves"
     left, right = st.columns([3, 2])
     with left:
-        show(gf.world_map(grid, f"{walker}: one episode of {moves} moves", probs=probs,
-                          path=episode,
-                          note=f"γ = {gamma:g} · slip {slip:g} · step cost {cost:g} · "
-                          f"return G = {episode['return']:.3f}"),
-             key="gw_world_chart", height=gf.map_height(grid),
+        figure = gf.world_map(grid, f"{walker}: one episode of {moves} moves", probs=probs,
+                              path=episode,
+                              note=f"γ = {gamma:g} · slip {slip:g} · step cost {cost:g} · "
+                              f"return G = {episode['return']:.3f}")
+        show(presented(figure.to_dict()), key="gw_world_chart", height=gf.map_height(grid),
              caption="Arrows show the policy (their size is the probability of each action); "
-             "the purple line is the episode, a cross marks a move that slipped sideways.")
+             "the pink line is the episode, and a red-orange cross marks a move that slipped "
+             "sideways. The treasure's cell is green, the dragon's red-orange, walls dark grey.")
     with right:
         st.markdown(f"The robot {how} after **{moves}** moves, **{slips}** of which slipped "
                     "sideways. Its return, move by move:")
@@ -428,8 +449,7 @@ def values_and_bellman() -> None:
         "is the best, over the four actions, of the expected reward of one move plus γ times "
         "the value of where the robot lands. **Value iteration** turns the equation into an "
         "algorithm: start with every value at 0 and sweep over the grid, recomputing each "
-        "cell from its neighbours' current values. After k sweeps, news of the treasure has "
-        "travelled k cells."
+        "cell from its neighbours' current values."
     )
     cards.equation_card(
         r"V_{k+1}(s) = \max_{a} \sum_{s'} P(s' \mid s, a)\,\bigl[\,r(s, a, s') + "
@@ -440,6 +460,19 @@ def values_and_bellman() -> None:
     )
     if world_problem(spec):
         return
+    answer, why = first_sweep(spec)
+    if cards.predict(SWEEP_GUESS, "Every value starts at 0. After **one** sweep of value "
+                     "iteration, which cells have a value above 0?", answer, why):
+        _values_controls_and_demo(spec)
+    code.show_code(gw.bellman_backup, gw.value_iteration, gw.greedy_policy)
+    cards.takeaway("The Bellman equation says a value is one reward plus the discounted value "
+                   "of what comes next. Sweeping it from zero gives the optimal values, and "
+                   "acting greedily on them gives the optimal policy.")
+
+
+def _values_controls_and_demo(spec: tuple) -> None:
+    """Step 2's demo, once the learner has guessed: the cell to write out, the sweep buttons,
+    the replay of value iteration and its totals."""
     # The cell picker and the sweep buttons rerun the step; the slider reruns only the map.
     row, col, back, forward = st.columns([1, 1, 1, 1.4], vertical_alignment="bottom")
     with row:
@@ -459,10 +492,27 @@ def values_and_bellman() -> None:
     if not vi["converged"]:
         st.warning("Value iteration had not settled after its last sweep.",
                    icon=":material/warning:")
-    cards.takeaway("The Bellman equation says a value is one reward plus the discounted value "
-                   "of what comes next. Sweeping it from zero gives the optimal values, and "
-                   "acting greedily on them gives the optimal policy.")
-    code.show_code(gw.bellman_backup, gw.value_iteration, gw.greedy_policy)
+
+
+def first_sweep(spec: tuple) -> tuple[str, str]:
+    """The answer to step 2's question (which cells have a value above 0 after one sweep),
+    read from value iteration's first sweep, and why it comes out that way."""
+    grid, vi = world(spec), solved(spec)
+    above = vi["values"][1][~grid.terminal] > 0
+    if above.all():
+        return FIRST_SWEEP[1], ("In this world every cell is one move from the treasure, so "
+                                "one backup already sees its +1 from all of them.")
+    if not above.any():
+        return FIRST_SWEEP[2], (
+            "A backup looks one move ahead, and here even the best move next to the treasure "
+            "expects to lose more (the step cost, slips) than the treasure's +1 brings. The "
+            "news of the treasure still travels one cell per sweep: watch the values as you "
+            "add sweeps.")
+    return FIRST_SWEEP[0], (
+        "A backup looks one move ahead, at values that were all 0, so only a move onto the "
+        "treasure can bring in its +1; every other cell pays the step cost and learns "
+        "nothing yet. Each sweep carries the news one cell further: after k sweeps it has "
+        "travelled k cells.")
 
 
 def _sweep(by: int) -> None:
@@ -488,12 +538,13 @@ def _values_demo(spec: tuple, v_row: int, v_col: int) -> None:
     left, right = st.columns([3, 2])
     with left:
         explorable.show(
-            replay, key="gw_values_chart",
+            presented(replay), key="gw_values_chart",
             start=explorable.nearest(range(explorable.frame_count(replay)), k),
-            caption="Numbers (and colours: green high, orange low) are the values after k "
-            "sweeps; arrows pick the best action against them. Press play, or drag the slider "
-            "under the map, and watch the treasure's value spread outwards while the largest "
-            "change of a sweep (below) shrinks.")
+            caption="Numbers (and colours: green high, white 0, red-orange low) are the values "
+            "after k sweeps; arrows pick the best action against them, and the cell written "
+            "out beside the map is outlined in orange. Press play, or drag the slider under the "
+            "map, and watch the treasure's value spread outwards while the largest change of a "
+            "sweep (below) shrinks.")
     terms = None
     with right:
         if cell is None:
@@ -506,13 +557,14 @@ def _values_demo(spec: tuple, v_row: int, v_col: int) -> None:
         else:
             terms = gw.bellman_terms(grid, values, cell)
             best = int(np.argmax([t["q"] for t in terms]))
-            st.markdown(f"**The cell at {cell_name(grid, cell)}** (outlined), after k = {k} "
-                        f"sweep{'s' * (k != 1)} (the slider above)")
+            st.markdown(f"**The cell at {cell_name(grid, cell)}** (outlined in orange), after "
+                        f"k = {k} sweep{'s' * (k != 1)} (the slider above)")
             before, after = st.columns(2)
             before.metric(f"Its value now, V{k}".translate(SUBSCRIPTS), f"{values[cell]:.3f}")
             after.metric(f"After the next sweep, V{k + 1}".translate(SUBSCRIPTS),
                          f"{terms[best]['q']:.3f}", delta=f"{terms[best]['q'] - values[cell]:.3f}",
-                         delta_color="off")
+                         delta_color="off",
+                         delta_description=f"vs V{k}".translate(SUBSCRIPTS))
             st.markdown(f"Best move: **{terms[best]['action']}**. Below, the backup term by "
                         "term: for every place the move can land, probability × (reward + γ × "
                         "the value of that cell now).")
@@ -546,26 +598,27 @@ def q_values_and_learning() -> None:
     if world_problem(spec):
         return
     _q_demo(spec)
+    code.show_code(gw.q_learning)
     cards.takeaway("Q-learning learns optimal action values from experience alone, with no "
                    "model of the world. It only learns about cells and moves it tries, so "
                    "exploration is not optional.")
-    code.show_code(gw.q_learning)
 
 
 @st.fragment
 def _q_demo(spec: tuple) -> None:
-    top = st.columns(3)
+    # Rows of few controls: five choices side by side still fit in presenter mode
+    top = st.columns(2)
     with top[0]:
         alpha = float(state.choice(Q_ALPHA, "Step size α"))
     with top[1]:
         epsilon = float(state.choice(Q_EPSILON, "Exploration ε"))
-    with top[2]:
-        episodes = state.choice(Q_EPISODES, "Episodes")
-    bottom = st.columns([2, 1])
+    bottom = st.columns([1, 1.3, 0.8])
     with bottom[0]:
+        episodes = state.choice(Q_EPISODES, "Episodes")
+    with bottom[1]:
         starts = state.choice(Q_START, "Episodes start at", help="Random cells: every "
                               "episode starts at a random cell that is not an end cell.")
-    with bottom[1]:
+    with bottom[2]:
         seed = state.number(Q_SEED, "Seed")
     grid, vi = world(spec), solved(spec)
     run = q_run(spec, episodes, alpha, epsilon, starts == Q_STARTS[1], seed)
@@ -573,7 +626,7 @@ def _q_demo(spec: tuple) -> None:
     live = ~grid.terminal
     agree = gw.is_optimal_action(vi["q"], gw.greedy_policy(run["q"]))[live]
     tail = run["returns"][-min(50, episodes):]
-    a, b, c, d = st.columns(4)
+    a, b, c, d = metric_columns(4)
     a.metric("Optimal greedy moves, final table", f"{agree.sum()} of {agree.size}",
              help="Cells (not counting end cells) where the best action of the table after "
              "the last episode is an optimal action according to value iteration.")
@@ -597,15 +650,16 @@ def _q_table_view(setting: tuple) -> None:
     left, right = st.columns([3, 2])
     with left:
         explorable.show(
-            q_replay(*setting), key="gw_q_map_chart", start=index,
+            presented(q_replay(*setting)), key="gw_q_map_chart", start=index,
             caption="Top: the Q-table after the slider's number of episodes; numbers are the "
-            "best Q-value of each cell, black arrows match the optimal policy from value "
-            "iteration, red ones do not (yet). Bottom: dots are single episodes, noisy because "
-            "moves slip and ε explores; the purple line is what the greedy policy of the table "
-            "would earn, exactly, and reaches the dashed optimum long before the noisy "
-            "episodes suggest.")
+            "best Q-value of each cell, dark arrows match the optimal policy from value "
+            "iteration, red-orange ones do not (yet). Bottom: light blue dots are single "
+            "episodes, noisy because moves slip and ε explores, and the blue line is their "
+            "running mean; the pink line is what the greedy policy of the table would earn, "
+            "exactly, and nears the dashed black optimum long before the noisy episodes "
+            "suggest. The yellow dot marks the slider's episode.")
         if np.isnan(run["greedy_values"]).any():
-            st.caption("Gaps in the purple line: at those snapshots the greedy policy could "
+            st.caption("Gaps in the pink line: at those snapshots the greedy policy could "
                        "walk into a wall forever, which with γ = 1 has no finite value.")
     with right:
         start = grid.start
@@ -658,34 +712,36 @@ def policy_gradients() -> None:
         "PPO calls the critic). The updates keep their form, but they change the network's "
         "weights, so what is learned in one state carries over to similar ones."
     )
+    code.show_code(gw.reinforce, gw.log_policy_gradient, gw.softmax_policy)
     cards.takeaway("A policy gradient raises the probability of actions that did better than "
                    "expected. The baseline turns returns into advantages, which makes the same "
                    "learning far less noisy.")
-    code.show_code(gw.reinforce, gw.log_policy_gradient, gw.softmax_policy)
 
 
 @st.fragment
 def _pg_demo(spec: tuple) -> None:
-    cols = st.columns([2, 1.3, 1.6, 1.6, 1])
-    with cols[0]:
+    top = st.columns(2, vertical_alignment="center")
+    with top[0]:
         lr = float(state.choice(PG_LR, "Step size α"))
-    with cols[1]:
+    with top[1]:
         baseline = state.toggle(PG_BASELINE, "Baseline b(s)", help="Off: the raw return "
                                 "scales each step instead of the advantage (return − baseline).")
-    with cols[2]:
+    bottom = st.columns([1, 1, 0.8])
+    with bottom[0]:
         updates = state.choice(PG_UPDATES, "Updates")
-    with cols[3]:
+    with bottom[1]:
         batch = state.choice(PG_BATCH, "Episodes per update")
-    with cols[4]:
+    with bottom[2]:
         seed = state.number(PG_SEED, "Seed")
     grid, vi = world(spec), solved(spec)
     run = pg_run(spec, updates, batch, lr, baseline, seed)
     optimum = vi["values"][-1][grid.start]
-    a, b, c, d = st.columns(4)
+    a, b, c, d = metric_columns(4)
     a.metric("Exact value of the final policy", fmt(run["exact_returns"][-1]),
              delta=fmt(run["exact_returns"][-1] - run["exact_returns"][0]),
-             help="V^π(start), computed from the world's probabilities, against the random "
-             "policy it started from.")
+             delta_description="vs before training",
+             help="V^π(start), computed from the world's probabilities; the change is against "
+             "the uniformly random policy training started from.")
     b.metric("Optimum V*(start)", fmt(optimum))
     c.metric("Entropy in the last batch", f"{run['entropy'][-1]:.2f} bits",
              help="2 bits: all four actions equally likely. 0: always the same action.")
@@ -715,14 +771,15 @@ def _pg_policy_view(setting: tuple) -> None:
     left, right = st.columns([3, 2])
     with left:
         explorable.show(
-            pg_replay(*setting), key="gw_pg_map_chart", start=index,
+            presented(pg_replay(*setting)), key="gw_pg_map_chart", start=index,
             caption="Top: the softmax policy after the slider's number of updates; each "
             "arrow's size is the probability of that action (arrows below 8% are left out), "
             "and numbers are the exact values of this policy, not of the optimal one. Bottom: "
-            "each batch's mean return (dots) is noisy, the policy's exact value (line) climbs "
-            "towards the optimum. Above the map: the batch each policy played, with the "
-            "entropy of its moves (2 bits while all four actions are equally likely, less as "
-            "the policy grows confident).")
+            "each batch's mean return (light blue dots) is noisy, the policy's exact value "
+            "(pink line) climbs towards the dashed black optimum; the yellow dot marks the "
+            "slider's update. Above the map: the batch each policy played, with the entropy "
+            "of its moves (2 bits while all four actions are equally likely, less as the "
+            "policy grows confident).")
     with right:
         start = grid.start
         rows = "\n".join(f"| {gw.ARROWS[a]} {gw.ACTIONS[a]} | {run['thetas'][k][start, a]:.2f} "
@@ -763,13 +820,13 @@ def bridge_to_ppo() -> None:
     if world_problem(spec):
         return
     _bridge_demo(spec)
-    cards.takeaway("A policy-gradient step is only trustworthy close to the old policy. "
-                   "Ratios far from 1 mean the update changed the policy drastically, which "
-                   "is what PPO's clipped objective prevents.")
+    code.show_code(gw.probability_ratio, gw.change_factor)
     for lesson in course.LESSONS:
         if lesson.slug == "ppo":
             st.page_link(lesson.page, label=f"Next: {lesson.title}", icon=lesson.icon)
-    code.show_code(gw.probability_ratio, gw.change_factor)
+    cards.takeaway("A policy-gradient step is only trustworthy close to the old policy. "
+                   "Ratios far from 1 mean the update changed the policy drastically, which "
+                   "is what PPO's clipped objective prevents.")
 
 
 @st.fragment
@@ -784,12 +841,13 @@ def _bridge_demo(spec: tuple) -> None:
     grid, vi = world(spec), solved(spec)
     runs = bridge_runs(spec, big, seed)
     optimum = vi["values"][-1][grid.start]
-    cols = st.columns(4)
+    cols = metric_columns(4)
     for i, (kind, (name, run)) in enumerate(zip(RUNS, runs.items(), strict=True)):
         cols[2 * i].metric(f"{kind} ({name}): final value", fmt(run["exact_returns"][-1]),
                            delta=fmt(run["exact_returns"][-1] - optimum), delta_color="off",
+                           delta_description="vs the optimum",
                            help="The exact V^π(start) after the last update; the grey number "
-                           "is its distance to the optimum.")
+                           f"is its distance to the optimum V*(start) = {fmt(optimum)}.")
         cols[2 * i + 1].metric(f"{kind}: entropy in the last batch",
                                f"{run['entropy'][-1]:.2f} bits")
     k = state.slider(BRIDGE_AT, "Update", help="The sliders under the charts replay the updates "
@@ -797,13 +855,14 @@ def _bridge_demo(spec: tuple) -> None:
                      "goes into the shared link.")
     explorable.show(
         bridge_replay(spec, big, seed), key="gw_bridge_runs_chart", start=k - 1,
-        caption="Top: the exact value of each run's policy. The big step jumps first, then "
-        "often freezes below the optimum: its policy became nearly deterministic before it had "
-        "learned enough. Other seeds can tell other stories; that unpredictability is the "
-        "problem. Bottom: per update, the largest factor by which the probability of any "
-        "action in any cell went up or down. The careful run stays close to the shaded band "
-        "that PPO's clipping allows; the big one multiplies and divides probabilities by "
-        "enormous factors.")
+        caption="Top: the exact value of each run's policy, careful in green, big in "
+        "red-orange, the optimum dashed. The big step jumps first, then often freezes below "
+        "the optimum: its policy became nearly deterministic before it had learned enough. "
+        "Other seeds can tell other stories; that unpredictability is the problem. Bottom: per "
+        "update, the largest factor by which the probability of any action in any cell went "
+        "up or down. The careful run stays near 1, close to the factor "
+        f"{1 / (1 - PPO_EPSILON):g} that PPO's clipping allows with ε = {PPO_EPSILON:g}; the big "
+        "one multiplies and divides probabilities by enormous factors.")
     _ratio_view(spec, big, seed, k)
 
 
@@ -812,7 +871,7 @@ def _ratio_view(spec: tuple, big: float, seed: int, k: int) -> None:
     which = state.choice(BRIDGE_RUN, "Run at the start cell")
     explorable.show(
         update_replay(spec, big, seed, which), key="gw_bridge_bars_chart", start=k - 1,
-        caption="Grey: the policy before the update, purple: after it, both at the start "
+        caption="Grey: the policy before the update, pink: after it, both at the start "
         "cell. r above each pair is the ratio PPO would watch; PPO with ε = "
         f"{PPO_EPSILON:g} stops rewarding changes beyond {1 - PPO_EPSILON:g} … "
         f"{1 + PPO_EPSILON:g}.")

@@ -4,12 +4,14 @@ opens where its control says, the cell editor edits, links restore the view, and
 worlds get friendly notes."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import MALFORMED_TEXT, fuzz_page
 from pagetest import explorables, link_notes, markdown, metric, opened_frame, shown_note
+from streamlit.testing.v1.element_tree import Block
 
 from lessons import gridworld as gw
 from lessons import information as info
@@ -19,12 +21,12 @@ from ui.figures import fmt
 PAGE = "app_pages/rl_basics.py"
 LABELS = ("1. The grid world", "2. Values and Bellman", "3. Q-learning", "4. Policy gradients",
           "5. Bridge to PPO", "6. Check yourself")
-NAVIGATION = {"gw_step"}
+NAVIGATION = {"gw_step", "gw_step_back", "gw_step_next"}  # these leave the step
 WORLD = {"gw_preset", "gw_grid", "gw_gamma", "gw_slip", "gw_cost"}
 STEP_WIDGETS = {
     1: WORLD | {"gw_cell", "gw_row", "gw_col", "gw_place", "gw_add_row", "gw_drop_row",
                 "gw_add_col", "gw_drop_col", "gw_walk", "gw_walk_seed"},
-    2: WORLD | {"gw_k", "gw_k_back", "gw_k_next", "gw_vrow", "gw_vcol"},
+    2: WORLD | {"gw_sweep_guess", "gw_k", "gw_k_back", "gw_k_next", "gw_vrow", "gw_vcol"},
     3: WORLD | {"gw_q_alpha", "gw_q_eps", "gw_q_episodes", "gw_q_starts", "gw_q_seed",
                 "gw_q_at"},
     4: WORLD | {"gw_pg_lr", "gw_pg_baseline", "gw_pg_updates", "gw_pg_batch", "gw_pg_seed",
@@ -36,10 +38,13 @@ STEP_WIDGETS = {
 CLASSIC = gw.make_grid("...T/.W.D/S...", gamma=0.9, slip=0.2, step_cost=0.04)
 OPEN_FIELD = "......../..D...../......../.WWW..D./......../....D.../.D....../S......T"
 CLASSIC_VI = gw.value_iteration(CLASSIC)
+NEXT_TO_TREASURE, EVERY_CELL, NONE_YET = "Only next to the treasure", "Every cell", "None yet"
+# Step 2 shows its replay once the learner has guessed: its links carry a guess
+GUESSED = {"gw_sweep_guess": NEXT_TO_TREASURE}
 
 
 def step(number: int, **params) -> dict:
-    return {"gw_step": LABELS[number - 1], **params}
+    return {"gw_step": LABELS[number - 1], **(GUESSED if number == 2 else {}), **params}
 
 
 def note_at(spec: dict, k: int) -> str:
@@ -61,16 +66,17 @@ def assert_arrows(spec: dict, k: int, grid: gw.GridWorld, probs: np.ndarray) -> 
     live = np.flatnonzero(~grid.terminal)
     state, action = np.repeat(live, 4), np.tile(np.arange(4), live.size)
     places = spec["data"][1]
-    np.testing.assert_allclose(places["x"], grid.cells[state, 1] + 1 + gf.ARROW_OFFSET
+    # each arrow's tip 0.45 of a cell from the centre, towards its action's neighbour
+    np.testing.assert_allclose(places["x"], grid.cells[state, 1] + 1 + 0.45
                                * gw.MOVES[action, 1], rtol=1e-4)
-    np.testing.assert_allclose(places["y"], grid.cells[state, 0] + 1 + gf.ARROW_OFFSET
+    np.testing.assert_allclose(places["y"], grid.cells[state, 0] + 1 + 0.45
                                * gw.MOVES[action, 0], rtol=1e-4)
     marker = spec["frames"][k]["data"][1]["marker"]
     symbols = {"up": 45, "right": 48, "down": 46, "left": 47}  # plotly's arrow-up, ...
     assert marker["symbol"] == [symbols[gw.ACTIONS[a]] for a in action]
     p = probs[state, action]
-    scale = 1.0 if max(grid.shape) <= 5 else 0.8
-    expected = np.where(p >= gf.MIN_ARROW_PROB, np.round((6 + 12 * p) * scale), 0)
+    scale = {4: 1.0, 5: 0.9, 6: 0.8, 7: 0.72, 8: 0.72}[max(4, *grid.shape)]
+    expected = np.where(p >= gf.MIN_ARROW_PROB, np.round((4 + 8 * p) * scale), 0)
     np.testing.assert_array_equal(marker["size"], expected)
     return list(zip(state.tolist(), action.tolist(), strict=True))
 
@@ -121,7 +127,7 @@ def test_step_one_draws_the_world_and_writes_out_the_return():
 
 def test_the_cell_editor_places_cells_and_resizes():
     at = open_page(PAGE)
-    at.button_group(key="gw_cell").set_value("Dragon")
+    at.radio(key="gw_cell").set_value("Dragon")
     at.number_input(key="gw_row").set_value(3)
     at.number_input(key="gw_col").set_value(2)
     at.button(key="gw_place").click().run()
@@ -141,7 +147,7 @@ def test_the_cell_editor_places_cells_and_resizes():
 
 def test_removing_the_start_gets_a_clear_message():
     at = open_page(PAGE)
-    at.button_group(key="gw_cell").set_value("Wall")
+    at.radio(key="gw_cell").set_value("Wall")
     at.number_input(key="gw_row").set_value(3)
     at.number_input(key="gw_col").set_value(1)
     at.button(key="gw_place").click().run()
@@ -417,3 +423,178 @@ def test_self_check_grades_answers():
     at.number_input(key="quiz_rl-basics_ratio").set_value(0.4).run()
     assert any(s.value.startswith("Right.") for s in at.success)
     assert any(w.value.startswith("Not quite.") for w in at.warning)
+
+
+def test_values_wait_for_a_prediction_then_show_the_first_sweep():
+    at = open_page(PAGE, {"gw_step": LABELS[1]})
+    assert not at.exception
+    (guess,) = [g for g in at.button_group if g.key == "gw_sweep_guess"]
+    assert guess.value is None and list(guess.options) == [NEXT_TO_TREASURE, EVERY_CELL, NONE_YET]
+    assert not at.get("plotly_chart") and not at.metric  # the replay waits for the guess
+    assert at.info[-1].icon == ":material/lightbulb:"  # the step still ends with its takeaway
+    guess.set_value(EVERY_CELL).run()
+    assert not at.exception
+    assert len(explorables(at)) == 1
+    # In the classic world one sweep lifts only the cell left of the treasure above 0
+    above = np.flatnonzero(CLASSIC_VI["values"][1] > 0)
+    assert above.tolist() == [CLASSIC.state_at(0, 2)]
+    (verdict,) = [w.value for w in at.warning if w.value.startswith("You predicted")]
+    assert f"You predicted **{EVERY_CELL}**; the demo below shows **{NEXT_TO_TREASURE}**" \
+        in verdict
+    at.button_group(key="gw_sweep_guess").set_value(NEXT_TO_TREASURE).run()
+    assert any(s.value.startswith(f"You predicted **{NEXT_TO_TREASURE}**") for s in at.success)
+
+
+@pytest.mark.parametrize(("layout", "cost", "slip", "answer"), [
+    ("...T/.W.D/S...", "0.04", "0.2", NEXT_TO_TREASURE),
+    ("ST/W.", "0.04", "0.2", EVERY_CELL),  # both cells that are not walls touch the treasure
+    ("S..T/....", "0.5", "0.8", NONE_YET),  # one move can win +1 at most with 40 %, costs 0.5
+])
+def test_the_first_sweep_answer_follows_the_world(layout, cost, slip, answer):
+    grid = gw.make_grid(layout, gamma=0.9, slip=float(slip), step_cost=float(cost))
+    above = gw.value_iteration(grid)["values"][1][~grid.terminal] > 0
+    expected = EVERY_CELL if above.all() else NONE_YET if not above.any() else NEXT_TO_TREASURE
+    assert expected == answer
+    at = open_page(PAGE, step(2, gw_preset="Your own", gw_grid=layout, gw_cost=cost,
+                              gw_slip=slip, gw_sweep_guess=answer))
+    assert not at.exception
+    assert any(s.value.startswith(f"You predicted **{answer}**, and the demo below bears it")
+               for s in at.success)
+
+
+@pytest.mark.parametrize(("number", "params", "label", "against"), [
+    (2, {}, "After the next sweep, V₂", "vs V₁"),
+    (4, {}, "Exact value of the final policy", "vs before training"),
+    (5, {}, "Careful step (α = 1): final value", "vs the optimum"),
+    (5, {}, "Big step (α = 30): final value", "vs the optimum"),
+])
+def test_every_delta_says_what_it_is_measured_against(number, params, label, against):
+    at = open_page(PAGE, step(number, **params))
+    (shown,) = [m for m in at.metric if m.label == label]
+    assert shown.proto.delta_description == against
+    if number == 2:
+        cell = CLASSIC.state_at(0, 2)
+        assert shown.delta == f"{CLASSIC_VI['values'][2][cell] - CLASSIC_VI['values'][1][cell]:.3f}"
+    elif number == 4:
+        run = gw.reinforce(CLASSIC, updates=100, batch=16, lr=1.0, seed=0, baseline=True)
+        assert shown.delta == fmt(run["exact_returns"][-1] - run["exact_returns"][0])
+    else:
+        lr = 1.0 if label.startswith("Careful") else 30.0
+        run = gw.reinforce(CLASSIC, updates=60, batch=16, lr=lr, seed=0)
+        optimum = CLASSIC_VI["values"][-1][CLASSIC.start]
+        assert shown.delta == fmt(run["exact_returns"][-1] - optimum)
+
+
+@pytest.mark.parametrize("number", [3, 4, 5])
+def test_optimum_labels_sit_above_their_lines_on_a_white_backing(number):
+    at = open_page(PAGE, step(number))
+    optimum = CLASSIC_VI["values"][-1][CLASSIC.start]
+    labels = [(spec, a) for spec in explorables(at)
+              for a in spec["layout"]["annotations"] if a["text"].startswith("optimum")]
+    assert labels
+    for spec, label in labels:
+        assert label["text"] == f"optimum {fmt(optimum)}"
+        assert label["y"] == pytest.approx(optimum, abs=1e-3)
+        assert label["yanchor"] == "bottom" and label["yshift"] >= 3  # clear of the line
+        assert label["bgcolor"].startswith("rgba(255, 255, 255")
+        lines = [s for s in spec["layout"]["shapes"] if s.get("type") == "line"
+                 and s["y0"] == pytest.approx(optimum, abs=1e-3)]
+        assert [line["yref"] for line in lines] == [label["yref"]]  # the line it names
+        low, high = spec["layout"][label["yref"].replace("y", "yaxis")]["range"]
+        assert low < optimum < high - 0.15 * (high - low)  # room above the line for the label
+
+
+def test_the_replayed_maps_name_the_start_in_its_corner():
+    at = open_page(PAGE, step(2))
+    (spec,) = explorables(at)
+    (label,) = [a for a in spec["layout"]["annotations"] if a["text"] == "start"]
+    row, col = CLASSIC.cells[CLASSIC.start] + 1
+    assert (label["x"], label["y"]) == (pytest.approx(col - 0.45), pytest.approx(row - 0.46))
+    assert label["xanchor"] == "left" and label["yanchor"] == "top"
+    # the cell's own text is just its number, between the arrows
+    texts = spec["frames"][1]["data"][0]["text"]
+    assert texts[CLASSIC.start] == f"{CLASSIC_VI['values'][1][CLASSIC.start]:.2f}".replace("-", "−")
+
+
+def test_the_ratio_over_each_pair_of_bars_follows_the_update():
+    at = open_page(PAGE, step(5, gw_br_update="1"))
+    _, bars = explorables(at)
+    big = gw.reinforce(CLASSIC, updates=60, batch=16, lr=30.0, seed=0)
+    probs = big["probs"][:, CLASSIC.start]
+    for k in (1, 2, 30, 60):
+        labels = [a for a in bars["frames"][k - 1]["layout"]["annotations"]
+                  if a["text"].startswith("r ")]
+        assert [a["x"] for a in labels] == list(gw.ACTIONS)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = probs[k] / probs[k - 1]
+        for a, r, old, new in zip(labels, ratios, probs[k - 1], probs[k], strict=True):
+            assert a["y"] == pytest.approx(max(old, new))  # over the taller bar of the pair
+            expected = ("r = 0/0" if np.isnan(r) else "r = ∞" if np.isinf(r)
+                        else "r < 0.01" if r < 0.01 else "r > 100" if r > 100
+                        else f"r = {r:.2f}")
+            assert a["text"] == expected
+
+
+@pytest.mark.parametrize(("ratio", "expected"), [
+    (2.5, "r = 2.50"), (0.01, "r = 0.01"), (0.004, "r < 0.01"), (100.0, "r = 100.00"),
+    (4.3e7, "r > 100"), (np.inf, "r = ∞"), (np.nan, "r = 0/0")])
+def test_ratio_labels_stay_short(ratio, expected):
+    assert gf.ratio_label(ratio) == expected
+
+
+# The colour each caption word names, as ui/theme draws it
+COLOUR_WORDS = {"dark grey": gf.WALL_COLOR, "light blue": "#56B4E9", "red-orange": "#D55E00",
+                "pink": "#CC79A7", "green": "#009E73", "yellow": "#F0E442", "orange": "#E69F00",
+                "grey": "#7A7A7A", "black": "#000000"}
+
+
+@pytest.mark.parametrize("number", range(1, 6))
+def test_caption_colours_are_the_colours_drawn(number):
+    at = open_page(PAGE, step(number))
+    text = " ".join(c.value for c in at.caption).lower()
+    drawn = json.dumps([c.proto.spec for c in at.get("plotly_chart")]).upper()
+    assert "purple" not in text  # the policy's colour looks pink
+    named = []
+    for word in COLOUR_WORDS:  # longest first: "dark grey" is not also "grey"
+        pattern = rf"(?<![\w-]){word}\b"
+        if re.search(pattern, text):
+            named.append(word)
+            text = re.sub(pattern, "", text)
+    assert named
+    for word in named:
+        assert COLOUR_WORDS[word].upper() in drawn, (word, COLOUR_WORDS[word])
+
+
+def test_presenter_mode_enlarges_the_maps_and_stacks_the_metrics_in_pairs():
+    link = step(4, gw_pg_updates="50")
+    wide, presenter = open_page(PAGE, link), open_page(PAGE, {**link, "presenter": "true"})
+    assert not presenter.exception
+    (normal,), (big,) = explorables(wide), explorables(presenter)
+    assert normal["data"][0]["textfont"]["size"] == 13
+    assert big["data"][0]["textfont"]["size"] == round(13 * 1.35)
+    for f in (0, 20, 40):  # every frame's arrows, not only the one opened
+        sizes = np.array(normal["frames"][f]["data"][1]["marker"]["size"])
+        np.testing.assert_array_equal(big["frames"][f]["data"][1]["marker"]["size"],
+                                      np.round(sizes * 1.35))
+    (start,) = [a for a in big["layout"]["annotations"] if a["text"] == "start"]
+    assert start["font"]["size"] == round(10 * 1.35)
+    # the four metrics in two rows of two, where their labels keep their full width
+    assert metric_rows(wide) == [4] and metric_rows(presenter) == [2, 2]
+
+
+def metric_rows(at) -> list[int]:
+    """How many metrics each row of columns holds, top to bottom."""
+    rows = []
+
+    def walk(node):
+        for child in node.children.values():
+            if isinstance(child, Block):
+                columns = [c for c in child.children.values() if getattr(c, "type", "") == "column"]
+                shown = sum(getattr(e, "type", "") == "metric" for c in columns
+                            for e in c.children.values())
+                if shown:
+                    rows.append(shown)
+                walk(child)
+
+    walk(at.main)
+    return rows

@@ -25,7 +25,11 @@ ARROW_COLOR = theme.TEXT
 WRONG_ARROW_COLOR = theme.COLORS["rejected"]  # an action that differs from the optimal policy
 COLORSCALE = [[0.0, theme.COLORS["rejected"]], [0.5, "#FFFFFF"], [1.0, theme.COLORS["chosen"]]]
 MIN_ARROW_PROB = 0.08  # smaller probabilities get no arrow, to keep the map readable
-ARROW_OFFSET = 0.36  # distance of an arrow from its cell's centre, in cells
+# Distance of an arrow's tip from its cell's centre, in cells. Plotly draws an arrow marker
+# from its tip back towards the centre, as long as the marker's size; tips near the edge leave
+# a number like −0.04 room between the left and the right arrow even on a phone (cells of
+# about 70 px).
+ARROW_OFFSET = 0.45
 # plotly's numbers for the arrow-up, -right, -down and -left markers (the order of ACTIONS): the
 # replays' frames carry one per arrow, and numbers keep them small
 ARROW_SYMBOLS = (45, 48, 46, 47)
@@ -33,8 +37,11 @@ LATEX_ARROWS = (r"\uparrow", r"\rightarrow", r"\downarrow", r"\leftarrow")
 
 
 def _text_scale(grid: GridWorld) -> float:
-    """Smaller numbers and arrows in grids with many (and so narrower) cells."""
-    return 1.0 if max(grid.shape) <= 5 else 0.8
+    """Smaller numbers and arrows in grids with many (and so narrower) cells.
+
+    Example: a 3 × 4 grid -> 1.0, a 6 × 6 grid -> 0.8"""
+    side = max(grid.shape)
+    return 1.0 if side <= 4 else 0.9 if side == 5 else 0.8 if side == 6 else 0.72
 
 
 def _cell_size(rows: int) -> int:
@@ -47,19 +54,31 @@ def map_height(grid: GridWorld) -> int:
 
 
 def _cell_text(grid: GridWorld, values: np.ndarray | None, digits: int) -> list[str]:
+    # The end cells' names; a grid of 7 or 8 columns has cells too narrow (on a phone) for
+    # "treasure", so it shows the layout's letters
+    short = max(grid.shape) >= 7
     texts = []
     for s in range(grid.n_states):
         letter = grid.letter(s)
         if letter == "T":
-            texts.append("treasure<br>+1")
+            texts.append("T<br>+1" if short else "treasure<br>+1")
         elif letter == "D":
-            texts.append("dragon<br>−1")
+            texts.append("D<br>−1" if short else "dragon<br>−1")
         elif values is None:
             texts.append("start" if letter == "S" else "")
         else:
-            number = f"{values[s]:.{digits}f}".replace("-", "−")
-            texts.append(f"start<br>{number}" if letter == "S" else number)
+            # a replayed map names the start in its corner (_start_label), clear of the arrows
+            texts.append(f"{values[s]:.{digits}f}".replace("-", "−"))
     return texts
+
+
+def _start_label(grid: GridWorld) -> dict:
+    """"start", small, in the top left corner of the start cell of a replayed map (whose
+    centre holds the cell's number, between the arrows)."""
+    row, col = grid.cells[grid.start] + 1
+    return dict(text="start", x=col - CELL_HALF + 0.03, y=row - CELL_HALF + 0.02, xref="x",
+                yref="y", xanchor="left", yanchor="top", showarrow=False,
+                font=dict(size=max(9, round(10 * _text_scale(grid))), color=theme.TEXT))
 
 
 def _table(grid: GridWorld, per_state, wall, dtype) -> np.ndarray:
@@ -80,7 +99,7 @@ def arrow_sizes(grid: GridWorld, probs: np.ndarray) -> np.ndarray:
     π(a|s) = probs[s, a]: growing with the probability, 0 (hidden) below MIN_ARROW_PROB."""
     state, action = _arrow_places(grid)
     p = probs[state, action]
-    return np.where(p >= MIN_ARROW_PROB, np.round((6 + 12 * p) * _text_scale(grid)), 0)
+    return np.where(p >= MIN_ARROW_PROB, np.round((4 + 8 * p) * _text_scale(grid)), 0)
 
 
 def _arrow_frame(grid: GridWorld, probs: np.ndarray,
@@ -111,21 +130,24 @@ def world_map(grid: GridWorld, title: str, probs: np.ndarray | None = None,
     π(a|s) = probs[s, a], an optional path shows one episode.
 
     Cells sit at whole-number coordinates: column c and row r (counted from 1) at (c, r).
+    The cells' names are annotations, drawn above the path, so a path through the start or
+    into an end cell never hides them.
     """
     rows, cols = grid.shape
     ends = np.where(grid.letters == "T", 1.0, -1.0)
     data = [dict(
         type="heatmap", x=np.arange(1, cols + 1), y=np.arange(1, rows + 1),
-        z=_table(grid, np.where(grid.terminal, ends, 0.0), np.nan, float),
-        text=_table(grid, _cell_text(grid, None, 2), "", object),
-        texttemplate="%{text}", textfont=dict(size=round(14 * _text_scale(grid))),
-        showscale=False,
+        z=_table(grid, np.where(grid.terminal, ends, 0.0), np.nan, float), showscale=False,
         hovertemplate="row %{y}, column %{x}<extra></extra>",
         colorscale=COLORSCALE, zmin=-1, zmax=1, xgap=3, ygap=3,
     )]
     if probs is not None:
         data.append(_arrow_trace(grid, _arrow_frame(grid, probs)))
-    annotations = []
+    names = _cell_text(grid, None, 2)
+    annotations = [_start_label(grid)] + [
+        dict(text=names[s], x=int(c) + 1, y=int(r) + 1, xref="x", yref="y", showarrow=False,
+             font=dict(size=round(14 * _text_scale(grid)), color="#FFFFFF"))
+        for s, (r, c) in enumerate(grid.cells) if grid.terminal[s]]
     if path is not None:
         cells = grid.cells[path["states"]] + 1
         wobble = (np.arange(len(cells)) % 5 - 2) * 0.04  # repeated visits stay visible
@@ -152,6 +174,43 @@ def world_map(grid: GridWorld, title: str, probs: np.ndarray | None = None,
                    range=[rows + 0.5, 0.5], scaleanchor="x", constrain="domain"),
     )
     return go.Figure(data=data, layout=layout)
+
+
+def presenter_sized(spec: dict, factor: float) -> dict:
+    """A map's numbers, names and arrows ``factor`` times larger, in a figure spec (a replay,
+    or a world map as a dict) and in all of its frames: for presenter mode, whose template
+    enlarges the axes' text but not the map's, whose sizes are fixed so that a phone fits it.
+    Returns a new spec; ``spec`` is left as it was."""
+    def grown(size):
+        return np.round(np.asarray(size, dtype=float) * factor).astype(int).tolist()
+
+    def on_map(note: dict) -> bool:  # the cells' names, placed in the map's own coordinates
+        return note.get("xref") == "x" and note.get("yref") == "y" and "font" in note
+
+    def notes(annotations: list) -> list:
+        return [{**a, "font": {**a["font"], "size": grown(a["font"].get("size", 14))}}
+                if on_map(a) else a for a in annotations]
+
+    def trace(t: dict, kind: str | None) -> dict:
+        if kind == "numbers" and "textfont" in t:
+            return {**t, "textfont": {**t["textfont"], "size": grown(t["textfont"]["size"])}}
+        if kind == "arrows" and "marker" in t and "size" in t["marker"]:
+            return {**t, "marker": {**t["marker"], "size": grown(t["marker"]["size"])}}
+        return t
+
+    kinds = ["numbers" if t.get("name") == "cells" else "arrows" if t.get("name") == "policy"
+             else None for t in spec["data"]]
+    sized = {**spec, "data": [trace(t, k) for t, k in zip(spec["data"], kinds, strict=True)],
+             "layout": {**spec["layout"],
+                        "annotations": notes(spec["layout"].get("annotations") or [])}}
+    if spec.get("frames"):
+        sized["frames"] = [
+            {**f, "data": [trace(t, kinds[i]) for t, i in zip(f["data"], f["traces"],
+                                                               strict=True)],
+             **({"layout": {**f["layout"], "annotations": notes(f["layout"]["annotations"])}}
+                if "annotations" in f.get("layout", {}) else {})}
+            for f in spec["frames"]]
+    return sized
 
 
 # Replays: the map on top (its cells coloured by value), a curve of the run below it.
@@ -229,7 +288,7 @@ def _map_traces(grid: GridWorld, first: list[dict]) -> list[dict]:
         dict(type="scatter", mode="text", x=compact(grid.cells[:, 1] + 1),
              y=compact(grid.cells[:, 0] + 1), name="cells", showlegend=False,
              hovertemplate="row %{y}, column %{x}: value %{customdata:.3f}<extra></extra>",
-             textfont=dict(size=round(14 * _text_scale(grid)), color=ink), **numbers),
+             textfont=dict(size=round(13 * _text_scale(grid)), color=ink), **numbers),
         _arrow_trace(grid, arrows),
     ]
 
@@ -251,8 +310,9 @@ def _replay_layout(grid: GridWorld, title: str, x2_title: str, y2_title: str,
     shapes = [background, *ends]
     if cell is not None:
         r, c = grid.cells[cell] + 1
-        shapes.append(dict(type="rect", x0=c - 0.47, x1=c + 0.47, y0=r - 0.47, y1=r + 0.47,
-                           line=dict(color=theme.OKABE_ITO["orange"], width=5)))
+        # On the gap around the cell, so that it covers none of the cell's arrows
+        shapes.append(dict(type="rect", x0=c - 0.5, x1=c + 0.5, y0=r - 0.5, y1=r + 0.5,
+                           line=dict(color=theme.OKABE_ITO["orange"], width=4)))
     return dict(
         title=_top_title(title), height=TOP + plot_px + 10, margin=dict(l=10, r=10, t=TOP, b=10),
         xaxis=dict(domain=[0, 1], anchor="y", title=dict(text="column"), dtick=1,
@@ -267,9 +327,9 @@ def _replay_layout(grid: GridWorld, title: str, x2_title: str, y2_title: str,
         # shrinks the map, leaves the most room.
         legend=dict(orientation="h", x=0, xanchor="left", y=curve_top, yanchor="bottom"),
         shapes=shapes,
-        annotations=[dict(text=curve_title, x=0, y=1, xref="x2 domain", yref="y2 domain",
-                          xanchor="left", yanchor="bottom", yshift=8, showarrow=False)]
-        if curve_title else [],
+        annotations=[_start_label(grid)] + ([dict(
+            text=curve_title, x=0, y=1, xref="x2 domain", yref="y2 domain", xanchor="left",
+            yanchor="bottom", yshift=8, showarrow=False)] if curve_title else []),
     )
 
 
@@ -297,10 +357,18 @@ def _every(length: int, max_points: int = 150) -> np.ndarray:
     return np.unique(np.append(np.arange(0, length, step), length - 1))
 
 
+def _optimum_label(optimum: float, xref: str, yref: str) -> dict:
+    """The name of the dashed optimum line: above the line at its left end (where a run
+    starts, far below the optimum), lifted clear of it and on a white backing, so neither the
+    line nor a dot under it runs through the text."""
+    return dict(x=0, xref=xref, y=optimum, yref=yref, text=f"optimum {fmt(optimum)}",
+                showarrow=False, xanchor="left", yanchor="bottom", yshift=4,
+                bgcolor="rgba(255, 255, 255, 0.9)", borderpad=1)
+
+
 def _optimum_line(optimum: float) -> tuple[dict, dict]:
     return (hline(optimum, "exact", panel=1, dash="dash"),
-            dict(x=0, xref="x2 domain", y=optimum, yref="y2", text=f"optimum {fmt(optimum)}",
-                 showarrow=False, xanchor="left", yanchor="bottom"))
+            _optimum_label(optimum, "x2 domain", "y2"))
 
 
 def _limit(*values) -> float:
@@ -380,7 +448,7 @@ def q_learning_replay(grid: GridWorld, episodes_at: np.ndarray, tables: np.ndarr
     shown = "" if dots.size == total else f" (1 in {dots[1] - dots[0]} shown)"
     layout = _replay_layout(grid, "Q-learning, episode by episode", "episode",
                             "return G (reward)",
-                            range=_headroom(returns, greedy_values, [optimum], top_share=0.1))
+                            range=_headroom(returns, greedy_values, [optimum], top_share=0.2))
     line_shape, label = _optimum_line(optimum)
     layout["shapes"].append(line_shape)
     layout["annotations"].append(label)
@@ -436,7 +504,7 @@ def policy_gradient_replay(grid: GridWorld, updates_at: np.ndarray, probs: np.nd
     layout = _replay_layout(grid, "REINFORCE, update by update", "update",
                             "return G (reward)",
                             range=_headroom(batch_returns, exact_returns, [optimum],
-                                            top_share=0.1))
+                                            top_share=0.2))
     line_shape, label = _optimum_line(optimum)
     layout["shapes"].append(line_shape)
     layout["annotations"].append(label)
@@ -499,9 +567,7 @@ def step_size_replay(values: dict[str, np.ndarray], factors: dict[str, np.ndarra
                 dict(type="rect", xref="x2 domain", x0=0, x1=1, yref="y2", y0=1,
                      y1=1 / (1 - epsilon), fillcolor=theme.COLORS["Q"], opacity=0.25,
                      line_width=0, layer="below")],
-        annotations=[dict(x=0, xref="x domain", y=optimum, yref="y",
-                          text=f"optimum {fmt(optimum)}", showarrow=False, xanchor="left",
-                          yanchor="bottom"),
+        annotations=[_optimum_label(optimum, "x domain", "y"),
                      dict(text="How far each update moved the policy", x=0, y=1,
                           xref="x2 domain", yref="y2 domain", xanchor="left", yanchor="bottom",
                           yshift=8, showarrow=False)],
@@ -532,9 +598,21 @@ def step_size_replay(values: dict[str, np.ndarray], factors: dict[str, np.ndarra
                             frame_ms=250)
 
 
+def ratio_label(r: float) -> str:
+    """The ratio over a pair of bars, short enough to fit over the pair on a phone: the exact
+    value of the largest change is in the frame's numbers.
+
+    Example: ratio_label(2.5) -> 'r = 2.5', ratio_label(3e-8) -> 'r < 0.01'"""
+    if np.isnan(r):
+        return "r = 0/0"
+    if r > 100:
+        return "r > 100" if np.isfinite(r) else "r = ∞"
+    return "r < 0.01" if r < 0.01 else f"r = {fmt(r, 2)}"
+
+
 def start_cell_updates(probs: np.ndarray, ratios: np.ndarray, kls: np.ndarray,
                        run: str) -> dict:
-    """One run's updates at the start cell, one at a time: π_old (grey) and π_new (purple) for
+    """One run's updates at the start cell, one at a time: π_old (grey) and π_new (pink) for
     each action, the ratio r = π_new / π_old above each pair.
 
     probs (K+1, 4): the start cell's policy after 0 … K updates; ratios (K, 4); kls (K,):
@@ -545,12 +623,17 @@ def start_cell_updates(probs: np.ndarray, ratios: np.ndarray, kls: np.ndarray,
     def ratio_text(r: float) -> str:
         return "r = 0/0" if np.isnan(r) else "r = ∞" if np.isinf(r) else f"r = {fmt(r, 2)}"
 
+    def over_pairs(old: np.ndarray, new: np.ndarray, r: np.ndarray) -> list[dict]:
+        # Over the taller bar of each pair, so the text never sits on a bar
+        return [dict(x=name, y=float(max(o, n)), xref="x", yref="y", text=ratio_label(x),
+                     showarrow=False, yanchor="bottom", yshift=3, font=dict(size=13))
+                for name, o, n, x in zip(names, old, new, r, strict=True)]
+
     data = [
         dict(type="bar", x=names, y=compact(probs[0]), name="before: π_old",
              marker=dict(color=theme.COLORS["reference"])),
         dict(type="bar", x=names, y=compact(probs[1]), name="after: π_new",
-             text=[ratio_text(r) for r in ratios[0]], textposition="outside",
-             cliponaxis=False, marker=dict(color=theme.COLORS["policy"])),
+             marker=dict(color=theme.COLORS["policy"])),
     ]
     layout = dict(title=_top_title(f"{run}: one update at the start cell"), barmode="group",
                   xaxis=dict(title=dict(text="action", standoff=4)),
@@ -559,11 +642,11 @@ def start_cell_updates(probs: np.ndarray, ratios: np.ndarray, kls: np.ndarray,
                   legend=dict(orientation="h", x=1, xanchor="right", y=1, yanchor="top",
                               bgcolor="rgba(255, 255, 255, 0.85)"),
                   margin=dict(t=TOP), height=380)
-    frames, notes = [], []
+    frames, notes, labels = [], [], []
     for k in range(1, len(probs)):
         old, new, r = probs[k - 1], probs[k], ratios[k - 1]
-        frames.append([dict(y=compact(old)), dict(y=compact(new),
-                                                   text=[ratio_text(x) for x in r])])
+        frames.append([dict(y=compact(old)), dict(y=compact(new))])
+        labels.append(over_pairs(old, new, r))
         with np.errstate(divide="ignore", invalid="ignore"):
             most = int(np.argmax(np.nan_to_num(np.abs(np.log(r)), nan=np.inf)))
         notes.append(f"Update {k}: {names[most]} changed most<br>{fmt(old[most])} → "
@@ -571,7 +654,7 @@ def start_cell_updates(probs: np.ndarray, ratios: np.ndarray, kls: np.ndarray,
                      f"KL(old‖new) = {fmt(kls[k - 1])} nats")
     return explorable.build(dict(data=data, layout=layout), values=list(range(1, len(probs))),
                             label="update", frames=frames, changing=[0, 1], notes=notes,
-                            play=True, frame_ms=300)
+                            annotations=labels, play=True, frame_ms=300)
 
 
 def _paren(value: float, digits: int = 2) -> str:
