@@ -78,7 +78,7 @@ def test_progress_survives_a_reload_and_a_return_visit_until_forgotten(browser, 
 
 def test_a_number_outside_its_range_is_brought_back_with_a_note(page, app_url):
     open_app(page, f"{app_url}/kl-divergence?kl_source=Roll+a+new+one")
-    field = page.get_by_label("Random seed").first
+    field = page.locator('input[aria-label="Random seed"]').first
     field.click()
     field.fill("123456")
     field.press("Enter")
@@ -93,3 +93,24 @@ def test_a_number_outside_its_range_is_brought_back_with_a_note(page, app_url):
     field.press("Enter")
     page.wait_for_url(re.compile(r"kl_seed=12\b"))
     note.wait_for(state="detached")
+
+
+CUT_LINKS_JS = """() => [...document.querySelectorAll('[data-testid="stPageLink-NavLink"]')]
+  .filter(a => a.getClientRects().length)
+  .filter(a => { const r = a.getBoundingClientRect();
+                 const inner = a.querySelector('p') || a;
+                 return inner.scrollWidth > inner.clientWidth + 1 || r.right > innerWidth + 1; })
+  .map(a => a.innerText)"""
+
+
+def test_long_links_wrap_on_a_phone_instead_of_being_cut(browser, app_url):
+    tab = browser.new_page(viewport={"width": 390, "height": 900})
+    try:
+        open_app(tab, f"{app_url}/dpo-vs-rlhf")  # its first step links back to the DPO lesson
+        link = tab.locator('[data-testid="stMain"] [data-testid="stPageLink"]').filter(
+            has_text="Previous lesson: DPO: the loss, the derivation, the training")
+        link.scroll_into_view_if_needed()
+        assert link.count() == 1
+        assert tab.evaluate(CUT_LINKS_JS) == []
+    finally:
+        tab.close()

@@ -12,7 +12,8 @@ from browser import EXPLORABLE_JS, WAIT_JS, open_app, wait_idle
 pytestmark = pytest.mark.browser
 
 MAX_TABS = 400
-STEP = "/rl-basics?gw_step=2.+Values+and+Bellman"
+# the guess opens the step's demo (a "predict first" question stands before it)
+STEP = "/rl-basics?gw_step=2.+Values+and+Bellman&gw_sweep_guess=Only+next+to+the+treasure"
 
 FOCUSED_JS = """() => {
   const e = document.activeElement;

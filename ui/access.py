@@ -23,6 +23,11 @@ a:focus-visible, button:focus-visible, input:focus-visible, [tabindex]:focus-vis
 .course-frame-key:focus, .course-frame-key:focus-visible {
   outline: 3px solid #005C91; outline-offset: 2px;
 }
+/* a long link (the next lesson's title on a phone, a lesson in the sidebar) wraps, never cut */
+[data-testid="stPageLink-NavLink"] > span, [data-testid="stPageLink-NavLink"] p {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+}
+[data-testid="stPageLink-NavLink"] { height: auto !important; }
 @media (prefers-reduced-motion: reduce) {
   .js-plotly-plot .updatemenu-container { display: none; }
 }
