@@ -61,10 +61,13 @@ G_N = Param("kl_g_n", 10, lo=5, hi=2000, step=5)
 G_SEED = Param("kl_g_seed", 0, lo=0, hi=9999, step=1)
 SHAPE = Param("kl_shape", "Smooth", options=tuple(SHAPES))
 SHIFT = Param("kl_shift", 2.0, lo=0.0, hi=16.0, step=0.5)
+# "Predict first" in step 5: which direction of KL is larger for the two distributions?
+LARGER = {"pq": "KL(P‖Q)", "qp": "KL(Q‖P)", "equal": "They are equal"}
+DIRECTION_GUESS = Param("kl_direction_guess", None, options=tuple(LARGER.values()))
 
 PARAMS = (STEPS.param, UNIT, SOURCE, ROLL_DIE, ROLL_N, ROLL_SEED, COUNTS, WHY_TRUE, WHY_MODEL,
           WHY_N, WHY_SEED, LLN_P, LLN_Q, LLN_N, LLN_RUNS, LLN_SEED, CE_P, CE_Q, PRESET, P_TEXT,
-          Q_TEXT, G_SOURCE, G_MODEL, G_TRUE, G_N, G_SEED, SHAPE, SHIFT)
+          Q_TEXT, DIRECTION_GUESS, G_SOURCE, G_MODEL, G_TRUE, G_N, G_SEED, SHAPE, SHIFT)
 
 
 # Cached wrappers: the lessons functions stay pure; the page keeps their results per setting.
@@ -95,8 +98,8 @@ def running_replay(p: str, q: str, n: int, runs: int, seed: int, unit: str) -> d
 
 
 @st.cache_data(max_entries=32)
-def exact_p_value(counts: tuple, model: str) -> dict:
-    return info.multinomial_p_value(np.array(counts), DICE[model])
+def significance(counts: tuple, model: str) -> dict:
+    return info.significance(np.array(counts), DICE[model])
 
 
 @st.cache_data(max_entries=8)
@@ -111,15 +114,6 @@ def shift_explorable(unit: str, shape: str) -> dict:
 def dice_caption(names) -> None:
     rows = " · ".join(f"**{n}** ({', '.join(f'{p:g}' for p in DICE[n])})" for n in names)
     st.caption(f"Face probabilities for faces 1–5: {rows}")
-
-
-def sci_latex(log10_value: float) -> str:
-    """10^x written as a·10^b, also far below the smallest float (where the product is 0)."""
-    if not np.isfinite(log10_value):
-        return "0"
-    exponent = int(np.floor(log10_value))
-    mantissa = 10 ** (log10_value - exponent)
-    return rf"{mantissa:.2f}\times 10^{{{exponent}}}"
 
 
 # The page
@@ -158,10 +152,10 @@ def dice_game(unit: str) -> None:
     )
     dice_caption(DIE_NAMES)
     _dice_game_demo(unit)
+    code.show_code(info.exact_sequence_likelihood, info.sequence_log_likelihood,
+                   info.average_log_likelihood)
     cards.takeaway("The probability of a sequence is a product. Its log is a sum, and the "
                    "most likely die has the highest log-likelihood.")
-    code.show_code(info.sequence_likelihood, info.sequence_log_likelihood,
-                   info.average_log_likelihood)
 
 
 @st.fragment
@@ -202,9 +196,10 @@ def _dice_game_demo(unit: str) -> None:
         probs = DICE[name]
         log_l = info.sequence_log_likelihood(counts, probs, base=unit)
         log10_l = info.sequence_log_likelihood(counts, probs, base=10)
+        exact = info.exact_sequence_likelihood(counts, probs)
         with column, st.container(border=True):
             st.markdown(f"**{name}**" + ("  :green-badge[most likely]" if name == best else ""))
-            st.latex(kf.product_latex(counts, probs) + r"\\ = " + sci_latex(log10_l))
+            st.latex(kf.likelihood_latex(counts, probs, exact, log10_l))
             st.markdown(f"log = **{figures.fmt(log_l)}** {unit}  \n"
                         f"log ÷ n = **{figures.fmt(log_l / n_rolls)}** {per_roll}")
     figures.show(
@@ -238,9 +233,9 @@ def why_divide_by_n(unit: str) -> None:
         "KL",
     )
     _why_divide_by_n_demo(unit)
+    code.show_code(info.likelihood_vs_n)
     cards.takeaway("Dividing by n turns a number that depends on the sequence's length into "
                    "a per-roll rate, which converges to a property of the two distributions.")
-    code.show_code(info.likelihood_vs_n)
 
 
 @st.fragment
@@ -258,9 +253,8 @@ def _why_divide_by_n_demo(unit: str) -> None:
     figures.show(
         kf.why_divide_by_n(curve, unit, model),
         key="kl_why_chart",
-        caption="Left: the product is already tiny after 20 rolls. Middle: its log keeps "
-        "falling. Right: the average per roll settles at −CE(P, Q), the dashed line.",
-        height=380,
+        caption="Top: the product is already tiny after 20 rolls. Middle: its log keeps "
+        "falling. Bottom: the average per roll settles at −CE(P, Q), the dashed line.",
     )
 
 
@@ -280,9 +274,9 @@ def game_to_formula(unit: str) -> None:
         "KL",
     )
     _game_to_formula_demo(unit)
+    code.show_code(info.running_average_logratio, info.kl_divergence)
     cards.takeaway("KL divergence is the dice game played forever: the long-run average "
                    "log-likelihood ratio between the true distribution and a candidate.")
-    code.show_code(info.running_average_logratio, info.kl_divergence)
 
 
 @st.fragment
@@ -303,9 +297,10 @@ def _game_to_formula_demo(unit: str) -> None:
     replay = running_replay(p, q, n, runs, seed, unit)
     explorable.show(
         replay, key="kl_lln_chart", start=explorable.frame_count(replay) - 1,
-        caption=f"Each line is one seeded run; all of them close in on KL({p}‖{q}) = "
-        f"{figures.fmt(kl)} {unit} (the dashed line) as n grows. Press play, or drag the "
-        "slider under the chart, to roll the dice again from the first roll.",
+        caption=f"Each light blue line is one seeded run up to the slider's n (light grey: the "
+        f"rest of it); all of them close in on KL({p}‖{q}) = {figures.fmt(kl)} {unit} (the "
+        "dashed black line) as n grows. Press play, or drag the slider under the chart, to "
+        "roll the dice again from the first roll.",
     )
     spread = np.ptp(estimates[:, -1]) if runs > 1 else 0.0
     st.markdown(f"After {n} rolls the runs end between **{figures.fmt(estimates[:, -1].min())}** "
@@ -334,9 +329,9 @@ def entropy_cross_entropy(unit: str) -> None:
         "KL",
     )
     _entropy_cross_entropy_demo(unit)
+    code.show_code(info.entropy, info.cross_entropy)
     cards.takeaway("CE = H + KL. KL is zero only for a perfect model, which makes it the "
                    "distance; cross-entropy is the same objective shifted by a constant.")
-    code.show_code(info.entropy, info.cross_entropy)
 
 
 @st.fragment
@@ -351,9 +346,11 @@ def _entropy_cross_entropy_demo(unit: str) -> None:
     kl = info.kl_divergence(DICE[p], DICE[q], base=unit)
     a, b, c = st.columns(3)
     a.metric(f"Entropy H({p})", f"{figures.fmt(h)} {unit}")
-    b.metric(f"Cross-entropy CE({p}, {q})", f"{figures.fmt(ce)} {unit}")
+    b.metric(f"Cross-entropy CE({p}, {q})", f"{figures.fmt(ce)} {unit}",
+             delta=f"+{figures.fmt(kl)} {unit}", delta_color="off",
+             delta_description="vs the entropy H(P): the KL")
     c.metric(f"KL({p}‖{q})", f"{figures.fmt(kl)} {unit}")
-    rows = [(f"Q = {q}", h, kl), (f"Q = {p} (P itself)", h, 0.0)]
+    rows = [(q, h, kl), (f"{p} = P", h, 0.0)]
     figures.show(
         kf.decomposition(rows, unit),
         key="kl_ce_chart",
@@ -368,13 +365,39 @@ def _entropy_cross_entropy_demo(unit: str) -> None:
 
 
 def _use_preset() -> None:
+    """A new preset brings its own numbers, and a fresh question about them."""
     preset = st.session_state.get(PRESET.key)
     if preset in PAIR_PRESETS:
         st.session_state[P_TEXT.key], st.session_state[Q_TEXT.key] = PAIR_PRESETS[preset]
+        st.session_state[DIRECTION_GUESS.key] = None
 
 
 def _typed_own() -> None:
     st.session_state[PRESET.key] = CUSTOM
+
+
+def _pair_from_link() -> None:
+    """On the first run, make the link's preset and numbers agree: a preset brings its own
+    numbers where the link gives none; numbers that are not the preset's make it "Your own"."""
+    if any(p.key in st.session_state for p in (PRESET, P_TEXT, Q_TEXT)):
+        return
+    preset = st.query_params.get(PRESET.key, PRESET.default)
+    if preset not in PAIR_PRESETS:
+        return  # "Your own", or a bad value that check_link has reported
+    linked = []
+    for param, own in zip((P_TEXT, Q_TEXT), PAIR_PRESETS[preset], strict=True):
+        if param.key in st.query_params:
+            linked.append(st.query_params[param.key][:param.max_chars])
+        else:
+            linked.append(own)
+            if own != param.default:
+                st.session_state[param.key] = own
+    if [t.replace(" ", "") for t in linked] != [t.replace(" ", "") for t in
+                                                 PAIR_PRESETS[preset]]:
+        st.session_state[PRESET.key] = CUSTOM
+        if PRESET.key in st.query_params:  # the selectbox starts from the link as opened
+            st.query_params[PRESET.key] = CUSTOM
+            state._replace_in_opened_link(PRESET.key, CUSTOM)
 
 
 def asymmetry(unit: str) -> None:
@@ -395,14 +418,15 @@ def asymmetry(unit: str) -> None:
         "KL",
     )
     _asymmetry_demo(unit)
+    code.show_code(info.kl_terms, info.kl_both_ways)
     cards.takeaway("KL is a divergence, not a distance: swap the arguments and the value "
                    "changes. Which direction to use is a modelling choice; RLHF and DPO "
                    "penalise KL(π‖π_ref), measured on the fine-tuned model's own outputs.")
-    code.show_code(info.kl_terms)
 
 
 @st.fragment
 def _asymmetry_demo(unit: str) -> None:
+    _pair_from_link()
     state.choice(PRESET, "Start from", widget="selectbox", on_change=_use_preset)
     left, right = st.columns(2)
     with left:
@@ -415,12 +439,9 @@ def _asymmetry_demo(unit: str) -> None:
         if len(p_raw) != len(q_raw):
             raise ValueError(f"P has {len(p_raw)} outcomes but Q has {len(q_raw)}: give both "
                              "the same number of weights.")
-        p, p_changed = info.renormalised(p_raw)
-        q, q_changed = info.renormalised(q_raw)
-        kl_pq = info.kl_divergence(p, q, base=unit)
-        kl_qp = info.kl_divergence(q, p, base=unit)
-        terms_pq = info.kl_terms(p, q, base=unit)
-        terms_qp = info.kl_terms(q, p, base=unit)
+        p, p_changed = info.renormalised(p_raw, name="P")
+        q, q_changed = info.renormalised(q_raw, name="Q")
+        both = info.kl_both_ways(p, q, base=unit)
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
         return
@@ -428,13 +449,26 @@ def _asymmetry_demo(unit: str) -> None:
         if changed:
             st.caption(f"{name}'s weights did not add up to 1, so they were rescaled to "
                        f"({', '.join(f'{v:.3g}' for v in values)}).")
+    figures.show(kf.pair_bars(p, q), key="kl_pair_chart",
+                 caption="The two distributions you typed, after rescaling: P's bar on the "
+                 "left of each outcome, Q's on the right.")
+    kl_pq, kl_qp = both["kl_pq"], both["kl_qp"]
+    if not cards.predict(
+        DIRECTION_GUESS, "Look at the two distributions above. Which direction is larger?",
+        LARGER[both["larger"]],
+        f"KL(P‖Q) = {figures.fmt(kl_pq)} and KL(Q‖P) = {figures.fmt(kl_qp)} {unit}. Each "
+        "direction weighs the log-ratio by its first distribution, so it is large where "
+        "that one is likely and the other is not.",
+    ):
+        return
     a, b = st.columns(2)
     a.metric("KL(P‖Q)", f"{figures.fmt(kl_pq)} {unit}")
     b.metric("KL(Q‖P)", f"{figures.fmt(kl_qp)} {unit}")
-    for name, value, first, second, terms in (("KL(P‖Q)", kl_pq, "Q", "P", terms_pq),
-                                              ("KL(Q‖P)", kl_qp, "P", "Q", terms_qp)):
+    for name, value, first, second, infinite in (
+            ("KL(P‖Q)", kl_pq, "Q", "P", both["infinite_pq"]),
+            ("KL(Q‖P)", kl_qp, "P", "Q", both["infinite_qp"])):
         if np.isinf(value):
-            where = ", ".join(str(i + 1) for i in np.flatnonzero(np.isinf(terms)))
+            where = ", ".join(str(i + 1) for i in infinite)
             st.warning(
                 f"{name} is infinite: {first} gives probability 0 to outcome {where}, which "
                 f"{second} produces. One such roll makes {first}'s likelihood exactly 0, so "
@@ -443,14 +477,11 @@ def _asymmetry_demo(unit: str) -> None:
                 "nothing.)",
                 icon=":material/all_inclusive:",
             )
-    left, right = st.columns(2)
-    with left:
-        figures.show(kf.pair_bars(p, q), key="kl_pair_chart",
-                     caption="The two distributions you typed, after rescaling.")
-    with right:
-        figures.show(kf.contributions(terms_pq, terms_qp, unit), key="kl_terms_chart",
-                     caption="Each outcome's term of the two sums; they add up to the two "
-                     "KL values above. ∞ marks an infinite term.")
+    figures.show(kf.contributions(both["terms_pq"], both["terms_qp"], unit),
+                 key="kl_terms_chart",
+                 caption="Each outcome's term of the two sums: KL(P‖Q)'s on the left (blue), "
+                 "KL(Q‖P)'s on the right (orange); they add up to the two KL values above. An ∞ "
+                 "stands where a term is infinite.")
 
 
 def threshold(unit: str) -> None:
@@ -471,10 +502,10 @@ def threshold(unit: str) -> None:
         "KL",
     )
     _threshold_demo(unit)
+    code.show_code(info.g_test, info.significance, info.multinomial_p_value)
     cards.takeaway("There is no universal KL threshold. With enough data any non-zero KL is "
                    "significant, and with little data even a large one is not: the G-test "
                    "turns KL and n into a p-value.")
-    code.show_code(info.g_test, info.multinomial_p_value)
 
 
 @st.fragment
@@ -497,47 +528,63 @@ def _threshold_demo(unit: str) -> None:
         n = int(counts.sum())
         empirical = info.normalise(counts)
         kl_nats = info.kl_divergence(empirical, DICE[model], base="nats")
-        g, p_value = info.g_test(counts, DICE[model])
-        smallest = info.min_expected_count(counts, DICE[model])
+        test = significance(tuple(int(x) for x in counts), model)
         curve = info.p_value_for_kl(kl_nats, P_VALUE_N, FACES)
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
         return
+    exact = test["exact"]
+    alpha = kf.p_value_text(test["alpha"])
     a, b, c, d = st.columns(4)
     a.metric("Rolls n", n)
     b.metric("KL(observed‖model)", f"{figures.fmt(info.convert_units(kl_nats, 'nats', unit))} "
              f"{unit}")
-    c.metric("G = 2·n·KL (nats)", figures.fmt(g))
-    d.metric("p-value (χ², 4 d.o.f.)", figures.fmt(p_value))
-    verdict = ("would be rare under the model (p < 0.05): evidence that the die is not "
-               f"{model}" if p_value < 0.05 else
-               f"are compatible with {model} (p ≥ 0.05): no evidence against it, which is not "
-               "proof that it is right")
-    st.markdown(f"The observed counts **{', '.join(str(int(x)) for x in counts)}** {verdict}.")
-    if smallest < 5:
-        exact = exact_p_value(tuple(int(x) for x in counts), model)
+    c.metric("G = 2·n·KL (nats)", figures.fmt(test["G"]))
+    d.metric("p-value (χ², 4 d.o.f.)", kf.p_value_text(test["chi2_p_value"]))
+    if exact is not None:
+        method = "exact" if exact["method"] == "exact" else "simulated"
         how = ("summing the multinomial probability of every possible count vector "
-               f"({exact['n_count_vectors']:,} of them)" if exact["method"] == "exact" else
+               f"({exact['n_count_vectors']:,} of them)" if method == "exact" else
                f"{exact['n_samples']:,} simulated experiments (± "
                f"{figures.fmt(exact['standard_error'])})")
         st.warning(
-            f"Some expected counts are small (the smallest, n·q, is {smallest:.1f}; the usual "
-            "rule of thumb wants at least 5), so the chi-square approximation may be off. "
-            f"Without it, by {how}, the p-value is **{figures.fmt(exact['p_value'])}** "
-            f"instead of {figures.fmt(p_value)}.",
+            f"Some expected counts are small (the smallest, n·q, is {test['min_expected']:.1f}; "
+            "the usual rule of thumb wants at least 5), so the chi-square approximation is "
+            f"poor here. Without it, by {how}, the p-value is "
+            f"**{kf.p_value_text(exact['p_value'])}** instead of "
+            f"{kf.p_value_text(test['chi2_p_value'])}: the verdict below uses that one.",
             icon=":material/warning:",
         )
+        st.metric(f"p-value ({method}, no χ²)", kf.p_value_text(exact["p_value"]),
+                  delta=f"{exact['p_value'] - test['chi2_p_value']:+.2g}", delta_color="off",
+                  delta_description="vs the χ² p-value")
+    else:
+        method = "χ²"
+    shown = f"{method} p = {kf.p_value_text(test['p_value'])}"
+    counts_text = ", ".join(str(int(x)) for x in counts)
+    if test["rare"]:
+        verdict = (f"would be rare under {model} ({shown} < {alpha}): evidence that the die "
+                   f"is not {model}")
+    else:
+        verdict = (f"are compatible with {model} ({shown} ≥ {alpha}): no evidence against "
+                   "it, which is not proof that it is right")
+    st.markdown(f"**Verdict.** The observed counts **{counts_text}** {verdict}.")
     left, right = st.columns(2)
     with left:
         figures.show(kf.empirical_vs_model(empirical, DICE[model], n * DICE[model]),
                      key="kl_g_counts_chart",
-                     caption="Observed frequencies against the model's probabilities; hover "
-                     "for the expected counts n·q.")
+                     caption="Observed frequencies (blue, left) against the model's "
+                     "probabilities (orange, right); hover for the expected counts n·q.")
     with right:
-        figures.show(kf.p_value_vs_n(P_VALUE_N, curve, n, p_value, kl_nats),
+        kl_shown = figures.fmt(info.convert_units(kl_nats, "nats", unit))
+        figures.show(kf.p_value_vs_n(P_VALUE_N, curve, n, test["chi2_p_value"],
+                                     None if exact is None else (exact["p_value"], method)),
                      key="kl_g_curve_chart",
-                     caption="Keep this KL fixed and add rolls: the p-value drops below 0.05 "
-                     "once n is large enough. Significance is about KL and n together.")
+                     caption=f"Keep this KL ({kl_shown} {unit}) fixed and add rolls: the "
+                     "χ² p-value drops below 0.05 once n is large enough. Significance is about "
+                     "KL and n together."
+                     + ("" if exact is None else " The diamond is your rolls' p-value without "
+                        "the approximation."))
 
 
 def beyond_kl(unit: str) -> None:
@@ -546,10 +593,10 @@ def beyond_kl(unit: str) -> None:
         "A learner asked about the Wasserstein or earth mover's distance. Slide Q away from "
         "P. KL compares probabilities outcome by outcome: with smooth bumps it grows with the "
         "*square* of the shift, and with hard-edged bumps it is infinite as soon as Q puts "
-        "zero probability anywhere P does not. Jensen–Shannon and total variation stay finite "
-        "but stop growing once the bumps no longer overlap: they say “completely different” "
-        "and nothing more. **Wasserstein** measures how far probability mass has to travel, "
-        "so it grows in step with the distance."
+        "zero probability anywhere P does not. Jensen–Shannon (JS) and total variation (TV) "
+        "stay finite but stop growing once the bumps no longer overlap: they say “completely "
+        "different” and nothing more. **Wasserstein** measures how far probability mass has "
+        "to travel, so it grows in step with the distance."
     )
     cards.equation_card(
         r"W_1(P,Q) = \int \left|F_P(x) - F_Q(x)\right|\,dx,\qquad "
@@ -563,9 +610,9 @@ def beyond_kl(unit: str) -> None:
                                 help="Smooth: discretised normal curves, never exactly zero. "
                                 "Hard edges: triangles that are zero away from their centre.")]
     _beyond_kl_demo(unit, shape)
+    code.show_code(info.wasserstein, info.js_divergence, info.total_variation)
     cards.takeaway("KL is sensitive to where probabilities are zero; Wasserstein to how far "
                    "mass is apart. Choose the measure that matches the question.")
-    code.show_code(info.wasserstein, info.js_divergence, info.total_variation)
 
 
 @st.fragment
@@ -575,12 +622,12 @@ def _beyond_kl_demo(unit: str, shape: str) -> None:
                          "The slider under the chart moves Q at once.")
     explorable.show(
         shift_explorable(unit, shape), key="kl_shift_chart",
-        start=explorable.nearest(SHIFTS, shift), height=620,
+        start=explorable.nearest(SHIFTS, shift),
         caption="Top: P (blue) stays put while Q (orange) slides; the overlap shrinks as the "
-        "shift grows. Bottom: each measure against the shift, the yellow dot at Q's position "
-        "(shaded where KL is infinite). KL grows ever faster (smooth bumps) or jumps to ∞ "
-        "(hard edges); JS and TV flatten at their maximum; Wasserstein grows in step with "
-        "the shift. Drag the slider under the chart to move Q.",
+        "shift grows. Bottom: each measure against the shift, with a dot on each curve and a "
+        "dotted line at Q's shift now (shaded where KL is infinite). KL grows ever faster "
+        "(smooth bumps) or jumps to ∞ (hard edges); JS and TV flatten at their maximum; "
+        "Wasserstein grows in step with the shift. Drag the slider under the chart to move Q.",
     )
 
 
@@ -599,6 +646,9 @@ def why_it_matters() -> None:
         for lesson in course.LESSONS:
             if lesson.slug == slug:
                 st.page_link(lesson.page, label=lesson.title, icon=lesson.icon)
+    cards.takeaway("Fine-tuning with preferences is a tug of war between reward and "
+                   "KL(π‖π_ref): the dice game's average log-ratio, with replies for rolls, "
+                   "keeps the model close to where it started.")
 
 
 QUESTIONS = [
