@@ -757,7 +757,7 @@ def reward_model_view() -> None:
     explorable.show(
         weights, key="bt_weights", start=explorable.frame_count(weights) - 1,
         caption="Each weight is the reward for one standard deviation (SD) more of a feature. "
-        "Green: the reward model learned that you like more of this feature; orange-red: less. "
+        "Green: the reward model learned that you like more of this feature; red-orange: less. "
         "Press play to watch the weights grow from 0 during the same run.")
     missed = [k for k, ok in enumerate(result["reproduced"]) if not ok]
     if missed:

@@ -549,7 +549,7 @@ def loss_with_sliders() -> None:
     st.markdown(
         "**The variants**, all against the same h (the loss types of TRL's `DPOTrainer`, "
         "which computes them from h):\n"
-        "- **DPO** (`sigmoid`, purple): never zero, so it keeps pushing every pair's margin "
+        "- **DPO** (`sigmoid`, pink): never zero, so it keeps pushing every pair's margin "
         "up, ever more gently (the weight σ(−m) fades but never reaches 0).\n"
         "- **IPO** (`ipo`, Azar et al. 2023, black dashes): a square around a target margin of "
         "½, that is h = 1/(2β): slide β and watch its lowest point move. It stops pushing "
@@ -643,7 +643,7 @@ def _rejected_pair(units: str, variants: bool, epsilon: float, beta: float,
         caption=f"Your four probabilities fix h = {df.signed(h)} nats (the dotted line); β "
         "only decides how the loss reads it, through the margin m = β·h. Drag the slider under "
         "the chart: the curves steepen as β grows, and the yellow point, your pair, rides the "
-        "purple DPO curve, its black tangent falling with slope β·σ(−m). The numbers above the "
+        "pink DPO curve, its black tangent falling with slope β·σ(−m). The numbers above the "
         "chart are for the β under it. Below the curves: the pair's two log-ratios; h is the "
         "gap between them.")
 
@@ -760,7 +760,7 @@ def _best_policy(names, ref, rewards, beta, check) -> None:
                           f"π* favours high rewards (β = {beta:g})",
                           "probability"),
          key="dpo_deriv_policy_chart",
-         caption="Grey: the reference. Purple: the optimum. A smaller β moves more probability "
+         caption="Grey: the reference. Pink: the optimum. A smaller β moves more probability "
          "to the best replies; a larger β stays closer to grey.")
 
 
@@ -787,7 +787,7 @@ def _solve_for_reward(names, ref, rewards, beta, check) -> None:
                           f"r̂ = r − β·log Z, with β·log Z = {shift[0]:.3f}", "reward",
                           ".2f"),
          key="dpo_deriv_reward_chart",
-         caption="Every purple bar sits the same distance below (or above) its blue bar: "
+         caption="Every pink bar sits the same distance below (or above) its blue bar: "
          "the differences between replies are exactly the true ones.")
 
 
@@ -902,7 +902,7 @@ def _weights_demo() -> None:
         "slider under the chart: the pairs ranked right slide down the curve and stop "
         "counting; the few that keep a high weight are pairs whose two replies also appear "
         "with the opposite label, which no policy can rank right both ways. Green dots: the "
-        "label agrees with the hidden reward; orange-red crosses: the label was flipped, it "
+        "label agrees with the hidden reward; red-orange crosses: the label was flipped, it "
         "goes against it.")
 
 
@@ -1020,9 +1020,9 @@ def _training_results(settings: tuple, run: dict) -> None:
     explorable.show(
         distribution, key="dpo_train_chart", start=last,
         caption="Top: the model's probability of each shown reply (grey: the reference it "
-        "starts from; black dots: π*, the best policy at this β; purple: the model at the "
+        "starts from; black dots: π*, the best policy at this β; pink: the model at the "
         f"slider's step). Green diamonds: the {TRACKED} replies the pairs chose most often; "
-        f"orange-red crosses: the {TRACKED} they rejected most often. Bottom: the implicit "
+        f"red-orange crosses: the {TRACKED} they rejected most often. Bottom: the implicit "
         "rewards as TRL logs them; the margin (dashed) is chosen minus rejected. Press play: "
         "the green line can turn down while the margin keeps growing (explained below).")
     explorable.show(

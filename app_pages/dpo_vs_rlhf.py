@@ -358,8 +358,8 @@ def _frontier_demo() -> None:
     reference = f"{_reference_reward():.3f}".replace("-", "−")  # a minus sign
     explorable.show(
         _frontier_explorable(), key="lab_frontier_chart", start=start,
-        caption="Top: the exact frontier, with π\\*_β on it (purple) for the β of the slider "
-        "under the chart. Bottom: how often π\\*_β (purple) and the reference (grey) write a "
+        caption="Top: the exact frontier, with π\\*_β on it (pink) for the β of the slider "
+        "under the chart. Bottom: how often π\\*_β (pink) and the reference (grey) write a "
         "reply of each reward. Lower β climbs the curve and moves the mass to the best "
         f"replies; the curve's end, at {_best_reward():g} points, always writes a best reply "
         f"(the reference earns {reference})." + opened)
@@ -509,7 +509,7 @@ def _sweep_charts(rows: list[dict], s: Settings) -> None:
         caption="Each point is one trained model; the number beside it is its β (where there "
         "is room: hover over a point, or zoom in near the reference, for the others). The black "
         "curve cannot be crossed. The slider under the chart walks through the sweep's β: the "
-        "purple point is π\\*_β, where every run with that β aims, and the dotted lines show "
+        "pink point is π\\*_β, where every run with that β aims, and the dotted lines show "
         f"how far each one landed from it. {verdict}" + opened)
     st.subheader("Two runs, update by update", divider="gray")
     st.markdown(
@@ -523,7 +523,7 @@ def _sweep_charts(rows: list[dict], s: Settings) -> None:
     explorable.show(
         replay, key="lab_replay_chart", start=explorable.frame_count(replay) - 1,
         caption="Top: each run's path on the plane up to the slider's share of its training, "
-        "and where it is now; the purple point is π\\*_β. Bottom: how often each policy writes "
+        "and where it is now; the pink point is π\\*_β. Bottom: how often each policy writes "
         "a reply of each reward, next to π\\*_β's. The last frame is the trained run, where the "
         "sweep's run at this β landed (when the sweep has one).")
 

@@ -367,7 +367,7 @@ def _reward_model_demo() -> None:
     show(rf.learned_vs_true(TASK.true_rewards[0], fit["scores"][0], TASK.texts, repeats()),
          key="rlhf_rm_scatter_chart",
          caption="Each dot is one of the 399 replies, scored by the trained reward model. A "
-         "perfect reward model would put them on a rising line. The vermillion ones repeat a "
+         "perfect reward model would put them on a rising line. The red-orange ones repeat a "
          "word: the reader takes a point off, the reward model adds the word's weight again.")
     weights = dict(zip(fit["feature_names"], fit["weights"], strict=True))
     st.markdown("Learnt weight of each word: " + " · ".join(
@@ -438,7 +438,7 @@ def _objective_demo() -> None:
                               "at once."))
     explorable.show(
         objective_explorable(), key="rlhf_opt_chart", start=explorable.nearest(BETA_GRID, beta),
-        caption="Top: π_ref (grey) and the optimum π*_β (purple); dividing π_ref·e^(r/β) by "
+        caption="Top: π_ref (grey) and the optimum π*_β (pink); dividing π_ref·e^(r/β) by "
         "Z moves mass to the well-rewarded replies. Bottom: E[r] and KL of the optimum for "
         "every β, the yellow point at the slider's β: lowering β slides it up the curve, more "
         "reward bought with more KL. Drag the slider under the chart to change β.")
@@ -514,9 +514,9 @@ def _ppo_demo() -> None:
     explorable.show(
         replay, key="rlhf_ppo_chart", start=explorable.frame_count(replay) - 1,
         caption="Press play to run PPO again from π_ref. Top: exact expectations over all "
-        "399 replies after each iteration: PPO maximises the sky-blue score; the green true "
+        "399 replies after each iteration: PPO maximises the light blue score; the green true "
         "reward is what the reader would give (where they part, the reward model is being "
-        "gamed); the dotted purple KL from the reference (right axis) grows more with a small "
+        "gamed); the dotted pink KL from the reference (right axis) grows more with a small "
         "β. Bottom: the eight replies to the first prompt that get the most probability during "
         "the run, under π_ref and under the policy at the slider's iteration.")
     _token_demo(run, n, noise, rm_seed, beta, estimator)

@@ -355,7 +355,7 @@ def _sampling_demo(prompt: str) -> None:
     explorable.show(
         temperature_explorable(_prompt_index(prompt)), key="lm_temp_chart",
         start=explorable.nearest(TEMPERATURES, temperature),
-        caption="Purple: the probability of each reply at the temperature of the slider under "
+        caption="Pink: the probability of each reply at the temperature of the slider under "
         "the chart; grey ticks: the model as trained (T = 1). Below 1 the top replies grow "
         "until one takes almost everything; above 1 the probability spreads out to the "
         f"{TASK.n_replies - TEMPERED_TOP} other replies (the striped bar). Bottom: the entropy "
@@ -632,12 +632,12 @@ def _target_demo() -> None:
     explorable.show(
         optimum_explorable(_prompt_index(prompt)), key="lm_opt_chart",
         start=explorable.nearest(OPTIMUM_BETAS, beta),
-        caption="Purple: π* at the β of the slider under the chart; grey ticks: the reference. "
+        caption="Pink: π* at the β of the slider under the chart; grey ticks: the reference. "
         "The replies are the ones π* favours at some β, the best reward first; the striped bar "
         "adds up all the others. As β shrinks, probability flows left to the replies the "
         "reader likes, odd three-word ones included; at β = 10 almost nothing changes. Bottom: "
         "the expected reward under π* (black; grey dotted line: under the reference) and its "
-        "KL from the reference (sky blue, dashed, right axis) over β; the yellow dots are the "
+        "KL from the reference (light blue, dashed, right axis) over β; the yellow dots are the "
         "slider's β.")
 
 

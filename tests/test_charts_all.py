@@ -10,6 +10,8 @@ from conftest import ROOT, open_page
 from test_links_all import CASES, _id
 from test_steps_all import whole_step
 
+from ui import theme
+
 AXIS = re.compile(r"^[xy]axis\d*$")
 
 
@@ -152,3 +154,28 @@ def test_no_two_legend_entries_of_a_chart_look_alike(case):
         spec = json.loads(chart.proto.spec)
         assert not chart_style_clashes(spec), (_text(spec["layout"].get("title")),
                                                chart_style_clashes(spec))
+
+
+def _named_colours(text: str) -> list[str]:
+    """The course's colour words in ``text``, longest first ("light blue" is not also "blue")."""
+    named = []
+    for word in sorted(theme.COLOR_WORDS, key=len, reverse=True):
+        pattern = rf"(?<![\w-]){re.escape(word)}(?![\w-])"
+        if re.search(pattern, text):
+            named.append(word)
+            text = re.sub(pattern, "", text)
+    return named
+
+
+@pytest.mark.parametrize("case", CASES, ids=[_id(c) for c in CASES])
+def test_captions_name_the_colours_their_charts_draw(case):
+    stop, step = case
+    at = open_page(stop.page) if step is None else whole_step(stop, step)[0]
+    charts = at.get("plotly_chart")
+    if not charts:
+        return
+    text = " ".join(c.value for c in at.caption).lower()
+    drawn = " ".join(chart.proto.spec for chart in charts).upper()
+    assert not [w for w in theme.COLOR_WORDS_AVOIDED if re.search(rf"\b{w}\b", text)]
+    for word in _named_colours(text):
+        assert theme.COLOR_WORDS[word].upper() in drawn, (word, theme.COLOR_WORDS[word])

@@ -216,7 +216,7 @@ def weights_replay(curve_m: np.ndarray, curve_w: np.ndarray, steps: Sequence[int
                    accuracies: Sequence[float], losses: Sequence[float]) -> dict:
     """Each pair of the batch at (its margin, its gradient weight σ(−margin)) on the weight
     curve, after every step of a DPO run: green circles where the label agrees with the hidden
-    reward, vermillion crosses where it was flipped (goes against it). A replay over the steps,
+    reward, red-orange crosses where it was flipped (goes against it). A replay over the steps,
     with play. The legend sits at the top right, where no pair can be: a positive margin has a
     weight below ½.
 
@@ -395,7 +395,7 @@ def training_replay(labels: Sequence[str], ref: np.ndarray, star: np.ndarray,
                     notes: Sequence[str]) -> dict:
     """A DPO run replayed. Top: the policy's distribution over the shown replies (in the order
     π* ranks them), moving from π_ref (grey) toward π* (black dots), with the replies the pairs
-    chose (green diamonds) or rejected (vermillion crosses) most often marked on it. Bottom: a
+    chose (green diamonds) or rejected (red-orange crosses) most often marked on it. Bottom: a
     panel of curves (as ``curves_replay``) with markers at the slider's step.
 
     ref, star: (K,) probabilities of the shown replies; policy: (len(frame_steps), K);

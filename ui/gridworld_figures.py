@@ -20,7 +20,7 @@ from ui import explorable, theme
 from ui.explorable import compact
 from ui.figures import fmt, hline
 
-WALL_COLOR = "#3F444C"
+WALL_COLOR = theme.COLORS["wall"]
 ARROW_COLOR = theme.TEXT
 WRONG_ARROW_COLOR = theme.COLORS["rejected"]  # an action that differs from the optimal policy
 COLORSCALE = [[0.0, theme.COLORS["rejected"]], [0.5, "#FFFFFF"], [1.0, theme.COLORS["chosen"]]]

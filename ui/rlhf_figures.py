@@ -7,7 +7,7 @@ training runs (the reward model step by step, PPO iteration by iteration). Their
 from the page, computed by the lessons; these builders only lay them out. Every figure is
 built from plain trace and layout dicts, at most two panels, every number through `compact`.
 
-Colours keep their course-wide meaning: purple = the policy being trained, grey = the frozen
+Colours keep their course-wide meaning: pink = the policy being trained, grey = the frozen
 reference, green = the (true) reward people would give, sky = an estimate (the reward model's
 proxy score), black = an exact value or limit, yellow = the learner's current point.
 """
@@ -238,7 +238,7 @@ def reward_model_replay(history: dict, steps: np.ndarray, held_out_loss: np.ndar
 def learned_vs_true(true: np.ndarray, learned: np.ndarray, texts: Sequence[str],
                     repeats: np.ndarray) -> go.Figure:
     """The reward model's score against the hidden reward, one point per reply; replies that
-    say a word twice (the model's blind spot) in vermillion."""
+    say a word twice (the model's blind spot) in red-orange."""
     data = []
     for mask, name, color in ((~repeats, "no word said twice", PROXY),
                               (repeats, "a word said twice", theme.COLORS["rejected"])):
@@ -391,7 +391,7 @@ def ppo_replay(history: dict, steps: np.ndarray, texts: Sequence[str], ref: np.n
 
 def token_rewards(tokens: Sequence[str], penalty: np.ndarray, score: np.ndarray,
                   total: float, estimator: str) -> go.Figure:
-    """The per-token reward of one sampled reply: −β·k_t at every token (purple) and the
+    """The per-token reward of one sampled reply: −β·k_t at every token (pink) and the
     reward model's score at the last one (sky), stacked."""
     labels = [f"{i + 1}. {t}" for i, t in enumerate(tokens)]
     data = [

@@ -34,7 +34,26 @@ COLORS = {
     "estimate": OKABE_ITO["sky"],  # a sampled or running estimate
     "highlight": OKABE_ITO["yellow"],  # the learner's current point or selection
     "muted": "#C9CED6",  # context that should recede
+    "wall": "#3F444C",  # the grid world's walls
 }
+
+# What the course calls each colour in its captions, one name each (the policy's Okabe–Ito
+# "reddish purple" looks pink on screen, so it is "pink" everywhere).
+COLOR_WORDS = {
+    "black": OKABE_ITO["black"],
+    "orange": OKABE_ITO["orange"],
+    "light blue": OKABE_ITO["sky"],
+    "green": OKABE_ITO["green"],
+    "yellow": OKABE_ITO["yellow"],
+    "blue": OKABE_ITO["blue"],
+    "red-orange": OKABE_ITO["vermillion"],
+    "pink": OKABE_ITO["purple"],
+    "grey": COLORS["reference"],
+    "light grey": COLORS["muted"],
+    "dark grey": COLORS["wall"],
+}
+# Other names a caption must not use for them.
+COLOR_WORDS_AVOIDED = ("purple", "orange-red", "vermillion", "sky blue", "sky-blue", "violet")
 
 # The badge colour of each method on equation cards (Streamlit's named badge colours).
 METHOD_COLORS = {

@@ -17,7 +17,7 @@ from ui import explorable, theme
 from ui.explorable import compact
 from ui.figures import fmt, hline, label, vline
 
-# The colour of a token in the tree: the sentiment of the word (green = positive, vermillion =
+# The colour of a token in the tree: the sentiment of the word (green = positive, red-orange =
 # negative, as chosen/rejected elsewhere), grey for the neutral word, sky for modifiers.
 POSITIVE, NEGATIVE = ("great", "good"), ("bad", "awful")
 MODIFIER_WORDS = ("really", "not")
