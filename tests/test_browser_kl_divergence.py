@@ -37,6 +37,34 @@ def test_shared_link_and_keyboard_slider(page, app_url):
     assert shown_exceptions(page) == []
 
 
+def _centre_x(locator) -> float:
+    box = locator.bounding_box()
+    return box["x"] + box["width"] / 2
+
+
+@pytest.mark.parametrize("preset, bar", [("Q misses an outcome", "left"),
+                                         ("P misses an outcome", "right")])
+def test_the_infinity_stands_over_outcome_3_as_drawn(page, app_url, preset, bar):
+    # Issue #19: the warning named outcome 3 while the ∞ was drawn over outcome 2.
+    open_app(page, f"{app_url}/kl-divergence?kl_step=5.+KL+is+not+symmetric"
+                   f"&kl_preset={preset.replace(' ', '+')}&kl_direction_guess=KL(P%E2%80%96Q)")
+    main = page.locator('[data-testid="stMain"]')
+    assert "outcome 3," in main.locator('[data-testid="stAlert"]').filter(
+        has_text="is infinite").inner_text()
+    chart = main.locator(".js-plotly-plot").filter(has_text="comes from")
+    chart.scroll_into_view_if_needed()
+    infinity = chart.locator(".annotation-text").filter(has_text="∞")
+    assert infinity.count() == 1
+    ticks = {t.text_content(): _centre_x(t) for t in chart.locator(".xtick text").all()}
+    assert sorted(ticks) == ["1", "2", "3"]
+    x = _centre_x(infinity)
+    step = ticks["3"] - ticks["2"]
+    # over outcome 3, on its left bar (KL(P‖Q)'s) or its right bar (KL(Q‖P)'s)
+    assert abs(x - ticks["3"]) < step / 2
+    assert (x < ticks["3"]) == (bar == "left")
+    assert shown_exceptions(page) == []
+
+
 SCROLLED = "() => document.querySelector('[data-testid=\"stMain\"]').scrollTop"
 
 
