@@ -348,7 +348,7 @@ def _entropy_cross_entropy_demo(unit: str) -> None:
     a.metric(f"Entropy H({p})", f"{figures.fmt(h)} {unit}")
     b.metric(f"Cross-entropy CE({p}, {q})", f"{figures.fmt(ce)} {unit}",
              delta=f"+{figures.fmt(kl)} {unit}", delta_color="off",
-             delta_description="vs the entropy H(P): the KL")
+             delta_description="vs H(P)")
     c.metric(f"KL({p}‖{q})", f"{figures.fmt(kl)} {unit}")
     rows = [(q, h, kl), (f"{p} = P", h, 0.0)]
     figures.show(
