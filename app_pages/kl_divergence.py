@@ -397,7 +397,7 @@ def _pair_from_link() -> None:
         st.session_state[PRESET.key] = CUSTOM
         if PRESET.key in st.query_params:  # the selectbox starts from the link as opened
             st.query_params[PRESET.key] = CUSTOM
-            state._replace_in_opened_link(PRESET.key, CUSTOM)
+            state.replace_in_opened_link(PRESET.key, CUSTOM)
 
 
 def asymmetry(unit: str) -> None:

@@ -97,7 +97,7 @@ class Param:
         return None
 
 
-def _replace_in_opened_link(key: str, kept: str | None) -> None:
+def replace_in_opened_link(key: str, kept: str | None) -> None:
     """Streamlit seeds a bound widget from the link as it was opened, not from the current
     ``st.query_params``; replace the bad value there too (None removes it). Relies on
     Streamlit's QueryParams keeping that link in ``_initial_query_params`` (1.67); the
@@ -129,7 +129,7 @@ def check_link(params: Sequence[Param]) -> list[str]:
                 del st.query_params[p.key]
             else:
                 st.query_params[p.key] = kept
-            _replace_in_opened_link(p.key, kept)
+            replace_in_opened_link(p.key, kept)
             shown = raw if len(raw) <= 24 else raw[:21] + "..."
             notes.append(f"`{p.key}={shown}` {problem}.")
     if notes:
