@@ -53,6 +53,14 @@ def assert_step_alone(at: AppTest, number: int, charts: int) -> None:
     assert len(at.get("plotly_chart")) == charts
 
 
+def guess(at: AppTest, key: str, value: str) -> str:
+    """Answer the "predict first" question ``key`` with ``value``; return the verdict shown."""
+    at.button_group(key=key).set_value(value).run()
+    verdicts = [m.value for m in (*at.success, *at.warning) if m.value.startswith("You predicted")]
+    assert len(verdicts) == 1, verdicts
+    return verdicts[0]
+
+
 def chart_specs(at: AppTest) -> list[dict]:
     """Every chart on the page as the plotly spec the browser receives."""
     import json
