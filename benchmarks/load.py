@@ -21,7 +21,8 @@ changes there:
 
 - open: switch to the page at its first step (a full rerun);
 - step: go to step 2 by a rerun with the lesson's ``<prefix>_step`` URL parameter set (a full
-  rerun); skipped on pages without steps;
+  rerun), and answer its "predict first" question if it has one (a full rerun each, counted as
+  step changes: the demo opens only then); skipped on pages without steps;
 - widget: change the first slider of the step by one step, or, where the step has no slider,
   its first selectbox, segmented control, number input or radio (none on a step without
   them). A widget inside an ``st.fragment`` is changed with a fragment run, as the frontend does.
@@ -260,9 +261,14 @@ def _widget_value(shown: Shown) -> WidgetState:
     return state
 
 
+def _guess(shown: Shown) -> bool:
+    """A "predict first" question (its demo opens once it is answered)."""
+    return shown.kind == "button_group" and shown.proto.query_param_key.endswith("_guess")
+
+
 def _changeable(shown: Shown) -> bool:
     """A slider or one of OTHER_WIDGETS that is enabled and has something to change to."""
-    if shown.kind != "slider" and shown.kind not in OTHER_WIDGETS:
+    if shown.kind != "slider" and shown.kind not in OTHER_WIDGETS or _guess(shown):
         return False
     if shown.proto.disabled:
         return False
@@ -344,6 +350,11 @@ async def _visit(client: Client, stop: course.Lesson, pages: dict[str, str],
         captions = [s.proto.body for s in shown.elements if s.kind == "markdown"]
         if not any(c.startswith("Step 2 of ") for c in captions):
             tally.error(where, f"step: step 2 ({label!r}) is not shown")
+    # A learner answers the step's "predict first" question before its demo opens.
+    for question in [s for s in shown.elements if _guess(s) and not s.proto.raw_values]:
+        shown = await client.rerun(path=path, page_hash=pages[path], query=query,
+                                   widget=_widget_value(question))
+        tally.record(client, shown, where, "step")
     target = _widget_to_change(shown)
     if target is None:
         return
