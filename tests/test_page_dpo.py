@@ -16,6 +16,7 @@ from fuzz import fuzz_page
 from pagetest import (
     assert_step_alone,
     explorables,
+    guess,
     link_notes,
     markdown,
     metric,
@@ -500,12 +501,12 @@ def test_the_chosen_reward_question_opens_the_run_and_its_answer_is_the_runs(bet
     run = lm.train_dpo(TASK, pairs, beta=float(beta), steps=STEPS_TRAINED, lr=LR)
     chosen = metrics_after(TASK, pairs, run, float(beta))["rewards/chosen"][-1]
     assert (chosen < 0) == (answer == "Below 0")
-    for guess in ("Above 0", "Below 0"):
-        at.button_group(key="dpo_chosen_guess").set_value(guess).run()
+    for picked in ("Above 0", "Below 0"):
+        verdict = guess(at, "dpo_chosen_guess", picked)
         assert not at.exception
         assert len(at.get("plotly_chart")) == 3 and len(at.metric) == 4
-        verdict = (at.success if guess == answer else at.warning)[0].value
-        assert verdict.startswith(f"You predicted **{guess}**")
+        assert verdict == (at.success if picked == answer else at.warning)[0].value
+        assert verdict.startswith(f"You predicted **{picked}**")
         assert f"rewards/chosen at {signed(chosen, 2)}" in verdict
 
 

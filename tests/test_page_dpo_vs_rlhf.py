@@ -21,6 +21,7 @@ from pagetest import (
     assert_step_alone,
     captions,
     explorables,
+    guess,
     link_notes,
     markdown,
     opened_frame,
@@ -236,15 +237,16 @@ def test_step_3_asks_who_gets_closer_before_it_shows_the_sweep(quick_rows):
     assert {c["closer"] for c in comparison} == {"dpo"}  # this quick sweep: DPO every time
     assert answer == "DPO's"
     wrong = "It depends on the KL"
-    at.button_group(key="lab_closer_guess").set_value(wrong).run()
+    verdict = guess(at, "lab_closer_guess", wrong)
     assert not at.exception
-    verdict = at.warning[0].value
+    assert verdict == at.warning[0].value
     assert verdict.startswith(f"You predicted **{wrong}**; the demo below shows **{answer}**.")
     for c in comparison:
         assert f"closer by {c['by']:.2f}." in verdict
     assert len(at.get("plotly_chart")) == 2 and len(at.dataframe) == 1
-    at.button_group(key="lab_closer_guess").set_value(answer).run()
-    assert at.success[0].value.startswith(f"You predicted **{answer}**, and the demo below")
+    verdict = guess(at, "lab_closer_guess", answer)
+    assert verdict == at.success[0].value
+    assert verdict.startswith(f"You predicted **{answer}**, and the demo below")
 
 
 def test_the_results_table_and_the_caption_come_from_the_lessons(quick_rows):

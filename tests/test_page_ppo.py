@@ -11,6 +11,7 @@ from pagetest import (
     captions,
     chart_specs,
     explorables,
+    guess,
     link_notes,
     markdown,
     metric,
@@ -211,22 +212,21 @@ def test_six_case_table_lists_every_case_at_a_typical_ratio(epsilon, size):
 
 def test_the_learners_chart_waits_for_a_prediction_and_then_bears_out_0_4():
     at = at_step(3, ppo_minmax_guess=None)
-    guess = at.button_group(key="ppo_minmax_guess")
-    assert guess.options == ["0.4", "0.7", "1.3"] and guess.value is None
+    question = at.button_group(key="ppo_minmax_guess")
+    assert question.options == ["0.4", "0.7", "1.3"] and question.value is None
     assert not [s for s in explorables(at) if "learner's formula" in s["layout"]["title"]["text"]]
     assert "The answer has three parts" not in markdown(at)
     assert at.slider(key="ppo_qr").value == 0.4  # the sliders keep a link's settings meanwhile
     # PPO's objective at the learner's numbers, and the clip they expected
     assert ppo.clipped_objective(0.4, 1.0, 0.3) == pytest.approx(0.4)
     assert ppo.clip_ratio(0.4, 0.3) == pytest.approx(0.7)
-    at.button_group(key="ppo_minmax_guess").set_value("0.7").run()
-    assert any(w.value.startswith("You predicted **0.7**; the demo below shows **0.4**.")
-               for w in at.warning)
+    assert guess(at, "ppo_minmax_guess", "0.7").startswith(
+        "You predicted **0.7**; the demo below shows **0.4**.")
     assert "The answer has three parts" in markdown(at)
     assert shown_note(titled(at, "The learner's formula")).startswith("r = 0.40")
-    at.button_group(key="ppo_minmax_guess").set_value("0.4").run()
-    assert any(s.value.startswith("You predicted **0.4**, and the demo") and
-               "r·A = 0.4 and clip(r)·A = 0.7" in s.value for s in at.success)
+    verdict = guess(at, "ppo_minmax_guess", "0.4")
+    assert verdict.startswith("You predicted **0.4**, and the demo")
+    assert "r·A = 0.4 and clip(r)·A = 0.7" in verdict
     assert not at.exception
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import open_page
 from fuzz import MALFORMED_TEXT, fuzz_page
-from pagetest import explorables, link_notes, markdown, metric, opened_frame, shown_note
+from pagetest import explorables, guess, link_notes, markdown, metric, opened_frame, shown_note
 from streamlit.testing.v1.element_tree import Block
 
 from lessons import gridworld as gw
@@ -428,11 +428,12 @@ def test_self_check_grades_answers():
 def test_values_wait_for_a_prediction_then_show_the_first_sweep():
     at = open_page(PAGE, {"gw_step": LABELS[1]})
     assert not at.exception
-    (guess,) = [g for g in at.button_group if g.key == "gw_sweep_guess"]
-    assert guess.value is None and list(guess.options) == [NEXT_TO_TREASURE, EVERY_CELL, NONE_YET]
+    (question,) = [g for g in at.button_group if g.key == "gw_sweep_guess"]
+    assert question.value is None and list(question.options) == [
+        NEXT_TO_TREASURE, EVERY_CELL, NONE_YET]
     assert not at.get("plotly_chart") and not at.metric  # the replay waits for the guess
     assert at.info[-1].icon == ":material/lightbulb:"  # the step still ends with its takeaway
-    guess.set_value(EVERY_CELL).run()
+    question.set_value(EVERY_CELL).run()
     assert not at.exception
     assert len(explorables(at)) == 1
     # In the classic world one sweep lifts only the cell left of the treasure above 0
@@ -441,8 +442,9 @@ def test_values_wait_for_a_prediction_then_show_the_first_sweep():
     (verdict,) = [w.value for w in at.warning if w.value.startswith("You predicted")]
     assert f"You predicted **{EVERY_CELL}**; the demo below shows **{NEXT_TO_TREASURE}**" \
         in verdict
-    at.button_group(key="gw_sweep_guess").set_value(NEXT_TO_TREASURE).run()
-    assert any(s.value.startswith(f"You predicted **{NEXT_TO_TREASURE}**") for s in at.success)
+    verdict = guess(at, "gw_sweep_guess", NEXT_TO_TREASURE)
+    assert verdict.startswith(f"You predicted **{NEXT_TO_TREASURE}**")
+    assert verdict in [s.value for s in at.success]
 
 
 @pytest.mark.parametrize(("layout", "cost", "slip", "answer"), [
