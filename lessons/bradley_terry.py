@@ -558,11 +558,12 @@ def format_wins(wins):
                       for row in wins)
 
 
-def parse_wins(text, max_count=999):
+def parse_wins(text, max_count=999, max_items=MAX_ITEMS):
     """Read "0 3 / 1 0" (rows split by "/" or ";", numbers by spaces or commas) into a table.
 
-    Raises ValueError with a message a learner can act on: wrong shape, a non-number, a negative
-    or fractional count, a count above max_count, a non-zero diagonal.
+    Raises ValueError with a message a learner can act on: wrong shape, fewer than 2 or more
+    than max_items rows, a non-number, a negative or fractional count, a count above
+    max_count, a non-zero diagonal.
     Example: parse_wins("0 3 / 1 0") -> array([[0., 3.], [1., 0.]])
     """
     if not isinstance(text, str) or not text.strip():
@@ -586,8 +587,9 @@ def parse_wins(text, max_count=999):
             values.append(float(cell))
         table.append(values)
     n = len(table)
-    if not 2 <= n <= MAX_ITEMS:
-        raise ValueError(f"The table has {n} row(s); give between 2 and {MAX_ITEMS} items.")
+    if not 2 <= n <= max_items:
+        raise ValueError(f"The table has {n} row{'s' * (n != 1)}; this lesson takes 2 to "
+                         f"{max_items} items, one row each.")
     bad = [r + 1 for r, row in enumerate(table) if len(row) != n]
     if bad:
         raise ValueError(f"There are {n} rows, so every row needs {n} numbers; row "

@@ -496,13 +496,22 @@ def test_parse_accepts_other_separators():
 @pytest.mark.parametrize(("text", "fragment"), [
     ("", "empty"), ("   ", "empty"), ("0 1 /", "empty row"), ("0 x / 1 0", "not a number"),
     ("0 -1 / 1 0", "whole number"), ("0 1.5 / 1 0", "whole number"), ("0 1 2 / 1 0", "row 1"),
-    ("0", "between 2"), ("1 1 / 1 0", "cannot play itself"), ("0 1000 / 1 0", "999"),
+    ("0", "has 1 row; this lesson takes 2 to 12 items"), ("1 1 / 1 0", "cannot play itself"),
+    ("0 1000 / 1 0", "999"),
     ("0 nan / 1 0", "not a number"), ("<script> / 1", "not a number"),
-    (" / ".join(["0"] * 13), "between 2"),
+    (" / ".join(["0"] * 13), "has 13 rows; this lesson takes 2 to 12 items"),
 ])
 def test_parse_explains_bad_text(text, fragment):
     with pytest.raises(ValueError, match=fragment):
         bt.parse_wins(text)
+
+
+def test_parse_takes_a_lesson_s_own_limit_on_items():
+    six = " / ".join(" ".join("0" if i == j else "1" for j in range(6)) for i in range(6))
+    assert bt.parse_wins(six, max_items=6).shape == (6, 6)
+    seven = " / ".join(" ".join("0" if i == j else "1" for j in range(7)) for i in range(7))
+    with pytest.raises(ValueError, match=r"has 7 rows; this lesson takes 2 to 6 items"):
+        bt.parse_wins(seven, max_items=6)
 
 
 # The reward model
