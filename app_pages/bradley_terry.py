@@ -12,7 +12,7 @@ from streamlit.errors import StreamlitAPIException
 
 from lessons import bradley_terry as bt
 from ui import bradley_terry_figures as btf
-from ui import cards, code, course, explorable, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, shared, state, steps
 from ui.figures import show
 from ui.state import Param
 
@@ -97,14 +97,14 @@ PARAMS = (LESSON_STEPS.param, N_ITEMS, *SCORES, SOFT_A, SOFT_B, SHIFT, SHIFT_GUE
 # Page-side caches: the fits are pure functions of hashable inputs
 
 
-@st.cache_data(max_entries=96, show_spinner=False)
+@shared.cache_data(max_entries=96, show_spinner=False)
 def win_explorable(score_b: float) -> dict:
     """Reply A's score sliding over every value of its slider, B's fixed."""
     return btf.win_probability_explorable(SCORE_GRID, bt.win_probability(SCORE_GRID, score_b),
                                           bt.win_probability(score_b, SCORE_GRID), score_b)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def shift_explorable(a: float, b: float) -> dict:
     """The same c added to both scores, for every value of the shift slider."""
     return btf.shift_explorable(SHIFT_GRID, bt.two_way_softmax(a + SHIFT_GRID, b + SHIFT_GRID),
@@ -112,7 +112,7 @@ def shift_explorable(a: float, b: float) -> dict:
                                 bt.strength(b + SHIFT_GRID), a, b)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def elo_explorable(rating_b: float) -> dict:
     """Player A's rating sliding in steps of 50 points, B's fixed."""
     gaps = np.linspace(ELO_RATINGS[0] - rating_b, ELO_RATINGS[-1] - rating_b, ELO_CURVE_POINTS)
@@ -123,18 +123,18 @@ def elo_explorable(rating_b: float) -> dict:
         bt.elo_update(ELO_RATINGS, rating_b, 0.0, ELO_K))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def _fit(table_text: str, l2: float) -> dict:
     wins = bt.parse_wins(table_text)
     return bt.fit_report(wins, l2, names=TEAM_NAMES[:len(wins)])
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def _path(table_text: str) -> np.ndarray:
     return bt.regularization_path(bt.parse_wins(table_text), L2_PATH)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def _profiles(table_text: str, l2: float) -> np.ndarray:
     wins = bt.parse_wins(table_text)
     scores = _fit(table_text, l2)["scores"]
@@ -143,7 +143,7 @@ def _profiles(table_text: str, l2: float) -> np.ndarray:
                      for k in range(len(scores))])
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def newton_replay(table_text: str, l2: float, simulated: bool) -> dict:
     """Newton's method from all-zero scores to the fit, step by step."""
     wins = bt.parse_wins(table_text)
@@ -153,24 +153,24 @@ def newton_replay(table_text: str, l2: float, simulated: bool) -> dict:
                              report["scores"], report["std_errors"], l2, true_scores)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@shared.cache_data(max_entries=16, show_spinner=False)
 def _simulated_text(games: int, seed: int) -> str:
     return bt.format_wins(bt.simulate_wins(TRUE_SCORES, games, seed))
 
 
-@st.cache_data(show_spinner=False)
+@shared.cache_data(show_spinner=False)
 def _reply_features() -> tuple[np.ndarray, np.ndarray]:
     raw = np.array([bt.reply_features(reply) for reply in REPLIES])
     return raw, bt.standardize(raw)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@shared.cache_data(max_entries=128, show_spinner=False)
 def _train(chosen: tuple, rejected: tuple, learning_rate: float, steps: int, l2: float) -> dict:
     _, features = _reply_features()
     return bt.fit_reward_model(features, list(chosen), list(rejected), learning_rate, steps, l2)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def training_replays(chosen: tuple, rejected: tuple, learning_rate: float, steps: int,
                      l2: float) -> tuple[dict, dict]:
     """The reward model's run replayed: its loss and rewards, and its feature weights."""

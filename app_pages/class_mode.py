@@ -23,7 +23,7 @@ from lessons import class_judgements as cj
 from lessons import frontier
 from lessons import toy_lm as lm
 from ui import class_figures as cf
-from ui import classroom, course, figures, state
+from ui import classroom, course, figures, shared, state
 from ui.shell import markdown_text
 from ui.state import Param
 
@@ -40,19 +40,19 @@ PARAMS = (ROOM, TEACHER)
 _ROOM, _KEY, _STUDENT, _DONE = "class_room", "class_teacher_key", "class_student", "class_done"
 
 
-@st.cache_data(show_spinner=False)
+@shared.cache_data(show_spinner=False)
 def pool(code: str) -> np.ndarray:
     """The room's pairs of replies: the same for every student of the room."""
     return cj.reply_pool(lm.make_task(), POOL_SIZE, seed=int.from_bytes(code.encode(), "big")
                          % 2**32)
 
 
-@st.cache_data(show_spinner=False)
+@shared.cache_data(show_spinner=False)
 def the_frontier() -> dict:
     return frontier.frontier_curve(lm.make_task())
 
 
-@st.cache_data(max_entries=64, show_spinner="Training on the class's judgements…")
+@shared.cache_data(max_entries=64, show_spinner="Training on the class's judgements…")
 def reply_report(judgements: tuple) -> dict:
     """What the class's judgements of replies teach (cached per set of judgements, so a
     refresh without new judgements costs nothing)."""
@@ -66,7 +66,7 @@ def reply_report(judgements: tuple) -> dict:
     return report
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def item_report(judgements: tuple) -> dict:
     wins = cj.item_wins(len(bt.EXAMPLE_REPLIES), [dict(j) for j in judgements])
     scores = bt.fit_scores(wins, l2=0.1)  # a weak prior: defined from the first judgement on

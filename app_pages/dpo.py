@@ -21,7 +21,7 @@ import streamlit as st
 
 from lessons import dpo, rlhf
 from lessons import toy_lm as lm
-from ui import cards, code, course, explorable, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, shared, state, steps
 from ui import dpo_figures as df
 from ui.figures import fmt, show
 from ui.state import Param
@@ -128,12 +128,12 @@ DEFAULT_RUN = (float(T_BETA.default), float(T_LR.default), T_PAIRS.default,
 # Page-side caches: every result is a pure function of its settings
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@shared.cache_data(max_entries=16, show_spinner=False)
 def _pairs(n_pairs: int, noise: float, seed: int) -> dict:
     return lm.preference_pairs(TASK, n_pairs, seed, noise)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+@shared.cache_resource(max_entries=4, show_spinner=False)
 def _start_task(tilt: str | None) -> lm.Task:
     """The tiny LM with its usual reference (tilt None), or with a poor one: the reference
     tilted away from the hidden taste, π_ref·exp(−r/τ)/Z, so the best replies get little
@@ -167,7 +167,7 @@ def _after_each_step(task: lm.Task, run: dict, pairs: dict, beta: float, loss_ty
         key: history[key] for key in ("step", "true_reward", "kl")}
 
 
-@st.cache_data(max_entries=24, show_spinner="Training with DPO…")
+@shared.cache_data(max_entries=24, show_spinner="Training with DPO…")
 def _run(beta: float, lr: float, n_pairs: int, noise: float, loss_type: str, smoothing: float,
          seed: int, start: str | None = None) -> dict:
     """One full-batch DPO run of TRAIN_STEPS steps with Adam from the start's reference, on the
@@ -189,7 +189,7 @@ def _loss_kinds(variants: bool, epsilon: float) -> dict[str, tuple[str, float]]:
         if variants else {})
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@shared.cache_data(max_entries=16, show_spinner=False)
 def _loss_curves(half: int, variants: bool, epsilon: float) -> tuple[np.ndarray, dict]:
     """Step 2's loss curves over h in [−half, half] at every β of the grid, ready to draw:
     the same for every pair whose h fits, so a probability slider only recomputes the pair."""
@@ -204,7 +204,7 @@ def _loss_curves(half: int, variants: bool, epsilon: float) -> tuple[np.ndarray,
     return grid, df.loss_curves(curves)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def _loss_explorable(logps: tuple[float, float, float, float], variants: bool,
                      epsilon: float) -> dict:
     """Step 2's chart for one pair, logps = (log π_θ(y_w), log π_θ(y_l), log π_ref(y_w),
@@ -228,7 +228,7 @@ def _loss_explorable(logps: tuple[float, float, float, float], variants: bool,
     return df.loss_explorable(grid, h, log_ratios, BETA_GRID, curves, points)
 
 
-@st.cache_data(show_spinner="Training the step-4 batch…")
+@shared.cache_data(show_spinner="Training the step-4 batch…")
 def _weights_replay() -> dict:
     """The step-4 batch after every step of its run: DPO's margin and weight for every pair."""
     pairs = _pairs(GRADIENT_PAIRS, GRADIENT_NOISE, GRADIENT_SEED)
@@ -253,7 +253,7 @@ def _weights_replay() -> dict:
                              margins, np.array(weights), pairs["agrees"], accuracies, losses)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@shared.cache_data(max_entries=4, show_spinner=False)
 def _unweighted_replay() -> dict:
     """Step 4's comparison, DPO and the update without its weight, replayed."""
     beta, lr, n_pairs, noise, _, _, seed = DEFAULT_RUN
@@ -276,7 +276,7 @@ def _unweighted_replay() -> dict:
         REPLAY_STEPS, notes, "Log-probabilities of chosen and rejected")
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@shared.cache_data(max_entries=16, show_spinner=False)
 def _training_replays(beta: float, lr: float, n_pairs: int, noise: float, loss_type: str,
                       smoothing: float, seed: int) -> tuple[dict, dict, dict]:
     """Step 5's three replays of one run: the distribution over replies with the implicit
@@ -335,7 +335,7 @@ def _training_replays(beta: float, lr: float, n_pairs: int, noise: float, loss_t
     return distribution, logged, exact
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@shared.cache_data(max_entries=16, show_spinner=False)
 def _start_replay(beta: float, tilt: str) -> dict:
     """Step 6's two runs, from the good and from the poor reference, replayed side by side."""
     _, lr, n_pairs, noise, _, _, seed = DEFAULT_RUN

@@ -12,7 +12,7 @@ import streamlit as st
 
 from lessons import frontier as fr
 from lessons import toy_lm as lm
-from ui import cards, code, course, explorable, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, shared, state, steps
 from ui import lab_figures as lf
 from ui.figures import fmt, show
 from ui.state import Param
@@ -87,12 +87,12 @@ class Settings:
 # runs with an earlier one (the same data, a method that needs none) retrains nothing.
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@shared.cache_data(max_entries=16, show_spinner=False)
 def _curve(kl_max: float | None = None) -> dict:
     return fr.frontier_curve(TASK, kl_max, FRONTIER_BETAS)
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@shared.cache_data(max_entries=1, show_spinner=False)
 def _frontier_explorable() -> dict:
     """Step 1's chart: π*_β's point and its spread of the reward at every β of BETA_GRID."""
     optima = np.stack([lm.optimum(TASK, beta) for beta in BETA_GRID])
@@ -102,27 +102,27 @@ def _frontier_explorable() -> dict:
                             ref_shares)
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@shared.cache_data(max_entries=1, show_spinner=False)
 def _best_reward() -> float:
     return fr.greedy_corner(TASK)[1]
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@shared.cache_data(max_entries=1, show_spinner=False)
 def _reference_reward() -> float:
     return lm.expected_reward(TASK.ref_probs, TASK.true_rewards)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@shared.cache_data(max_entries=8, show_spinner=False)
 def _pairs(n_pairs: int, noise: float, seed: int) -> dict:
     return fr.preference_data(TASK, n_pairs, noise, seed)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@shared.cache_data(max_entries=8, show_spinner=False)
 def _reward_model(n_pairs: int, noise: float, seed: int, budget: fr.Budget) -> dict:
     return fr.fit_reward_model(TASK, _pairs(n_pairs, noise, seed), budget)
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+@shared.cache_data(max_entries=512, show_spinner=False)
 def _run(method: str, coefficient: float | None, n_pairs: int, noise: float, seed: int,
          budget: fr.Budget) -> dict:
     pairs = _pairs(n_pairs, noise, seed) if n_pairs else None
@@ -147,7 +147,7 @@ def _swept_betas(quick: bool) -> list[float]:
     return sorted({c for _, c in fr.sweep_plan(quick) if c is not None})
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@shared.cache_data(max_entries=16, show_spinner=False)
 def _sweep_explorable(n_pairs: int, noise: float, seed: int, quick: bool, zoom: bool,
                       budget: fr.Budget) -> dict:
     """Step 3's chart: every run of the sweep, walked by β, with π*_β at each β."""
@@ -158,7 +158,7 @@ def _sweep_explorable(n_pairs: int, noise: float, seed: int, quick: bool, zoom: 
                          ZOOM_RANGE if zoom else None)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@shared.cache_data(max_entries=16, show_spinner=False)
 def _replay(beta: float, n_pairs: int, noise: float, seed: int, budget: fr.Budget) -> dict:
     """DPO and RLHF at one β trained again as the sweep trains them (the same budget and seed,
     so they end where the sweep's runs at this β land), keeping every step's exact KL and

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from lessons import information as info
-from ui import cards, code, course, explorable, figures, quiz, state, steps
+from ui import cards, code, course, explorable, figures, quiz, shared, state, steps
 from ui import kl_figures as kf
 from ui.state import Param
 
@@ -73,36 +73,36 @@ PARAMS = (STEPS.param, UNIT, SOURCE, ROLL_DIE, ROLL_N, ROLL_SEED, COUNTS, WHY_TR
 # Cached wrappers: the lessons functions stay pure; the page keeps their results per setting.
 
 
-@st.cache_data(max_entries=64)
+@shared.cache_data(max_entries=64)
 def rolled_counts(die: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rolls = info.roll_dice(DICE[die], n, seed)
     return rolls, info.face_counts(rolls, FACES)
 
 
-@st.cache_data(max_entries=32)
+@shared.cache_data(max_entries=32)
 def likelihood_curve(true: str, model: str, n: int, seed: int, unit: str) -> dict:
     return info.likelihood_vs_n(DICE[true], DICE[model], n, seed, base=unit)
 
 
-@st.cache_data(max_entries=32)
+@shared.cache_data(max_entries=32)
 def running_estimates(p: str, q: str, n: int, runs: int, seed: int, unit: str) -> np.ndarray:
     rolls = np.stack([info.roll_dice(DICE[p], n, seed + r) for r in range(runs)])
     return info.running_average_logratio(rolls, DICE[p], DICE[q], base=unit)
 
 
-@st.cache_data(max_entries=32)
+@shared.cache_data(max_entries=32)
 def running_replay(p: str, q: str, n: int, runs: int, seed: int, unit: str) -> dict:
     estimates = running_estimates(p, q, n, runs, seed, unit)
     kl = info.kl_divergence(DICE[p], DICE[q], base=unit)
     return kf.running_kl_replay(np.arange(1, n + 1), estimates, kl, unit)
 
 
-@st.cache_data(max_entries=32)
+@shared.cache_data(max_entries=32)
 def significance(counts: tuple, model: str) -> dict:
     return info.significance(np.array(counts), DICE[model])
 
 
-@st.cache_data(max_entries=8)
+@shared.cache_data(max_entries=8)
 def shift_explorable(unit: str, shape: str) -> dict:
     curves = info.divergence_curves(SUPPORT, BUMP_CENTER, BUMP_WIDTH, SHIFTS, base=unit,
                                     shape=shape)

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons import ppo
-from ui import cards, code, course, explorable, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, shared, state, steps
 from ui import ppo_figures as pf
 from ui.figures import fmt, show
 from ui.state import Param
@@ -100,19 +100,19 @@ PARAMS = (LESSON_STEPS.param, RATIO, ADVANTAGE, STEPS, BATCH_SEED, EPSILON, CLIP
 # Page-side caches: the runs are pure functions of their settings
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@shared.cache_data(max_entries=16, show_spinner=False)
 def surrogate_explorable(a: float) -> dict:
     return pf.surrogate_explorable(R_VALUES, R_LINE, ppo.surrogate_objective(R_LINE, a),
                                    ppo.surrogate_objective(R_VALUES, a), a)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@shared.cache_data(max_entries=32, show_spinner=False)
 def _one_batch(seed: int) -> dict:
     return ppo.one_batch_ascent(("unclipped",), steps=ONE_BATCH_STEPS, lr=ONE_BATCH_LR,
                                 seed=seed, epsilon=ONE_BATCH_BAND)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@shared.cache_data(max_entries=32, show_spinner=False)
 def one_batch_replay(seed: int) -> dict:
     out = _one_batch(seed)
     ratios = out["ratios"][0]
@@ -121,7 +121,7 @@ def one_batch_replay(seed: int) -> dict:
                                out["true_gain"][0], ratios, outside, ONE_BATCH_BAND)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def clipping_explorable(epsilon: float, size: float) -> dict:
     grid = pf.ratio_grid(epsilon)
     panels = {}
@@ -139,7 +139,7 @@ def clipping_explorable(epsilon: float, size: float) -> dict:
                                   epsilon)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def learner_explorable(epsilon: float, a: float) -> dict:
     grid = pf.ratio_grid(epsilon)
     lines = {"learner": ppo.learner_objective(grid, a, epsilon),
@@ -153,20 +153,20 @@ def learner_explorable(epsilon: float, a: float) -> dict:
                                  ppo.policy_loss(R_VALUES, a, epsilon), epsilon)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@shared.cache_data(max_entries=32, show_spinner=False)
 def _knocked(knock: float, seed: int, epsilon: float) -> dict:
     return ppo.one_batch_ascent(KNOCK_RUNS, steps=KNOCK_STEPS, lr=KNOCK_LR, seed=seed,
                                 epsilon=epsilon, knock=knock)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@shared.cache_data(max_entries=32, show_spinner=False)
 def knock_replay(knock: float, seed: int, epsilon: float) -> dict:
     out = _knocked(knock, seed, epsilon)
     return pf.knock_replay(np.arange(KNOCK_STEPS + 1), out["true_gain"], out["wrong_side"],
                            out["ratios"], out["advantages"], epsilon, KNOCK_RUNS)
 
 
-@st.cache_data(max_entries=24, show_spinner="Training 16 policies…")
+@shared.cache_data(max_entries=24, show_spinner="Training 16 policies…")
 def _train(epsilon: float, epochs: int, lr: float, seed: int, other: str) -> tuple[dict, float]:
     start = time.perf_counter()
     run = ppo.ppo_run(("ppo", other), epsilon=epsilon, epochs=epochs, lr=lr, seed=seed,
@@ -175,13 +175,13 @@ def _train(epsilon: float, epochs: int, lr: float, seed: int, other: str) -> tup
     return run, time.perf_counter() - start
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@shared.cache_data(max_entries=24, show_spinner=False)
 def training_replay(epsilon: float, epochs: int, lr: float, seed: int, other: str) -> dict:
     run, _ = _train(epsilon, epochs, lr, seed, other)
     return pf.training_replay(run, ("ppo", other))
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@shared.cache_data(max_entries=24, show_spinner=False)
 def update_inspector(epsilon: float, epochs: int, lr: float, seed: int, other: str) -> dict:
     run, _ = _train(epsilon, epochs, lr, seed, other)
     last_epoch = run["ratios"][:, :, -1]  # (run, update, sample)

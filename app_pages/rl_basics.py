@@ -15,7 +15,7 @@ import streamlit as st
 
 from lessons import gridworld as gw
 from lessons import information as info
-from ui import cards, code, course, explorable, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, shared, state, steps
 from ui import gridworld_figures as gf
 from ui.figures import fmt, presenter_mode, show
 from ui.state import Param
@@ -108,18 +108,18 @@ PARAMS = (STEPS.param, PRESET, LAYOUT, GAMMA, SLIP, COST, CELL, ROW, COL, WALKER
 # the hashable tuple spec = (layout text, γ, slip, step cost).
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def world(spec: tuple) -> gw.GridWorld:
     layout, gamma, slip, cost = spec
     return gw.make_grid(layout, gamma=gamma, slip=slip, step_cost=cost)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def solved(spec: tuple) -> dict:
     return gw.value_iteration(world(spec))
 
 
-@st.cache_data(max_entries=24, show_spinner="Running Q-learning…")
+@shared.cache_data(max_entries=24, show_spinner="Running Q-learning…")
 def q_run(spec: tuple, episodes: int, alpha: float, epsilon: float, random_starts: bool,
           seed: int) -> dict:
     start = time.perf_counter()
@@ -132,7 +132,7 @@ def q_run(spec: tuple, episodes: int, alpha: float, epsilon: float, random_start
     return run
 
 
-@st.cache_data(max_entries=24, show_spinner="Training the policy…")
+@shared.cache_data(max_entries=24, show_spinner="Training the policy…")
 def pg_run(spec: tuple, updates: int, batch: int, lr: float, baseline: bool, seed: int) -> dict:
     start = time.perf_counter()
     run = gw.reinforce(world(spec), updates=updates, batch=batch, lr=lr, seed=seed,
@@ -152,7 +152,7 @@ def exact_values(grid: gw.GridWorld, probs: np.ndarray) -> np.ndarray | None:
 # Replays: one figure per setting, every frame computed here by the lessons functions.
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@shared.cache_data(max_entries=32, show_spinner=False)
 def values_replay(spec: tuple, cell: int | None) -> dict:
     grid, vi = world(spec), solved(spec)
     last = min(SWEEP_MAX, vi["sweeps"])
@@ -163,7 +163,7 @@ def values_replay(spec: tuple, cell: int | None) -> dict:
                                      cell=cell)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@shared.cache_data(max_entries=24, show_spinner=False)
 def q_replay(spec: tuple, episodes: int, alpha: float, epsilon: float, random_starts: bool,
              seed: int) -> dict:
     grid, vi = world(spec), solved(spec)
@@ -175,7 +175,7 @@ def q_replay(spec: tuple, episodes: int, alpha: float, epsilon: float, random_st
                                 vi["values"][-1][grid.start], Q_SMOOTHING)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@shared.cache_data(max_entries=24, show_spinner=False)
 def pg_replay(spec: tuple, updates: int, batch: int, lr: float, baseline: bool,
               seed: int) -> dict:
     grid, vi = world(spec), solved(spec)
@@ -194,7 +194,7 @@ def bridge_runs(spec: tuple, big: float, seed: int) -> dict:
             f"α = {big:g}": pg_run(spec, BRIDGE_UPDATES, BRIDGE_BATCH, big, True, seed)}
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@shared.cache_data(max_entries=24, show_spinner=False)
 def bridge_replay(spec: tuple, big: float, seed: int) -> dict:
     grid, vi = world(spec), solved(spec)
     runs = bridge_runs(spec, big, seed)
@@ -205,7 +205,7 @@ def bridge_replay(spec: tuple, big: float, seed: int) -> dict:
                                factors, vi["values"][-1][grid.start], PPO_EPSILON)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)
+@shared.cache_data(max_entries=24, show_spinner=False)
 def update_replay(spec: tuple, big: float, seed: int, which: str) -> dict:
     grid = world(spec)
     name, run = list(bridge_runs(spec, big, seed).items())[RUNS.index(which)]

@@ -12,7 +12,7 @@ import streamlit as st
 from lessons import bradley_terry as bt
 from lessons import rlhf
 from lessons import toy_lm as lm
-from ui import cards, code, course, explorable, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, shared, state, steps
 from ui import rlhf_figures as rf
 from ui.figures import fmt, show
 from ui.state import Param
@@ -126,7 +126,7 @@ def _held_out_loss(scores: np.ndarray, noise: float, seed: int) -> float:
                                 scores[held["prompt"], held["rejected"]])
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@shared.cache_data(max_entries=32, show_spinner=False)
 def reward_model(n_pairs: int, noise: float, seed: int) -> dict:
     """Train the reward model on n_pairs labelled pairs; score 2000 fresh pairs with its loss."""
     start = time.perf_counter()
@@ -138,7 +138,7 @@ def reward_model(n_pairs: int, noise: float, seed: int) -> dict:
     return fit
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@shared.cache_data(max_entries=32, show_spinner=False)
 def reward_model_replay(n_pairs: int, noise: float, seed: int) -> dict:
     """The reward model's training, replayed: at each frame's step, the model trained for that
     many steps (gradient descent from w = 0 on all pairs is deterministic, so these are the
@@ -152,7 +152,7 @@ def reward_model_replay(n_pairs: int, noise: float, seed: int) -> dict:
         [f["accuracy"] for f in on_the_way], fit["label_accuracy"])
 
 
-@st.cache_data(max_entries=48, show_spinner="Fine-tuning the tiny LM with PPO…")
+@shared.cache_data(max_entries=48, show_spinner="Fine-tuning the tiny LM with PPO…")
 def ppo_run(n_pairs: int, noise: float, rm_seed: int, beta: float, estimator: str,
             seed: int) -> dict:
     """PPO against the reward model's scores with the KL penalty, from π_ref (cached), with
@@ -170,7 +170,7 @@ def _leaders(probs: np.ndarray) -> list[int]:
     return [int(lm.most_likely(p, 1)[0]) for p in probs]
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
+@shared.cache_data(max_entries=48, show_spinner=False)
 def ppo_replay(n_pairs: int, noise: float, rm_seed: int, beta: float, estimator: str,
                seed: int) -> dict:
     """Step 4's replay of the PPO run: its curves, and the first prompt's replies that get the
@@ -185,7 +185,7 @@ def ppo_replay(n_pairs: int, noise: float, rm_seed: int, beta: float, estimator:
                          TASK.ref_probs[0, shown], probs[:, shown], leaders, PROMPTS[0])
 
 
-@st.cache_data(max_entries=48, show_spinner=False)
+@shared.cache_data(max_entries=48, show_spinner=False)
 def overoptimisation_replay(n_pairs: int, noise: float, seed: int, beta: float) -> dict:
     """Step 5's replay: the run against KL beside the exact optimum of the proxy, and what the
     policy most often writes to the first prompt at each iteration."""
@@ -198,7 +198,7 @@ def overoptimisation_replay(n_pairs: int, noise: float, seed: int, beta: float) 
                                       beta, leaders)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@shared.cache_data(max_entries=16, show_spinner=False)
 def proxy_frontier(n_pairs: int, noise: float, seed: int) -> dict:
     """The exact optimum π*_β of the reward model's scores for β from 0.01 to 100: its KL, its
     proxy score and its true reward (where the best possible fine-tuning would land)."""
@@ -209,7 +209,7 @@ def proxy_frontier(n_pairs: int, noise: float, seed: int) -> dict:
             "true": np.array([lm.expected_reward(p, TASK.true_rewards) for p in optima])}
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@shared.cache_data(max_entries=1, show_spinner=False)
 def handful_sweep() -> dict:
     return rlhf.beta_sweep(HANDFUL_REF, HANDFUL_REWARD, SWEEP_BETAS)
 
@@ -221,7 +221,7 @@ def kl_trend() -> str:
     return KL_TRENDS[0] if kl[-1] > kl[0] else KL_TRENDS[1] if kl[-1] < kl[0] else KL_TRENDS[2]
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@shared.cache_data(max_entries=1, show_spinner=False)
 def objective_explorable() -> dict:
     """Step 3's explorable: π*_β of the handful of replies and its numbers at every β of the
     grid, and the curve of every β from 0.01 to 100."""
@@ -235,7 +235,7 @@ def objective_explorable() -> dict:
                                  handful_sweep())
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@shared.cache_data(max_entries=1, show_spinner=False)
 def repeats() -> np.ndarray:
     """True for the replies that say a word twice (the reward model cannot see it)."""
     features, _ = lm.reply_features(TASK, "words + repeats")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from lessons import toy_lm as lm
-from ui import cards, code, course, explorable, quiz, state, steps
+from ui import cards, code, course, explorable, quiz, shared, state, steps
 from ui import toy_llm_figures as tf
 from ui.figures import fmt, show
 from ui.state import Param
@@ -71,12 +71,12 @@ PARAMS = (STEPS.param, TREE_PROMPT, PROMPT, REPLY, TEMP_PROMPT, TEMPERATURE, TEM
 # Page-side caches: the lessons functions stay pure
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@shared.cache_data(max_entries=4, show_spinner=False)
 def _tree(prompt: int) -> dict:
     return lm.prefix_tree(TASK, TASK.ref_logits, prompt)
 
 
-@st.cache_data(max_entries=len(PROMPTS), show_spinner=False)
+@shared.cache_data(max_entries=len(PROMPTS), show_spinner=False)
 def temperature_explorable(prompt: int) -> dict:
     tempered = np.stack([lm.distribution(TASK, TASK.ref_logits, t)[prompt]
                          for t in TEMPERATURES])
@@ -87,7 +87,7 @@ def temperature_explorable(prompt: int) -> dict:
                         PROMPTS[prompt])
 
 
-@st.cache_data(max_entries=len(PROMPTS), show_spinner=False)
+@shared.cache_data(max_entries=len(PROMPTS), show_spinner=False)
 def entropy_trend(prompt: int) -> str:
     """Step 3's answer: does the replies' entropy rise or fall from T = 1 to the hottest T?"""
     hot, trained = (lm.entropy(lm.distribution(TASK, TASK.ref_logits, t)[prompt])
@@ -96,22 +96,22 @@ def entropy_trend(prompt: int) -> str:
         else ENTROPY_TRENDS[2]
 
 
-@st.cache_data(max_entries=1, show_spinner=False)
+@shared.cache_data(max_entries=1, show_spinner=False)
 def _accuracy_curve() -> np.ndarray:
     return lm.label_accuracy(TASK, NOISE_GRID)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@shared.cache_data(max_entries=64, show_spinner=False)
 def _accuracy(noise: float) -> float:
     return lm.label_accuracy(TASK, noise)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@shared.cache_data(max_entries=16, show_spinner=False)
 def _pairs(n: int, seed: int, noise: float) -> dict:
     return lm.preference_pairs(TASK, n, seed, noise)
 
 
-@st.cache_data(max_entries=len(PROMPTS), show_spinner=False)
+@shared.cache_data(max_entries=len(PROMPTS), show_spinner=False)
 def optimum_explorable(prompt: int) -> dict:
     p = slice(prompt, prompt + 1)
     rewards, ref = TASK.true_rewards[prompt], TASK.ref_probs[prompt]

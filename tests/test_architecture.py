@@ -87,6 +87,16 @@ def test_pages_compute_no_math_inline():
         assert not _imports(page) & {"scipy"}, page.name
 
 
+def test_pages_cache_through_ui_shared():
+    # A page script runs afresh on every rerun: Streamlit's own cache decorators there would
+    # be applied (and their function's source read) on each run; ui.shared applies them once.
+    for page in (ROOT / "app_pages").glob("*.py"):
+        for node in ast.walk(ast.parse(page.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in ("cache_data", "cache_resource"):
+                assert isinstance(node.value, ast.Name) and node.value.id == "shared", (
+                    f"{page.name}:{node.lineno}: use shared.{node.attr}")
+
+
 def test_ruff_is_clean():
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "."], cwd=ROOT, capture_output=True, text=True

@@ -6,7 +6,7 @@ from pathlib import Path
 import plotly.io as pio
 import pytest
 
-from ui import course, quiz, theme
+from ui import course, quiz, shared, theme
 from ui.state import Param, parse_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -223,3 +223,26 @@ def test_the_theme_s_text_colours_meet_wcag_aa():
         tint = _faded(config["primaryColor"], background, 0.2)
         assert theme.contrast(config["primaryColor"], tint) >= 4.5
     assert theme.contrast(theme.text_on(config["primaryColor"]), config["primaryColor"]) >= 4.5
+
+
+def _page_function(path: Path, source: str, calls: list) -> object:
+    """Run ``source`` as a page script does (a fresh module each run); its ``area``."""
+    path.write_text(source, encoding="utf-8")
+    module = {"calls": calls, "__name__": "__main__"}
+    exec(compile(source, str(path), "exec"), module)  # noqa: S102
+    return module["area"]
+
+
+def test_a_page_s_cached_function_is_made_once_and_shared_by_later_runs(tmp_path):
+    page, calls = tmp_path / "page.py", []
+    source = "def area(r):\n    calls.append(r)\n    return 3 * r * r\n"
+    made = [shared.cache_data(max_entries=4)(_page_function(page, source, calls))
+            for _ in range(2)]  # the page script run twice
+    assert made[0] is made[1]
+    assert made[1](2.0) == 12.0 and made[0](2.0) == 12.0
+    assert calls == [2.0]
+    edited = shared.cache_data(max_entries=4)(
+        _page_function(page, source.replace("3 * r", "4 * r"), calls))
+    assert edited is not made[0]
+    assert edited(2.0) == 16.0
+    assert calls == [2.0, 2.0]

@@ -7,11 +7,11 @@ that change there, and an in-chart slider (plus play and pause for replays) swit
 frames in the browser, with no round trip to the server. The browser computes nothing; it
 shows frames that Python filled.
 
-A page builds the figure inside an ``st.cache_data`` function (so every learner shares it) and
+A page builds the figure inside a ``shared.cache_data`` function (every learner shares it) and
 draws it with ``show``, opened at the value of the page's URL-bound control: a shared link
 opens the same view, and the control is the keyboard's way to the same values::
 
-    @st.cache_data
+    @shared.cache_data(max_entries=32)
     def shift_explorable(unit: str) -> dict:
         curves = info.divergence_curves(...)           # lessons: the math, once per setting
         return kf.sliding_divergences(curves, ...)    # ui: figure + explorable.build(...)
