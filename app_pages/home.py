@@ -30,7 +30,7 @@ st.header("The map", divider="gray")
 route, tips = st.columns([3, 2], gap="large")
 with route:
     figures.show(
-        figures.course_map(course.LESSONS, course.VIDEOS),
+        figures.course_map_spec(),
         key="course_map",
         caption="Each station is a lesson, in the order to take them, under the part of the "
         "course it belongs to; hover over a station for its summary and the video it "

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
-from ui import theme
+from ui import course, theme
 
 PLOTLY_CONFIG = {
     "displaylogo": False,
@@ -150,6 +151,13 @@ def course_map(stops: Sequence, video_titles: dict[str, str]) -> go.Figure:
     fig.update_layout(height=int(56 + MAP_ROW * (0.6 - y - 0.4) + 10), hovermode="closest",
                       showlegend=False, margin=dict(l=10, r=10, t=56, b=10))
     return fig
+
+
+@cache
+def course_map_spec() -> dict:
+    """The map of this course (``course_map`` of its lessons) as a plain spec, built once per
+    process: every visit to the start page draws the same map."""
+    return course_map(course.LESSONS, course.VIDEOS).to_plotly_json()
 
 
 def thin(length: int, max_points: int = 400):

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FAVICON = ROOT / "ui" / "favicon.svg"
 MAX_SHOWN_PATH = 60
 UNKNOWN_PATH = "_course_unknown_path"
+COURSE_PAGES = "_course_pages"  # the session's st.Page objects, by section
 
 
 def _page(lesson: course.Lesson, default: bool = False) -> st.Page:
@@ -31,6 +32,22 @@ def _page(lesson: course.Lesson, default: bool = False) -> st.Page:
         ROOT / lesson.page, title=lesson.title, icon=lesson.icon,
         url_path="" if default else lesson.slug, default=default,
     )
+
+
+def _course_pages() -> dict[str, list[st.Page]]:
+    """The course's pages by section, made once per session and reused by its reruns.
+
+    Making an ``st.Page`` resolves and checks its script's file; twelve of them on every
+    rerun were a tenth of a page's server time when a class worked at once. A page object
+    carries whether it may run in the current script run, so sessions do not share them."""
+    if COURSE_PAGES not in st.session_state:
+        sections = {"": [_page(course.HOME, default=True)]}
+        for part in course.PARTS:
+            if lessons := course.lessons_in(part):
+                sections[part] = [_page(lesson) for lesson in lessons]
+        sections[course.TOOLS_PART] = [_page(tool) for tool in course.TOOLS]
+        st.session_state[COURSE_PAGES] = sections
+    return st.session_state[COURSE_PAGES]
 
 
 def requested_path() -> str:
@@ -80,12 +97,8 @@ def run(extra_sections: Mapping[str, Sequence[st.Page]] | None = None) -> None:
         menu_items={"About": "Dice to DPO: an interactive course on the math of preference "
                              "training, from a KL-divergence dice game to DPO."},
     )
-    home = _page(course.HOME, default=True)
-    sections = {"": [home]}
-    for part in course.PARTS:
-        if lessons := course.lessons_in(part):
-            sections[part] = [_page(lesson) for lesson in lessons]
-    sections[course.TOOLS_PART] = [_page(tool) for tool in course.TOOLS]
+    sections = {name: list(pages) for name, pages in _course_pages().items()}
+    home = sections[""][0]
     sections.update({name: list(pages) for name, pages in (extra_sections or {}).items()})
     listed = {name: list(pages) for name, pages in sections.items()}  # the sidebar's links
     known = {page.url_path for pages in sections.values() for page in pages}
