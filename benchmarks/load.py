@@ -7,6 +7,7 @@ server CPU per action and memory.
     python benchmarks/load.py --sessions 2 --pages kl-divergence questions
     python benchmarks/load.py --sessions 30 --url http://localhost:8080 --pids 1234 1240
     python benchmarks/load.py --sessions 30 --state deploy/run/state.json   # deploy/serve.py
+    python benchmarks/load.py --per-page 4         # server CPU per action, page by page
 
 Each session is a lightweight websocket client that speaks Streamlit's own protocol, as the
 browser does: it connects to ``/_stcore/stream``, sends ``BackMsg.rerun_script`` messages (a
@@ -41,6 +42,15 @@ The client runs on the same machine as the server and takes a little CPU from it
 action is the server processes' CPU time (user + system) during a run divided by its timed
 changes.
 
+Each session acts as soon as its last action is answered: 30 sessions keep the server as busy
+as it can be, a stress test harder than a class. ``--think SECONDS`` gives every learner a
+reading pause between actions instead (uniform in 0.5 to 1.5 times it; timings exclude it).
+
+``--per-page VISITS`` profiles the server page by page instead: VISITS sessions one after
+another, each charged with the server's CPU during each of its runs. The first visit to a
+freshly started server pays for what the page's shared caches keep; later visits show what a
+page costs once anyone opened it with the same settings.
+
 Each session first fetches the app's page as a browser does, and keeps any cookie it gets.
 Behind deploy/serve.py's nginx, which names the process that answered each request, the
 report says how many sessions kept one process for every request they made.
@@ -54,12 +64,14 @@ import contextlib
 import json
 import math
 import os
+import random
 import statistics
 import sys
 import threading
 import time
 import urllib.request
 from collections import Counter, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -114,6 +126,7 @@ class Run:
     page_ran: str | None = None  # script hash of the page the navigation ran
     not_found: bool = False
     exceptions: list[str] = field(default_factory=list)
+    cpu_ms: float | None = None  # the server's CPU during the run (sequential profile only)
 
     def problems(self) -> list[str]:
         """What went wrong in this run, in words (empty if nothing did)."""
@@ -129,8 +142,13 @@ class Run:
 class Client:
     """One learner's session: a websocket speaking Streamlit's protobuf protocol."""
 
-    def __init__(self, ws: ClientConnection, url: str):
+    def __init__(self, ws: ClientConnection, url: str, cpu_pids: Sequence[int] = (),
+                 think: float = 0.0, seed: int = 0):
         self.ws, self.url = ws, url
+        # A learner's reading time between two actions: uniform in [0.5, 1.5] × think seconds.
+        self.think, self.rng, self.sent = think, random.Random(seed), 0
+        # Processes whose CPU each run is charged with: only when one session runs at a time.
+        self.cpu_pids = tuple(cpu_pids)
         self.charts: dict[tuple[int, ...], str] = {}  # delta path -> plotly spec on screen
 
     async def rerun(self, *, path: str = "", page_hash: str = "", page_name: str = "",
@@ -155,7 +173,11 @@ class Client:
         state.context_info.timezone = "UTC"
         state.context_info.locale = "en-US"
         state.context_info.url = f"{self.url}/{path}"
+        if self.think and self.sent:
+            await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.think)
+        self.sent += 1
         run = Run(fragment_id=fragment_id)
+        cpu_before = sum(_cpu_s(pid) for pid in self.cpu_pids)
         start = time.perf_counter()
         try:
             await self.ws.send(msg.SerializeToString())
@@ -167,6 +189,8 @@ class Client:
         except ConnectionClosed as error:
             raise RunError(f"connection closed ({error})") from None
         run.ms = (time.perf_counter() - start) * 1000
+        if self.cpu_pids:
+            run.cpu_ms = (sum(_cpu_s(pid) for pid in self.cpu_pids) - cpu_before) * 1000
         return run
 
     def _read(self, data: bytes, run: Run) -> None:
@@ -296,6 +320,7 @@ class Change:
     ms: float
     widget: str = ""  # for widget changes: e.g. "slider, fragment run"
     redrawn: int = 0  # charts whose spec changed
+    cpu_ms: float | None = None  # the server's CPU for it (sequential profile only)
 
 
 @dataclass
@@ -313,7 +338,7 @@ class Tally:
 
     def record(self, client: Client, run: Run, page: str, kind: str, widget: str = "") -> None:
         """Keep the run's time and report its problems as errors."""
-        self.changes.append(Change(page, kind, run.ms, widget, client.redrawn(run)))
+        self.changes.append(Change(page, kind, run.ms, widget, client.redrawn(run), run.cpu_ms))
         for problem in run.problems():
             self.error(page, f"{kind}: {problem}")
 
@@ -366,8 +391,10 @@ async def _visit(client: Client, stop: course.Lesson, pages: dict[str, str],
 
 
 async def _session(url: str, stops: list[course.Lesson], tally: Tally,
-                   start_delay: float) -> None:
-    """One learner: open the app, then visit every page in ``stops``."""
+                   start_delay: float, cpu_pids: Sequence[int] = (), think: float = 0.0,
+                   seed: int = 0) -> None:
+    """One learner: open the app, then visit every page in ``stops``. With ``cpu_pids``, each
+    run is charged with those processes' CPU during it (right when no other session runs)."""
     await asyncio.sleep(start_delay)
     stream = url.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
     where = course.HOME.slug  # the page the app's address opens
@@ -382,7 +409,7 @@ async def _session(url: str, stops: list[course.Lesson], tally: Tally,
                            ping_interval=None, open_timeout=RUN_TIMEOUT_S,
                            additional_headers={"Cookie": cookie} if cookie else None) as ws:
             seen.update(p for p in (process, ws.response.headers.get(PROCESS_HEADER, "")) if p)
-            client = Client(ws, url)
+            client = Client(ws, url, cpu_pids, think, seed)
             first = await client.rerun()  # the app's address, as a link opens it
             tally.record(client, first, where, "connect")
             for stop in stops:
@@ -435,17 +462,20 @@ def _latency(changes: list[Change]) -> dict:
             "p95_ms": _percentile(ms, 0.95), "max_ms": round(max(ms), 1) if ms else None}
 
 
-async def _drive(url: str, stops: list[course.Lesson], sessions: int, tally: Tally) -> None:
+async def _drive(url: str, stops: list[course.Lesson], sessions: int, tally: Tally,
+                 think: float) -> None:
     """Run ``sessions`` sessions at the same time."""
     # Learners do not arrive in the same millisecond: spread the starts over 2 seconds.
-    await asyncio.gather(*(_session(url, stops, tally, 2.0 * i / sessions)
+    await asyncio.gather(*(_session(url, stops, tally, 2.0 * i / sessions, think=think, seed=i)
                            for i in range(sessions)))
 
 
-def run(url: str, pids: list[int], sessions: int, stops: list[course.Lesson]) -> dict:
+def run(url: str, pids: list[int], sessions: int, stops: list[course.Lesson],
+        think: float = 0.0) -> dict:
     """Drive ``sessions`` concurrent sessions through ``stops``; the report of that run.
 
-    ``pids``: the server processes whose CPU and memory to report (none: not reported)."""
+    ``pids``: the server processes whose CPU and memory to report (none: not reported).
+    ``think``: seconds a learner reads between two actions, on average (0: none)."""
     rss_before = [round(_rss_mb(pid), 1) for pid in pids]
     tally, peaks, stop = Tally(), list(rss_before), threading.Event()
     watcher = threading.Thread(target=_watch_rss, args=(pids, peaks, stop), daemon=True)
@@ -453,7 +483,7 @@ def run(url: str, pids: list[int], sessions: int, stops: list[course.Lesson]) ->
     cpu_before = [_cpu_s(pid) for pid in pids]
     started, client_cpu = time.perf_counter(), time.process_time()
     try:
-        asyncio.run(_drive(url, stops, sessions, tally))
+        asyncio.run(_drive(url, stops, sessions, tally, think))
     finally:
         stop.set()
         watcher.join()
@@ -462,13 +492,19 @@ def run(url: str, pids: list[int], sessions: int, stops: list[course.Lesson]) ->
     client_cpu = time.process_time() - client_cpu
     changes = tally.changes
     widgets = [c for c in changes if c.kind == "widget"]
-    by_page: dict[str, dict[str, int]] = {}
-    for c in changes:
-        counts = by_page.setdefault(c.page, {"full": 0, "widget": 0})
-        counts["widget" if c.kind == "widget" else "full"] += 1
+    by_page: dict[str, dict] = {}
+    for page in dict.fromkeys(c.page for c in changes):
+        full = [c for c in changes if c.page == page and c.kind != "widget"]
+        widget = [c for c in changes if c.page == page and c.kind == "widget"]
+        by_page[page] = {"full": len(full), "widget": len(widget),
+                         "full_p50_ms": _latency(full)["p50_ms"],
+                         "full_p95_ms": _latency(full)["p95_ms"],
+                         "widget_p50_ms": _latency(widget)["p50_ms"],
+                         "widget_p95_ms": _latency(widget)["p95_ms"]}
     named = [seen for seen in tally.processes if seen]
     return {
         "sessions": sessions,
+        "think_s": think,
         "full": _latency([c for c in changes if c.kind in FULL_KINDS]),
         "widget": _latency(widgets),
         "by_kind": {kind: _latency([c for c in changes if c.kind == kind])
@@ -496,6 +532,45 @@ def run(url: str, pids: list[int], sessions: int, stops: list[course.Lesson]) ->
     }
 
 
+def profile_pages(url: str, pids: list[int], visits: int,
+                  stops: list[course.Lesson]) -> dict:
+    """Server CPU per action on each page: ``visits`` sessions one after another, each through
+    every page in ``stops``, with each run charged with the server's CPU while it ran.
+
+    The first visit to a page on a freshly started server computes what the page's caches
+    then share (its "first" figure); later visits show the cost of a page whose settings
+    someone already opened ("warm"). CPU is read from /proc at the clock tick (10 ms), so the
+    figures are averages over the page's actions, not single runs."""
+    tally = Tally()
+    by_visit = []
+    for _ in range(visits):
+        before = len(tally.changes)
+        asyncio.run(_session(url, stops, tally, 0.0, pids))
+        by_visit.append(tally.changes[before:])
+    pages = {}
+    for stop in [course.HOME, *stops] if course.HOME not in stops else stops:
+        first = [c for c in by_visit[0] if c.page == stop.slug]
+        warm = [c for visit in by_visit[1:] for c in visit if c.page == stop.slug]
+        pages[stop.slug] = {
+            "actions_per_visit": len(first),
+            "first_cpu_ms_per_action": _mean([c.cpu_ms for c in first]),
+            "warm_cpu_ms_per_action": _mean([c.cpu_ms for c in warm]),
+            "warm_widget_cpu_ms": _mean([c.cpu_ms for c in warm if c.kind == "widget"]),
+            "warm_full_cpu_ms": _mean([c.cpu_ms for c in warm if c.kind != "widget"]),
+            "warm_ms_per_action": _mean([c.ms for c in warm]),
+        }
+    everything = [c for visit in by_visit[1:] for c in visit]
+    return {"visits": visits, "errors": len(tally.errors), "error_list": tally.errors,
+            "pages": pages,
+            "first_cpu_ms_per_action": _mean([c.cpu_ms for c in by_visit[0]]),
+            "warm_cpu_ms_per_action": _mean([c.cpu_ms for c in everything])}
+
+
+def _mean(values: list) -> float | None:
+    """The mean of ``values`` rounded to 0.1 (None for no values)."""
+    return round(statistics.fmean(values), 1) if values else None
+
+
 def memory_estimate(results: list[dict], host_mb: float = HOST_MB) -> dict | None:
     """MB per session from the peaks at the fewest and the most sessions, and how many
     sessions a server alone on a ``host_mb`` host holds at that rate."""
@@ -514,11 +589,33 @@ def memory_estimate(results: list[dict], host_mb: float = HOST_MB) -> dict | Non
             "host_mb": host_mb, "sessions_that_fit": fits}
 
 
+def _print_profile(profile: dict) -> None:
+    """Print the per-page CPU profile as a table."""
+    print(f"server CPU per action, page by page ({profile['visits']} visits one after another; "
+          f"first: the first visit to a freshly started server)")
+    print(f"{'page':<14} {'actions':>7} {'first ms':>9} {'warm ms':>8} {'full ms':>8} "
+          f"{'widget ms':>9} {'latency ms':>10}")
+    for slug, p in profile["pages"].items():
+        cells = [p["first_cpu_ms_per_action"], p["warm_cpu_ms_per_action"],
+                 p["warm_full_cpu_ms"], p["warm_widget_cpu_ms"], p["warm_ms_per_action"]]
+        print(f"{slug:<14} {p['actions_per_visit']:>7} " + " ".join(
+            f"{c!s:>{w}}" for c, w in zip(cells, (9, 8, 8, 9, 10), strict=True)))
+    print(f"{'all pages':<14} {'':>7} {profile['first_cpu_ms_per_action']!s:>9} "
+          f"{profile['warm_cpu_ms_per_action']!s:>8}")
+    for error in profile["error_list"]:
+        print(f"  error on {error['page']}: {error['message']}")
+
+
 def _print(report: dict) -> None:
     """Print the report as a table, the details of each run and the memory estimate."""
     where = report["url"] or "a server started for the test"
     print(f"target: {where}; server RSS before any session: {report['idle_rss_mb']} MB; "
           f"pages: {', '.join(report['pages'])}")
+    if report["profile"]:
+        _print_profile(report["profile"])
+        print()
+    if not report["runs"]:
+        return
     print(f"{'':>8} {'connect':>8} {'page opens':>17} {'widget changes':>17} "
           f"{'full reruns':>17} {'':>7} {'CPU per':>8}")
     print(f"{'sessions':>8} {'p95 ms':>8} {'p50':>8} {'p95':>8} {'p50':>8} {'p95':>8} "
@@ -536,7 +633,8 @@ def _print(report: dict) -> None:
         kinds = ", ".join(f"{kind} {cell['count']} (p50 {cell['p50_ms']}, p95 {cell['p95_ms']})"
                           for kind, cell in r["by_kind"].items() if cell["count"])
         widgets = ", ".join(f"{n} {what}" for what, n in sorted(r["widget_kinds"].items()))
-        print(f"\n{r['sessions']} sessions: {kinds}")
+        pace = f", reading ~{r['think_s']:g} s between actions" if r["think_s"] else ""
+        print(f"\n{r['sessions']} sessions{pace}: {kinds}")
         print(f"  widget changes: {widgets or 'none'}; "
               f"{r['charts_redrawn_by_widgets']} redrew a chart with a new spec")
         print(f"  CPU: server {r['server_cpu_s']} s, load client {r['client_cpu_s']} s, "
@@ -564,8 +662,12 @@ def _print(report: dict) -> None:
 def main() -> None:
     slugs = [stop.slug for stop in course.PAGES]
     parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30],
-                        help="numbers of concurrent sessions, one run each (default: 1 10 30)")
+    parser.add_argument("--sessions", type=int, nargs="+",
+                        help="numbers of concurrent sessions, one run each (default: 1 10 30, "
+                        "none with --per-page)")
+    parser.add_argument("--per-page", type=int, metavar="VISITS",
+                        help="first profile the server's CPU per action page by page: VISITS "
+                        "sessions one after another (2 or more: the first visit, then warm)")
     parser.add_argument("--pages", nargs="+", choices=slugs, metavar="SLUG",
                         help=f"pages to visit (default: all): {', '.join(slugs)}")
     parser.add_argument("--url", help="drive a running deployment at this address instead of "
@@ -574,10 +676,20 @@ def main() -> None:
                         help="with --url: the server processes to measure CPU and memory of")
     parser.add_argument("--state", type=Path, help="with deploy/serve.py: its state.json "
                         "(gives the address and the processes)")
+    parser.add_argument("--think", type=float, default=0.0, metavar="SECONDS",
+                        help="a learner reads this long between actions, on average (uniform "
+                        "in 0.5-1.5 times it; default 0: every session acts as soon as it "
+                        "is answered)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
-    if min(args.sessions) < 1:
+    if args.think < 0:
+        parser.error("--think takes 0 or more seconds")
+    if args.sessions is None:
+        args.sessions = [] if args.per_page else [1, 10, 30]
+    if args.sessions and min(args.sessions) < 1:
         parser.error("--sessions must be 1 or more")
+    if args.per_page is not None and args.per_page < 2:
+        parser.error("--per-page takes 2 visits or more")
     stops = [stop for stop in course.PAGES
              if not args.pages or stop.slug in args.pages]
     server, log = None, deque(maxlen=40)
@@ -594,13 +706,14 @@ def main() -> None:
     url = url.rstrip("/")
     try:
         idle_rss = round(sum(_rss_mb(pid) for pid in pids), 1) if pids else None
-        results = [run(url, pids, n, stops) for n in args.sessions]
+        profile = profile_pages(url, pids, args.per_page, stops) if args.per_page else None
+        results = [run(url, pids, n, stops, args.think) for n in args.sessions]
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=20)
     report = {"url": None if server else url, "idle_rss_mb": idle_rss,
-              "pages": [s.slug for s in stops], "runs": results,
+              "pages": [s.slug for s in stops], "profile": profile, "runs": results,
               "memory": memory_estimate(results) if pids else None,
               "server_log_tail": list(log)}
     if args.json:

@@ -51,6 +51,21 @@ def test_sessions_arriving_together_at_a_fresh_server_see_no_errors():
     assert run["errors"] == 0, run["error_list"]
 
 
+def test_the_page_by_page_profile_charges_each_page_with_the_server_s_cpu():
+    done = load("--per-page", "2", "--pages", "questions", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["runs"] == []  # the profile alone: no concurrent runs unless asked for
+    profile = report["profile"]
+    assert profile["visits"] == 2 and profile["errors"] == 0, profile["error_list"]
+    assert list(profile["pages"]) == ["home", "questions"]  # the address opens the start page
+    questions = profile["pages"]["questions"]
+    assert questions["actions_per_visit"] == 2  # open, then the topic picker
+    # The first visit to a fresh server imports and computes what later visits reuse.
+    assert profile["first_cpu_ms_per_action"] > profile["warm_cpu_ms_per_action"] > 0
+    assert questions["warm_full_cpu_ms"] > 0 and questions["warm_ms_per_action"] > 0
+
+
 def test_unknown_page_is_a_usage_error():
     done = load("--pages", "no-such-page", timeout=60)
     assert done.returncode == 2
