@@ -47,7 +47,8 @@ as it can be, a stress test harder than a class. ``--think SECONDS`` gives every
 reading pause between actions instead (uniform in 0.5 to 1.5 times it; timings exclude it).
 
 ``--per-page VISITS`` profiles the server page by page instead: VISITS sessions one after
-another, each charged with the server's CPU during each of its runs. The first visit to a
+another (while one more stays connected, as in a class), each charged with the server's CPU
+during each of its runs. The first visit to a
 freshly started server pays for what the page's shared caches keep; later visits show what a
 page costs once anyone opened it with the same settings.
 
@@ -390,13 +391,18 @@ async def _visit(client: Client, stop: course.Lesson, pages: dict[str, str],
     tally.record(client, run, where, "widget", f"{target.kind}, {how}")
 
 
+def _stream_url(url: str) -> str:
+    """The app's websocket address."""
+    return url.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
+
+
 async def _session(url: str, stops: list[course.Lesson], tally: Tally,
                    start_delay: float, cpu_pids: Sequence[int] = (), think: float = 0.0,
                    seed: int = 0) -> None:
     """One learner: open the app, then visit every page in ``stops``. With ``cpu_pids``, each
     run is charged with those processes' CPU during it (right when no other session runs)."""
     await asyncio.sleep(start_delay)
-    stream = url.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
+    stream = _stream_url(url)
     where = course.HOME.slug  # the page the app's address opens
     seen: set[str] = set()
     tally.processes.append(seen)
@@ -542,11 +548,7 @@ def profile_pages(url: str, pids: list[int], visits: int,
     someone already opened ("warm"). CPU is read from /proc at the clock tick (10 ms), so the
     figures are averages over the page's actions, not single runs."""
     tally = Tally()
-    by_visit = []
-    for _ in range(visits):
-        before = len(tally.changes)
-        asyncio.run(_session(url, stops, tally, 0.0, pids))
-        by_visit.append(tally.changes[before:])
+    by_visit = asyncio.run(_visits_one_by_one(url, pids, visits, stops, tally))
     pages = {}
     for stop in [course.HOME, *stops] if course.HOME not in stops else stops:
         first = [c for c in by_visit[0] if c.page == stop.slug]
@@ -564,6 +566,21 @@ def profile_pages(url: str, pids: list[int], visits: int,
             "pages": pages,
             "first_cpu_ms_per_action": _mean([c.cpu_ms for c in by_visit[0]]),
             "warm_cpu_ms_per_action": _mean([c.cpu_ms for c in everything])}
+
+
+async def _visits_one_by_one(url: str, pids: list[int], visits: int,
+                             stops: list[course.Lesson], tally: Tally) -> list[list[Change]]:
+    """Run ``visits`` sessions one after another; the changes of each."""
+    # One more session stays connected meanwhile (without running anything), as in a class:
+    # Streamlit drops its compiled page scripts whenever the last session leaves.
+    async with connect(_stream_url(url), subprotocols=["streamlit"], max_size=None,
+                       ping_interval=None, open_timeout=RUN_TIMEOUT_S):
+        by_visit = []
+        for _ in range(visits):
+            before = len(tally.changes)
+            await _session(url, stops, tally, 0.0, pids)
+            by_visit.append(tally.changes[before:])
+    return by_visit
 
 
 def _mean(values: list) -> float | None:

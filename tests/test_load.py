@@ -61,8 +61,10 @@ def test_the_page_by_page_profile_charges_each_page_with_the_server_s_cpu():
     assert list(profile["pages"]) == ["home", "questions"]  # the address opens the start page
     questions = profile["pages"]["questions"]
     assert questions["actions_per_visit"] == 2  # open, then the topic picker
-    # The first visit to a fresh server imports and computes what later visits reuse.
-    assert profile["first_cpu_ms_per_action"] > profile["warm_cpu_ms_per_action"] > 0
+    # The first visit to a fresh server imports what later visits reuse (the start page is
+    # where the app's address opens: numpy, plotly, pandas and the course's modules).
+    home = profile["pages"]["home"]
+    assert home["first_cpu_ms_per_action"] > 2 * home["warm_cpu_ms_per_action"] > 0
     assert questions["warm_full_cpu_ms"] > 0 and questions["warm_ms_per_action"] > 0
 
 
