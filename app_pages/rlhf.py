@@ -142,14 +142,14 @@ def reward_model(n_pairs: int, noise: float, seed: int) -> dict:
 def reward_model_replay(n_pairs: int, noise: float, seed: int) -> dict:
     """The reward model's training, replayed: at each frame's step, the model trained for that
     many steps (gradient descent from w = 0 on all pairs is deterministic, so these are the
-    run's own weights on the way), scored on held-out pairs and on every pair exactly."""
+    run's own weights on the way, read from its path), scored on held-out pairs and on every
+    pair exactly."""
     fit = reward_model(n_pairs, noise, seed)
-    pairs = lm.preference_pairs(TASK, n_pairs, seed, noise)
     stops = lm.checkpoint_steps(int(fit["history"]["step"][-1]), RM_FRAMES)
-    on_the_way = [lm.train_reward_model(TASK, pairs, steps=int(s)) for s in stops]
+    on_the_way = lm.reward_model_at(TASK, fit, stops)
     return rf.reward_model_replay(
-        fit["history"], stops, [_held_out_loss(f["scores"], noise, seed) for f in on_the_way],
-        [f["accuracy"] for f in on_the_way], fit["label_accuracy"])
+        fit["history"], stops, [_held_out_loss(s, noise, seed) for s in on_the_way["scores"]],
+        list(on_the_way["accuracy"]), fit["label_accuracy"])
 
 
 @shared.cache_data(max_entries=48, show_spinner="Fine-tuning the tiny LM with PPO…")

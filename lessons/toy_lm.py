@@ -948,13 +948,23 @@ def reply_features(task, kind="words"):
 
 def ranking_accuracy(task, scores):
     """The exact share of pairs (two replies from π_ref with unequal true rewards) that the
-    scores (P, S) order the same way as the true reward (ties in the scores count half)."""
+    scores (P, S) order the same way as the true reward (ties in the scores count half).
+
+    scores may also be a stack (K, P, S), for example a model at K steps of its training: then
+    the K shares, as an array. Pairs are weighted by π_ref(y|x)·π_ref(y'|x), the chance of
+    drawing them, and only pairs whose true rewards differ count.
+    """
     probs = task.ref_probs
     gap = task.true_rewards[:, :, None] - task.true_rewards[:, None, :]
-    weight = probs[:, :, None] * probs[:, None, :] * (gap > 0)
-    score_gap = scores[:, :, None] - scores[:, None, :]
-    right = (score_gap > 0) + 0.5 * (score_gap == 0)
-    return float(np.sum(weight * right) / weight.sum())
+    prompt, better, worse = np.nonzero(gap > 0)  # y better than y' for prompt x
+    weight = probs[prompt, better] * probs[prompt, worse]
+    stack = np.asarray(scores, dtype=float)
+    shares = []
+    for one in stack.reshape(-1, *stack.shape[-2:]):
+        score_gap = one[prompt, better] - one[prompt, worse]
+        right = (score_gap > 0) + 0.5 * (score_gap == 0)
+        shares.append(float(np.sum(weight * right) / np.sum(weight)))
+    return shares[0] if stack.ndim == 2 else np.array(shares)
 
 
 def train_reward_model(task, pairs, features="words", lr=0.5, steps=200, l2=0.01):
@@ -963,7 +973,8 @@ def train_reward_model(task, pairs, features="words", lr=0.5, steps=200, l2=0.01
 
     Returns {"weights" (d,), "feature_names", "scores" (P, S) the model's reward of every reply,
     "accuracy" (ranking_accuracy against the true reward), "history": step, loss, accuracy (the
-    share of training pairs it ranks right)}.
+    share of training pairs it ranks right), "rewards_path" (steps + 1, S): every reply's reward
+    after each step (see reward_model_at)}.
     """
     prompt, chosen, rejected = _check_pairs(task, pairs)
     phi, names = reply_features(task, features)
@@ -977,7 +988,22 @@ def train_reward_model(task, pairs, features="words", lr=0.5, steps=200, l2=0.01
         "accuracy": ranking_accuracy(task, scores),
         "history": {"step": np.arange(len(fit["loss"])), "loss": fit["loss"],
                     "accuracy": fit["agreement"]},
+        # φ·w after each step, computed as the run computes its final rewards (so a reply's
+        # reward at the last step is exactly the one in "scores", ties included)
+        "rewards_path": np.array([phi @ w for w in fit["weights_path"]]),
     }
+
+
+def reward_model_at(task, fit, steps):
+    """The reward model of a train_reward_model run after each of `steps` (K,) of its gradient
+    steps: {"scores" (K, P, S), "accuracy" (K,)}. Gradient descent from w = 0 is deterministic,
+    so these are the models runs of those lengths end with, read from the one run instead of
+    trained again.
+    """
+    path = fit["rewards_path"]
+    steps = [_check_count("step", step, 0, len(path) - 1) for step in np.atleast_1d(steps)]
+    scores = np.repeat(path[steps][:, None, :], len(task.prompts), axis=1)
+    return {"scores": scores, "accuracy": ranking_accuracy(task, scores)}
 
 
 # PPO against a reward (RLHF)

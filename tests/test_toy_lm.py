@@ -426,6 +426,48 @@ def test_reward_model_learns_the_sentiment_but_not_the_twist():
     assert repeats["accuracy"] > words["accuracy"]
 
 
+@pytest.mark.parametrize("step", [0, 1, 35, 200])
+def test_the_reward_model_after_some_steps_is_the_model_a_shorter_run_ends_with(step):
+    pairs = lm.preference_pairs(TASK, 300, seed=4, noise=0.2)
+    run = lm.train_reward_model(TASK, pairs)
+    shorter = lm.train_reward_model(TASK, pairs, steps=step)
+    at = lm.reward_model_at(TASK, run, [step, 200])
+    np.testing.assert_allclose(at["scores"][0], shorter["scores"], atol=1e-12)
+    assert at["accuracy"][0] == pytest.approx(shorter["accuracy"])
+    assert np.array_equal(at["scores"][1], run["scores"])  # the last step: the run's own model
+    assert at["accuracy"][1] == run["accuracy"]
+    if step == 0:  # w = 0: every reply scores 0, every pair is a tie
+        assert np.all(at["scores"][0] == 0) and at["accuracy"][0] == 0.5
+    with pytest.raises(ValueError, match="step must be a whole number from 0 to 200"):
+        lm.reward_model_at(TASK, run, [201])
+
+
+def _ranking_accuracy_by_all_pairs(scores):
+    """ranking_accuracy written out pair by pair over every (x, y, y'), for comparison."""
+    right = total = 0.0
+    for x in range(len(TASK.prompts)):
+        for y in range(TASK.true_rewards.shape[1]):
+            for z in range(TASK.true_rewards.shape[1]):
+                if TASK.true_rewards[x, y] > TASK.true_rewards[x, z]:
+                    w = TASK.ref_probs[x, y] * TASK.ref_probs[x, z]
+                    total += w
+                    right += w * (1.0 if scores[x, y] > scores[x, z] else
+                                  0.5 if scores[x, y] == scores[x, z] else 0.0)
+    return right / total
+
+
+def test_ranking_accuracy_matches_a_pair_by_pair_count_and_takes_a_stack():
+    rng = np.random.default_rng(3)
+    noisy = TASK.true_rewards + rng.normal(0, 1.0, TASK.true_rewards.shape)
+    tied = np.round(noisy)  # many ties, which count half
+    both = np.stack([noisy, tied])
+    expected = [_ranking_accuracy_by_all_pairs(s) for s in both]
+    assert lm.ranking_accuracy(TASK, noisy) == pytest.approx(expected[0], rel=1e-12)
+    assert lm.ranking_accuracy(TASK, tied) == pytest.approx(expected[1], rel=1e-12)
+    np.testing.assert_allclose(lm.ranking_accuracy(TASK, both), expected, rtol=1e-12)
+    assert 0.5 < min(expected) < max(expected) < 1  # neither trivial nor equal
+
+
 def test_ranking_accuracy_of_the_truth_is_one():
     assert lm.ranking_accuracy(TASK, TASK.true_rewards) == 1.0
     assert lm.ranking_accuracy(TASK, np.zeros((P, S))) == 0.5
