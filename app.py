@@ -6,6 +6,7 @@ shared sidebar, then runs the page the learner picked (see ui/shell.py)."""
 # (plotly looks it up in sys.modules without importing it).
 import pandas  # noqa: F401
 
-from ui import shell
+from ui import process, shell
 
+process.tune()  # once per process: the garbage collector set for many sessions at once
 shell.run()

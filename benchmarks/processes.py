@@ -87,7 +87,7 @@ def compare(counts: list[int], sessions: int, stops: list[course.Lesson]) -> lis
                                   sessions, stops)
             finally:
                 _stop(proc)
-        results.append({"processes": processes, **report})
+        results.append({**report, "process_count": processes})
     return results
 
 
@@ -106,13 +106,14 @@ def _print(results: list[dict]) -> None:
             ("sessions per process", lambda r: ", ".join(
                 str(n) for _, n in sorted(r["sessions_by_process"].items())))]
     width = 26
-    names = [f"{r['processes']} process" + "es" * (r["processes"] > 1) for r in results]
+    names = [f"{r['process_count']} process" + "es" * (r["process_count"] > 1)
+             for r in results]
     print(f"{'':<32}" + "".join(f"{name:>{width}}" for name in names))
     for name, cell in rows:
         print(f"{name:<32}" + "".join(f"{cell(r):>{width}}" for r in results))
     for r in results:
         for error in r["error_list"]:
-            print(f"  {r['processes']} processes: error on {error['page']}: {error['message']}")
+            print(f"  {r['process_count']} processes: error on {error['page']}: {error['message']}")
 
 
 def _pair(latency: dict) -> str:

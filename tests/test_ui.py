@@ -1,6 +1,8 @@
 """The shared UI kit's pure parts: URL parameter checks, quiz grading, the manifest, the theme."""
 
 import inspect
+import subprocess
+import sys
 from pathlib import Path
 
 import plotly.io as pio
@@ -246,3 +248,21 @@ def test_a_page_s_cached_function_is_made_once_and_shared_by_later_runs(tmp_path
     assert edited is not made[0]
     assert edited(2.0) == 16.0
     assert calls == [2.0, 2.0]
+
+
+def test_the_server_process_collector_is_tuned_once():
+    # In a process of its own: the freeze and the thresholds are process-wide.
+    script = ("import gc\n"
+              "from ui import process\n"
+              "before = gc.get_freeze_count()\n"
+              "process.tune()\n"
+              "frozen, tuned = gc.get_freeze_count(), gc.get_threshold()\n"
+              "gc.set_threshold(700, 10, 10)\n"
+              "process.tune()  # a second call changes nothing\n"
+              "print(before, frozen, *tuned, *gc.get_threshold())\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    before, frozen, *thresholds = map(int, done.stdout.split())
+    assert before == 0 and frozen > 10_000  # the loaded modules' objects
+    assert thresholds == [50_000, 20, 10, 700, 10, 10]
