@@ -76,6 +76,12 @@ def _tree(prompt: int) -> dict:
     return lm.prefix_tree(TASK, TASK.ref_logits, prompt)
 
 
+@shared.cache_data(max_entries=4, show_spinner=False)
+def _tree_figure(prompt: int, text: str) -> dict:
+    """The sunburst of prompt number ``prompt`` (``text``) as a plain spec, built once."""
+    return tf.prefix_tree(_tree(prompt), text, TASK.max_words).to_plotly_json()
+
+
 @shared.cache_data(max_entries=len(PROMPTS), show_spinner=False)
 def temperature_explorable(prompt: int) -> dict:
     tempered = np.stack([lm.distribution(TASK, TASK.ref_logits, t)[prompt]
@@ -225,8 +231,7 @@ def tiny_model() -> None:
 @st.fragment
 def _tree_demo() -> None:
     prompt = state.choice(TREE_PROMPT, "Prompt")
-    tree = _tree(_prompt_index(prompt))
-    show(tf.prefix_tree(tree, prompt, TASK.max_words), key="lm_tree_chart", height=560,
+    show(_tree_figure(_prompt_index(prompt), prompt), key="lm_tree_chart", height=560,
          caption="Inner ring: the first word; outer rings: what follows. A sector's size is the "
          "probability of that prefix; black sectors are the end token. Click a sector to zoom "
          "in, the centre to zoom out; hover for the numbers.")
