@@ -85,6 +85,13 @@ def likelihood_curve(true: str, model: str, n: int, seed: int, unit: str) -> dic
 
 
 @shared.cache_data(max_entries=32)
+def why_divide_by_n_figure(true: str, model: str, n: int, seed: int, unit: str) -> dict:
+    """Step 2's three panels for these settings, as a plain spec built once and shared."""
+    return kf.why_divide_by_n(likelihood_curve(true, model, n, seed, unit), unit,
+                              model).to_plotly_json()
+
+
+@shared.cache_data(max_entries=32)
 def running_estimates(p: str, q: str, n: int, runs: int, seed: int, unit: str) -> np.ndarray:
     rolls = np.stack([info.roll_dice(DICE[p], n, seed + r) for r in range(runs)])
     return info.running_average_logratio(rolls, DICE[p], DICE[q], base=unit)
@@ -249,9 +256,8 @@ def _why_divide_by_n_demo(unit: str) -> None:
         n = state.choice(WHY_N, "Longest sequence n")
     with far:
         seed = state.number(WHY_SEED, "Random seed")
-    curve = likelihood_curve(true, model, n, seed, unit)
     figures.show(
-        kf.why_divide_by_n(curve, unit, model),
+        why_divide_by_n_figure(true, model, n, seed, unit),
         key="kl_why_chart",
         caption="Top: the product is already tiny after 20 rolls. Middle: its log keeps "
         "falling. Bottom: the average per roll settles at −CE(P, Q), the dashed line.",

@@ -235,6 +235,20 @@ def objective_explorable() -> dict:
                                  handful_sweep())
 
 
+@shared.cache_data(max_entries=len(STAGES), show_spinner=False)
+def pipeline_figure(index: int) -> dict:
+    """Step 1's pipeline with stage ``index`` picked, as a plain spec built once."""
+    return rf.pipeline(STAGES, index).to_plotly_json()
+
+
+@shared.cache_data(max_entries=32, show_spinner=False)
+def learned_vs_true_figure(n_pairs: int, noise: float, seed: int) -> dict:
+    """Step 2's scatter of the trained reward model's scores against the hidden reward."""
+    fit = reward_model(n_pairs, noise, seed)
+    return rf.learned_vs_true(TASK.true_rewards[0], fit["scores"][0], TASK.texts,
+                              repeats()).to_plotly_json()
+
+
 @shared.cache_data(max_entries=1, show_spinner=False)
 def repeats() -> np.ndarray:
     """True for the replies that say a word twice (the reward model cannot see it)."""
@@ -285,7 +299,7 @@ def the_pipeline() -> None:
 def _pipeline_demo() -> None:
     name = state.choice(STAGE, "Look at a stage")
     index = STAGE_NAMES.index(name)
-    show(rf.pipeline(STAGES, index), key="rlhf_pipeline_chart",
+    show(pipeline_figure(index), key="rlhf_pipeline_chart",
          caption="Top to bottom: the stages of training an assistant. Beside each, the models "
          "it holds: filled = training, outlined = frozen. Only PPO needs all four at once.")
     stage = STAGES[index]
@@ -364,7 +378,7 @@ def _reward_model_demo() -> None:
         "exact share of new pairs ranked as the hidden reward ranks them, which can beat the "
         "annotator's own labels (grey dashes). The numbers above the chart are the trained "
         "model's: its last step.")
-    show(rf.learned_vs_true(TASK.true_rewards[0], fit["scores"][0], TASK.texts, repeats()),
+    show(learned_vs_true_figure(n, noise, seed),
          key="rlhf_rm_scatter_chart",
          caption="Each dot is one of the 399 replies, scored by the trained reward model. A "
          "perfect reward model would put them on a rising line. The red-orange ones repeat a "
