@@ -152,6 +152,27 @@ def exact_values(grid: gw.GridWorld, probs: np.ndarray) -> np.ndarray | None:
 # Replays: one figure per setting, every frame computed here by the lessons functions.
 
 
+@shared.cache_data(max_entries=64, show_spinner=False)
+def walk(spec: tuple, walker: str, seed: int) -> dict:
+    """One episode in the world ``spec`` with ``walker``'s policy: the episode, its moves and
+    slips, how it ended, and its map as a plain spec (built once per setting, shared)."""
+    text, gamma, slip, cost = spec
+    grid = world(spec)
+    if walker == WALKERS[0]:
+        probs = np.full((grid.n_states, 4), 0.25)
+    else:
+        probs = gw.deterministic_policy(gw.greedy_policy(solved(spec)["q"]))
+    episode = gw.walk_episode(grid, probs, seed)
+    moves = len(episode["actions"])
+    how = "reached the treasure" if grid.letter(episode["states"][-1]) == "T" else \
+        "met the dragon" if episode["ended"] else f"was stopped after {gw.MAX_STEPS} moves"
+    figure = gf.world_map(grid, f"{walker}: one episode of {moves} moves", probs=probs,
+                          path=episode, note=f"γ = {gamma:g} · slip {slip:g} · step cost "
+                          f"{cost:g} · return G = {episode['return']:.3f}")
+    return {"episode": episode, "moves": moves, "how": how, "figure": figure.to_dict(),
+            "slips": int(np.sum(episode["moves"] != episode["actions"]))}
+
+
 @shared.cache_data(max_entries=32, show_spinner=False)
 def values_replay(spec: tuple, cell: int | None) -> dict:
     grid, vi = world(spec), solved(spec)
@@ -409,28 +430,17 @@ def _world_demo(text: str, walker: str, seed: int) -> None:
     except ValueError as error:
         st.error(str(error), icon=":material/error:")
         return
-    if walker == WALKERS[0]:
-        probs = np.full((grid.n_states, 4), 0.25)
-    else:
-        probs = gw.deterministic_policy(gw.greedy_policy(solved(spec)["q"]))
-    episode = gw.walk_episode(grid, probs, seed)
-    slips = int(np.sum(episode["moves"] != episode["actions"]))
-    moves = len(episode["actions"])
-    how = "reached the treasure" if grid.letter(episode["states"][-1]) == "T" else \
-        "met the dragon" if episode["ended"] else f"was stopped after {gw.MAX_STEPS} moves"
+    walked = walk(spec, walker, seed)
+    episode, slips, moves = walked["episode"], walked["slips"], walked["moves"]
     left, right = st.columns([3, 2])
     with left:
-        figure = gf.world_map(grid, f"{walker}: one episode of {moves} moves", probs=probs,
-                              path=episode,
-                              note=f"γ = {gamma:g} · slip {slip:g} · step cost {cost:g} · "
-                              f"return G = {episode['return']:.3f}")
-        show(presented(figure.to_dict()), key="gw_world_chart", height=gf.map_height(grid),
+        show(presented(walked["figure"]), key="gw_world_chart", height=gf.map_height(grid),
              caption="Arrows show the policy (their size is the probability of each action); "
              "the pink line is the episode, and a red-orange cross marks a move that slipped "
              "sideways. The treasure's cell is green, the dragon's red-orange, walls dark grey.")
     with right:
-        st.markdown(f"The robot {how} after **{moves}** moves, **{slips}** of which slipped "
-                    "sideways. Its return, move by move:")
+        st.markdown(f"The robot {walked['how']} after **{moves}** moves, **{slips}** of which "
+                    "slipped sideways. Its return, move by move:")
         st.latex(gf.return_latex(episode["rewards"], gamma, episode["return"]))
         st.caption("Each move pays minus the step cost; the last one also pays +1 (treasure) "
                    "or −1 (dragon). Try a few seeds: the return changes from episode to "
