@@ -41,10 +41,18 @@ class Steps:
         st.session_state[self.key] = self.labels[number - 1]
         st.session_state[_SCROLL] = True
 
-    def show(self, sections: Sequence[Callable[[], None]]) -> int:
-        """Draw the picker, the chosen step and Previous/Next; return the step's number."""
+    def show(self, sections: Sequence[Callable[[], None]]) -> None:
+        """Draw the picker, the chosen step and Previous/Next, as one fragment: moving to
+        another step, or using a control of the step, reruns only the lesson's steps, not the
+        page's title, introduction and sidebar. (A change that concerns the whole page, such
+        as a lesson's self-check score, reruns the whole page itself.)"""
         if len(sections) != len(self.labels):
             raise ValueError(f"{len(self.labels)} step titles but {len(sections)} sections")
+        _steps(self, tuple(sections))
+
+    def draw(self, sections: Sequence[Callable[[], None]]) -> int:
+        """The body of ``show``: the picker, the chosen step and Previous/Next; the step's
+        number."""
         if st.session_state.pop(_SCROLL, False):
             _scroll_to_top()
         picked = state.choice(self.param, "Steps of this lesson", help="Each step is one idea "
@@ -74,6 +82,11 @@ class Steps:
                 st.page_link(after.page, label=f"Next lesson: {after.title}",
                              icon=":material/redo:")
         return number
+
+
+@st.fragment
+def _steps(steps: Steps, sections: tuple[Callable[[], None], ...]) -> None:
+    steps.draw(sections)
 
 
 _SCROLL = "_steps_scroll_to_top"
