@@ -21,17 +21,20 @@ visits every page of the course in turn (home, every lesson, the questions) and 
 changes there:
 
 - open: switch to the page at its first step (a full rerun);
-- step: go to step 2 by a rerun with the lesson's ``<prefix>_step`` URL parameter set (a full
-  rerun), and answer its "predict first" question if it has one (a full rerun each, counted as
-  step changes: the demo opens only then); skipped on pages without steps;
+- step: pick step 2 in the lesson's step picker, as a learner does (the lessons draw their
+  steps in a fragment, so this reruns the steps alone), and answer the step's "predict first"
+  question if it has one (counted as a step change too: the demo opens only then); skipped on
+  pages without steps;
 - widget: change the first slider of the step by one step, or, where the step has no slider,
   its first selectbox, segmented control, number input or radio (none on a step without
   them). A widget inside an ``st.fragment`` is changed with a fragment run, as the frontend does.
 
-The report gives p50 and p95 latency of full reruns (first load, open and step) and of widget
-changes, how many widget changes of each kind ran and how many of them redrew a chart with a
-new figure. The runs for 1, 10 and 30 sessions go one after another against one server, so the
-first run also warms it up (imports, caches), as the first learners of the day do.
+The report gives p50 and p95 latency of each kind of change, of full reruns (every run of the
+whole script: connecting, opening a page, and a step or widget change outside any fragment) and
+of widget changes, how many widget changes of each kind ran and how many of them redrew a
+chart with a new figure. The runs for 1, 10 and 30 sessions go one after another against one
+server, so the first run also warms it up (imports, caches), as the first learners of the day
+do.
 
 Errors are exception elements on a page, a run that does not finish with success, a page that
 was not found or is not the one asked for, a step that was not reached, a closed connection,
@@ -98,7 +101,7 @@ HOST_MB = 1024  # the host size the memory estimate is for
 # Widgets a session changes when a step has no slider, in order of preference.
 OTHER_WIDGETS = ("selectbox", "button_group", "number_input", "radio")
 FINISHED_OK = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
-FULL_KINDS = ("connect", "open", "step")  # the kinds of change that rerun the whole script
+PAGE_KINDS = ("connect", "open", "step")  # changes of what a page shows, besides widgets
 
 
 class RunError(Exception):
@@ -322,6 +325,7 @@ class Change:
     widget: str = ""  # for widget changes: e.g. "slider, fragment run"
     redrawn: int = 0  # charts whose spec changed
     cpu_ms: float | None = None  # the server's CPU for it (sequential profile only)
+    fragment: bool = False  # a run of one fragment, not of the whole script
 
 
 @dataclass
@@ -339,7 +343,8 @@ class Tally:
 
     def record(self, client: Client, run: Run, page: str, kind: str, widget: str = "") -> None:
         """Keep the run's time and report its problems as errors."""
-        self.changes.append(Change(page, kind, run.ms, widget, client.redrawn(run), run.cpu_ms))
+        self.changes.append(Change(page, kind, run.ms, widget, client.redrawn(run), run.cpu_ms,
+                                   bool(run.fragment_id)))
         for problem in run.problems():
             self.error(page, f"{kind}: {problem}")
 
@@ -369,9 +374,14 @@ async def _visit(client: Client, stop: course.Lesson, pages: dict[str, str],
     query = ""
     picker = _step_picker(shown)
     if picker is not None and len(picker.proto.options) > 1:
+        # As a learner does: pick step 2 in the step picker (a run of the fragment it sits
+        # in, if any); the browser's address then carries the step for the runs after it.
         label = picker.proto.options[1].content
+        step = WidgetState(id=picker.proto.id)
+        step.string_array_value.data.append(label)
+        shown = await client.rerun(path=path, page_hash=pages[path], widget=step,
+                                   fragment_id=picker.fragment_id)
         query = urlencode({picker.proto.query_param_key: label})
-        shown = await client.rerun(path=path, page_hash=pages[path], query=query)
         tally.record(client, shown, where, "step")
         captions = [s.proto.body for s in shown.elements if s.kind == "markdown"]
         if not any(c.startswith("Step 2 of ") for c in captions):
@@ -379,7 +389,8 @@ async def _visit(client: Client, stop: course.Lesson, pages: dict[str, str],
     # A learner answers the step's "predict first" question before its demo opens.
     for question in [s for s in shown.elements if _guess(s) and not s.proto.raw_values]:
         shown = await client.rerun(path=path, page_hash=pages[path], query=query,
-                                   widget=_widget_value(question))
+                                   widget=_widget_value(question),
+                                   fragment_id=question.fragment_id)
         tally.record(client, shown, where, "step")
     target = _widget_to_change(shown)
     if target is None:
@@ -500,22 +511,25 @@ def run(url: str, pids: list[int], sessions: int, stops: list[course.Lesson],
     widgets = [c for c in changes if c.kind == "widget"]
     by_page: dict[str, dict] = {}
     for page in dict.fromkeys(c.page for c in changes):
-        full = [c for c in changes if c.page == page and c.kind != "widget"]
-        widget = [c for c in changes if c.page == page and c.kind == "widget"]
-        by_page[page] = {"full": len(full), "widget": len(widget),
-                         "full_p50_ms": _latency(full)["p50_ms"],
-                         "full_p95_ms": _latency(full)["p95_ms"],
-                         "widget_p50_ms": _latency(widget)["p50_ms"],
-                         "widget_p95_ms": _latency(widget)["p95_ms"]}
+        here = [c for c in changes if c.page == page]
+        by_page[page] = {kind: sum(c.kind == kind for c in here) for kind in (*PAGE_KINDS,
+                                                                              "widget")}
+        for name, which in (("full", [c for c in here if not c.fragment]),
+                            ("widget", [c for c in here if c.kind == "widget"])):
+            by_page[page][f"{name}_p50_ms"] = _latency(which)["p50_ms"]
+            by_page[page][f"{name}_p95_ms"] = _latency(which)["p95_ms"]
     named = [seen for seen in tally.processes if seen]
     return {
         "sessions": sessions,
         "think_s": think,
-        "full": _latency([c for c in changes if c.kind in FULL_KINDS]),
+        # Runs of the whole script (a page opened; a step or a widget outside any fragment)
+        "full": _latency([c for c in changes if not c.fragment]),
         "widget": _latency(widgets),
         "by_kind": {kind: _latency([c for c in changes if c.kind == kind])
-                    for kind in (*FULL_KINDS, "widget")},
+                    for kind in (*PAGE_KINDS, "widget")},
         "widget_kinds": dict(Counter(c.widget for c in widgets)),
+        "fragment_runs_by_kind": {kind: sum(c.fragment for c in changes if c.kind == kind)
+                                  for kind in (*PAGE_KINDS, "widget")},
         "charts_redrawn_by_widgets": sum(c.redrawn > 0 for c in widgets),
         "by_page": by_page,
         "errors": len(tally.errors),

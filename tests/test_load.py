@@ -31,8 +31,12 @@ def test_two_sessions_over_two_pages_run_without_errors():
     assert run["sessions"] == 2
     assert run["errors"] == 0, run["error_list"]
     for page in PAGES:
-        assert run["by_page"][page]["full"] >= 2, page  # open (and step, where there are steps)
+        assert run["by_page"][page]["open"] == 2, page
         assert run["by_page"][page]["widget"] >= 2, page
+    # The step picker sits in the lesson's steps fragment: picking step 2 reruns the steps.
+    steps = run["by_page"]["bradley-terry"]["step"]  # step 2, and its "predict first" answer
+    assert steps == 4 and run["fragment_runs_by_kind"]["step"] == steps
+    assert run["fragment_runs_by_kind"]["open"] == 0  # opening a page runs the whole script
     for kind in ("full", "widget"):
         assert run[kind]["count"] >= 4
         assert 0 < run[kind]["p50_ms"] <= run[kind]["p95_ms"]
