@@ -156,7 +156,7 @@ def exact_values(grid: gw.GridWorld, probs: np.ndarray) -> np.ndarray | None:
 def walk(spec: tuple, walker: str, seed: int) -> dict:
     """One episode in the world ``spec`` with ``walker``'s policy: the episode, its moves and
     slips, how it ended, and its map as a plain spec (built once per setting, shared)."""
-    text, gamma, slip, cost = spec
+    _, gamma, slip, cost = spec
     grid = world(spec)
     if walker == WALKERS[0]:
         probs = np.full((grid.n_states, 4), 0.25)

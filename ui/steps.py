@@ -50,9 +50,8 @@ class Steps:
             raise ValueError(f"{len(self.labels)} step titles but {len(sections)} sections")
         _steps(self, tuple(sections))
 
-    def draw(self, sections: Sequence[Callable[[], None]]) -> int:
-        """The body of ``show``: the picker, the chosen step and Previous/Next; the step's
-        number."""
+    def draw(self, sections: Sequence[Callable[[], None]]) -> None:
+        """The body of ``show``: the picker, the chosen step and Previous/Next."""
         if st.session_state.pop(_SCROLL, False):
             _scroll_to_top()
         picked = state.choice(self.param, "Steps of this lesson", help="Each step is one idea "
@@ -81,7 +80,6 @@ class Steps:
             with forward, st.container(horizontal_alignment="right"):
                 st.page_link(after.page, label=f"Next lesson: {after.title}",
                              icon=":material/redo:")
-        return number
 
 
 @st.fragment
