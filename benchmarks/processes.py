@@ -15,11 +15,9 @@ process, and how many sessions kept one process for every request they made.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,30 +28,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 import load  # noqa: E402
-from conftest import free_port  # noqa: E402
+from conftest import free_ports  # noqa: E402
 
 from ui import course  # noqa: E402
 
 START_TIMEOUT_S = 180.0
 
 
-def _free_ports(count: int) -> int:
-    """The first of ``count`` consecutive free local ports."""
-    for _ in range(100):
-        first = free_port()
-        with contextlib.ExitStack() as held:
-            try:
-                for port in range(first + 1, first + count):
-                    held.enter_context(socket.socket()).bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        return first
-    raise SystemExit(f"no {count} consecutive free ports")
-
-
 def _deployment(processes: int, run_dir: Path) -> tuple[subprocess.Popen, dict]:
     """Start deploy/serve.py with ``processes`` processes; it and its state once all answer."""
-    first = _free_ports(processes + 1)  # the last one for nginx
+    first = free_ports(processes + 1)  # the last one for nginx
     command = [sys.executable, str(ROOT / "deploy" / "serve.py"), "--processes",
                str(processes), "--port", str(first + processes), "--first-port", str(first),
                "--run-dir", str(run_dir)]

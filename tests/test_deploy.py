@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import IN_CI, ROOT, free_port
+from conftest import IN_CI, ROOT, free_port, free_ports
 
 pytestmark = [pytest.mark.served, pytest.mark.xdist_group("deploy")]
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -30,19 +29,6 @@ def _state(run_dir: Path, timeout_s: float = 120) -> dict:
             return json.loads(path.read_text())
         time.sleep(0.5)
     raise AssertionError(f"deploy/serve.py wrote no state.json in {timeout_s:g} s")
-
-
-def _two_free_ports() -> int:
-    """A port that is free, and the next one too."""
-    for _ in range(50):
-        first = free_port()
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", first + 1))
-            except OSError:
-                continue
-        return first
-    raise AssertionError("no two consecutive free ports")
 
 
 def _process(url: str, cookie: str) -> str:
@@ -59,7 +45,7 @@ def deployment(tmp_path_factory):
             pytest.fail("no nginx: CI must run the deployment test (.ci/run installs it)")
         pytest.skip("nginx is not installed (Debian: apt-get install nginx)")
     run_dir = tmp_path_factory.mktemp("deploy")
-    first = _two_free_ports()  # the processes' ports follow each other
+    first = free_ports(2)  # the processes' ports follow each other
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "deploy" / "serve.py"), "--processes", "2",
