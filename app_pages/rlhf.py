@@ -119,9 +119,13 @@ PARAMS = (STEPS.param, STAGE, RM_PAIRS, RM_NOISE, RM_SEED, BETA, BETA_GUESS, PPO
 # Page-side caches: every result is a pure function of its settings (seeds included)
 
 
-def _held_out_loss(scores: np.ndarray, noise: float, seed: int) -> float:
-    """The reward model's loss on 2000 fresh pairs from the same annotator."""
-    held = lm.preference_pairs(TASK, HELD_OUT_PAIRS, seed + HELD_OUT_SEED, noise)
+def _held_out_pairs(noise: float, seed: int) -> dict:
+    """2000 fresh pairs from the same annotator, which the reward model never trains on."""
+    return lm.preference_pairs(TASK, HELD_OUT_PAIRS, seed + HELD_OUT_SEED, noise)
+
+
+def _held_out_loss(scores: np.ndarray, held: dict) -> float:
+    """The reward model's loss on the held-out pairs ``held``."""
     return bt.reward_model_loss(scores[held["prompt"], held["chosen"]],
                                 scores[held["prompt"], held["rejected"]])
 
@@ -132,7 +136,7 @@ def reward_model(n_pairs: int, noise: float, seed: int) -> dict:
     start = time.perf_counter()
     pairs = lm.preference_pairs(TASK, n_pairs, seed, noise)
     fit = lm.train_reward_model(TASK, pairs)
-    fit["held_out_loss"] = _held_out_loss(fit["scores"], noise, seed)
+    fit["held_out_loss"] = _held_out_loss(fit["scores"], _held_out_pairs(noise, seed))
     fit["label_accuracy"] = lm.label_accuracy(TASK, noise)
     fit["seconds"] = time.perf_counter() - start
     return fit
@@ -147,8 +151,9 @@ def reward_model_replay(n_pairs: int, noise: float, seed: int) -> dict:
     fit = reward_model(n_pairs, noise, seed)
     stops = lm.checkpoint_steps(int(fit["history"]["step"][-1]), RM_FRAMES)
     on_the_way = lm.reward_model_at(TASK, fit, stops)
+    held = _held_out_pairs(noise, seed)  # the same pairs score every frame
     return rf.reward_model_replay(
-        fit["history"], stops, [_held_out_loss(s, noise, seed) for s in on_the_way["scores"]],
+        fit["history"], stops, [_held_out_loss(s, held) for s in on_the_way["scores"]],
         list(on_the_way["accuracy"]), fit["label_accuracy"])
 
 
