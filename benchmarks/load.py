@@ -402,9 +402,13 @@ async def _visit(client: Client, stop: course.Lesson, pages: dict[str, str],
     tally.record(client, run, where, "widget", f"{target.kind}, {how}")
 
 
-def _stream_url(url: str) -> str:
-    """The app's websocket address."""
-    return url.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
+def _open_stream(url: str, cookie: str = ""):
+    """A connection to the app's websocket, as the browser makes it (with its cookie, if any)."""
+    stream = url.replace("http://", "ws://").replace("https://", "wss://") + "/_stcore/stream"
+    # Browsers send no websocket pings; a busy server must not drop the session for them.
+    return connect(stream, subprotocols=["streamlit"], max_size=None, ping_interval=None,
+                   open_timeout=RUN_TIMEOUT_S,
+                   additional_headers={"Cookie": cookie} if cookie else None)
 
 
 async def _session(url: str, stops: list[course.Lesson], tally: Tally,
@@ -413,7 +417,6 @@ async def _session(url: str, stops: list[course.Lesson], tally: Tally,
     """One learner: open the app, then visit every page in ``stops``. With ``cpu_pids``, each
     run is charged with those processes' CPU during it (right when no other session runs)."""
     await asyncio.sleep(start_delay)
-    stream = _stream_url(url)
     where = course.HOME.slug  # the page the app's address opens
     seen: set[str] = set()
     tally.processes.append(seen)
@@ -421,10 +424,7 @@ async def _session(url: str, stops: list[course.Lesson], tally: Tally,
         # As a browser: the page first (a proxy may give it a cookie), then the WebSocket.
         set_cookie, process = await asyncio.to_thread(_http, url + "/")
         cookie = set_cookie.split(";", 1)[0]
-        # Browsers send no websocket pings; a busy server must not drop the session for them.
-        async with connect(stream, subprotocols=["streamlit"], max_size=None,
-                           ping_interval=None, open_timeout=RUN_TIMEOUT_S,
-                           additional_headers={"Cookie": cookie} if cookie else None) as ws:
+        async with _open_stream(url, cookie) as ws:
             seen.update(p for p in (process, ws.response.headers.get(PROCESS_HEADER, "")) if p)
             client = Client(ws, url, cpu_pids, think, seed)
             first = await client.rerun()  # the app's address, as a link opens it
@@ -516,8 +516,9 @@ def run(url: str, pids: list[int], sessions: int, stops: list[course.Lesson],
                                                                               "widget")}
         for name, which in (("full", [c for c in here if not c.fragment]),
                             ("widget", [c for c in here if c.kind == "widget"])):
-            by_page[page][f"{name}_p50_ms"] = _latency(which)["p50_ms"]
-            by_page[page][f"{name}_p95_ms"] = _latency(which)["p95_ms"]
+            latency = _latency(which)
+            by_page[page][f"{name}_p50_ms"] = latency["p50_ms"]
+            by_page[page][f"{name}_p95_ms"] = latency["p95_ms"]
     named = [seen for seen in tally.processes if seen]
     return {
         "sessions": sessions,
@@ -587,8 +588,7 @@ async def _visits_one_by_one(url: str, pids: list[int], visits: int,
     """Run ``visits`` sessions one after another; the changes of each."""
     # One more session stays connected meanwhile (without running anything), as in a class:
     # Streamlit drops its compiled page scripts whenever the last session leaves.
-    async with connect(_stream_url(url), subprotocols=["streamlit"], max_size=None,
-                       ping_interval=None, open_timeout=RUN_TIMEOUT_S):
+    async with _open_stream(url):
         by_visit = []
         for _ in range(visits):
             before = len(tally.changes)
